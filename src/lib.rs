@@ -1,0 +1,2 @@
+//! datawal facade (filled in below).
+pub use datawal_core::*;
