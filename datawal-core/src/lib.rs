@@ -1,1 +1,55 @@
-//! placeholder
+//! # datawal-core
+//!
+//! The bytes-only core of datawal: an append-only, segmented log of framed
+//! records ([`RecordLog`]), recovered on open as its longest valid prefix, and
+//! [`DataWal`], a last-write-wins key/value projection of that log with
+//! tombstones, [`DataWal::compact_to`] and [`DataWal::export_jsonl`].
+//!
+//! Its files are wire format v1 of the published `datawal` 0.1.x crates,
+//! byte for byte: each reads the other's stores. The format is specified in
+//! `docs/canon.md` and in [`format`].
+//!
+//! ```
+//! use datawal_core::{DataWal, RecordLog};
+//! # fn main() -> datawal_core::Result<()> {
+//! let dir = tempfile::tempdir().expect("tempdir");
+//!
+//! let mut log = RecordLog::open(dir.path().join("events"))?;
+//! log.append(b"started")?;
+//! log.fsync()?; // the durability boundary
+//! assert_eq!(log.scan()?[0].payload, b"started");
+//!
+//! let mut kv = DataWal::open(dir.path().join("state"))?;
+//! kv.put(b"user:1", b"ada")?;
+//! kv.delete(b"user:2")?;
+//! kv.fsync()?;
+//! assert_eq!(kv.get(b"user:1")?.as_deref(), Some(&b"ada"[..]));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! One process writes a directory at a time (an fs2 lock on `.lock`);
+//! [`RecordLogReader`] reads a snapshot without the lock.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod compaction;
+mod error;
+mod export;
+pub mod format;
+mod kv;
+mod lock;
+mod log;
+mod reader;
+mod recovery;
+pub mod segment;
+
+pub use compaction::{CompactionStats, TransformError};
+pub use error::{CorruptKind, Error, Result};
+pub use format::{RecordType, MAX_KEY_LEN, MAX_PAYLOAD_LEN, WIRE_VERSION};
+pub use kv::DataWal;
+pub use lock::LOCK_FILE;
+pub use log::{RecordIter, RecordLog};
+pub use reader::RecordLogReader;
+pub use recovery::{Record, RecordCursor, RecordRef, RecordView, RecoveryReport, TailDamage};

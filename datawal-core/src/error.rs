@@ -1,0 +1,276 @@
+//! The crate's error type.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What is wrong with the bytes of a frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CorruptKind {
+    /// The first four bytes are not `b"DWAL"`.
+    BadMagic {
+        /// The bytes found instead.
+        found: [u8; 4],
+    },
+    /// A wire version this build does not read.
+    UnknownVersion {
+        /// The version found.
+        found: u16,
+    },
+    /// A record type byte other than 0, 1 or 2.
+    UnknownRecordType {
+        /// The byte found.
+        found: u8,
+    },
+    /// The reserved flags byte is not zero.
+    NonZeroFlags {
+        /// The byte found.
+        found: u8,
+    },
+    /// `key_len` is above [`crate::MAX_KEY_LEN`].
+    KeyTooLarge {
+        /// The length found.
+        found: u32,
+    },
+    /// `payload_len` is above [`crate::MAX_PAYLOAD_LEN`].
+    PayloadTooLarge {
+        /// The length found.
+        found: u32,
+    },
+    /// The stored CRC-32C does not match the bytes.
+    CrcMismatch {
+        /// CRC stored in the frame.
+        stored: u32,
+        /// CRC computed over the frame's bytes.
+        computed: u32,
+    },
+    /// The file ends inside the frame.
+    Truncated {
+        /// Bytes present from the frame's start to the end of the file.
+        available: u64,
+        /// Bytes the frame needs.
+        needed: u64,
+    },
+    /// Damage in the last segment that would look like a torn tail, except
+    /// that a valid frame follows it: cutting there would drop records.
+    ValidRecordsFollow {
+        /// The damage found.
+        damage: Box<CorruptKind>,
+        /// Offset of the next valid frame.
+        next_valid_offset: u64,
+    },
+    /// The frame is valid but is not the record the key directory expected.
+    Unexpected {
+        /// What was expected and what was found.
+        detail: String,
+    },
+}
+
+impl fmt::Display for CorruptKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CorruptKind::BadMagic { found } => {
+                write!(f, "bad magic {found:02x?} (expected \"DWAL\")")
+            }
+            CorruptKind::UnknownVersion { found } => write!(
+                f,
+                "unknown wire version {found} (this build reads version {})",
+                crate::format::WIRE_VERSION
+            ),
+            CorruptKind::UnknownRecordType { found } => {
+                write!(
+                    f,
+                    "unknown record type {found} (expected 0 Raw, 1 Put or 2 Delete)"
+                )
+            }
+            CorruptKind::NonZeroFlags { found } => {
+                write!(f, "reserved flags byte is {found:#04x} (must be 0)")
+            }
+            CorruptKind::KeyTooLarge { found } => write!(
+                f,
+                "key_len {found} exceeds the limit of {} bytes",
+                crate::format::MAX_KEY_LEN
+            ),
+            CorruptKind::PayloadTooLarge { found } => write!(
+                f,
+                "payload_len {found} exceeds the limit of {} bytes",
+                crate::format::MAX_PAYLOAD_LEN
+            ),
+            CorruptKind::CrcMismatch { stored, computed } => write!(
+                f,
+                "CRC-32C mismatch (stored {stored:#010x}, computed {computed:#010x})"
+            ),
+            CorruptKind::Truncated { available, needed } => write!(
+                f,
+                "record truncated ({available} of {needed} bytes present)"
+            ),
+            CorruptKind::ValidRecordsFollow {
+                damage,
+                next_valid_offset,
+            } => write!(
+                f,
+                "{damage}, and a valid record follows at offset {next_valid_offset}, \
+                 so this is not a torn tail"
+            ),
+            CorruptKind::Unexpected { detail } => f.write_str(detail),
+        }
+    }
+}
+
+/// Every error `datawal-core` returns.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// An operating-system I/O call failed.
+    Io {
+        /// What datawal was doing.
+        op: &'static str,
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// Another handle (in this or another process) holds the writer lock.
+    Locked {
+        /// The store directory.
+        dir: PathBuf,
+    },
+    /// The path exists but is not a directory.
+    NotADirectory {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// A record on disk is damaged where damage cannot be a torn tail:
+    /// anywhere in a closed segment, or a structural error anywhere.
+    Corrupt {
+        /// Segment id (the file is `{segment:08}.dwal`).
+        segment: u32,
+        /// Byte offset of the record's header within the segment.
+        offset: u64,
+        /// The segment file.
+        path: PathBuf,
+        /// What is wrong.
+        kind: CorruptKind,
+    },
+    /// A key longer than [`crate::MAX_KEY_LEN`] was refused before writing.
+    KeyTooLarge {
+        /// Length of the key given.
+        len: usize,
+    },
+    /// A payload longer than [`crate::MAX_PAYLOAD_LEN`] was refused before writing.
+    PayloadTooLarge {
+        /// Length of the payload given.
+        len: usize,
+    },
+    /// An earlier write or fsync failed; the handle refuses further writes.
+    Poisoned {
+        /// The failure that poisoned the handle.
+        reason: String,
+    },
+    /// `compact_to` was given a target that already holds files.
+    TargetNotEmpty {
+        /// The target directory.
+        path: PathBuf,
+    },
+    /// The 64-bit transaction id or the 32-bit segment id ran out.
+    Exhausted {
+        /// Which counter.
+        what: &'static str,
+    },
+    /// A `compact_to_with` transform refused a value.
+    Transform {
+        /// The key whose value was refused.
+        key: Vec<u8>,
+        /// The transform's error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Io {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// `true` for [`Error::Corrupt`].
+    pub fn is_corrupt(&self) -> bool {
+        matches!(self, Error::Corrupt { .. })
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io { op, path, source } => {
+                write!(f, "datawal: {op} {}: {source}", path.display())
+            }
+            Error::Locked { dir } => write!(
+                f,
+                "datawal: store {} is locked by another writer (in this or another process); \
+                 close that handle or open a read-only RecordLogReader",
+                dir.display()
+            ),
+            Error::NotADirectory { path } => {
+                write!(
+                    f,
+                    "datawal: {} exists and is not a directory",
+                    path.display()
+                )
+            }
+            Error::Corrupt {
+                segment,
+                offset,
+                path,
+                kind,
+            } => write!(
+                f,
+                "datawal: corrupt record in segment {segment} ({}) at offset {offset}: {kind}; \
+                 the store cannot be opened past this point (inspect it with `datawal verify`)",
+                path.display()
+            ),
+            Error::KeyTooLarge { len } => write!(
+                f,
+                "datawal: key of {len} bytes refused: the limit is {} bytes",
+                crate::format::MAX_KEY_LEN
+            ),
+            Error::PayloadTooLarge { len } => write!(
+                f,
+                "datawal: payload of {len} bytes refused: the limit is {} bytes",
+                crate::format::MAX_PAYLOAD_LEN
+            ),
+            Error::Poisoned { reason } => write!(
+                f,
+                "datawal: writer poisoned: {reason}; drop the handle and reopen the store \
+                 (reopening recovers the valid prefix)"
+            ),
+            Error::TargetNotEmpty { path } => write!(
+                f,
+                "datawal: target {} is not empty; refusing to overwrite it",
+                path.display()
+            ),
+            Error::Exhausted { what } => write!(f, "datawal: {what} exhausted"),
+            Error::Transform { key, source } => write!(
+                f,
+                "datawal: compaction transform failed for key {}: {source}",
+                crate::format::display_key(key)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            Error::Transform { source, .. } => Some(source.as_ref()),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! `export_jsonl`: the live projection as JSON lines, written atomically.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::kv::DataWal;
+use crate::segment::fsync_dir;
+
+#[derive(Serialize)]
+struct Row<'a> {
+    key_b64: &'a str,
+    value_b64: &'a str,
+}
+
+impl DataWal {
+    /// Write every live pair as `{"key_b64":"...","value_b64":"..."}`, one
+    /// per line, sorted by key bytes, standard base64 with padding: the
+    /// published crate's format, byte for byte.
+    ///
+    /// The file is written to a temporary sibling, fsynced and renamed over
+    /// `out`: `out` is either the old file or the complete new one.
+    ///
+    /// # Errors
+    /// Read errors as [`get`](Self::get), [`Error::Io`].
+    pub fn export_jsonl(&self, out: impl AsRef<Path>) -> Result<()> {
+        let out = out.as_ref();
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent).map_err(|e| Error::io("create directory", &parent, e))?;
+        let name = out
+            .file_name()
+            .ok_or_else(|| Error::NotADirectory {
+                path: out.to_path_buf(),
+            })?
+            .to_string_lossy()
+            .into_owned();
+        let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+        let written = self.write_jsonl(&tmp);
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        fs::rename(&tmp, out).map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            Error::io("rename export into place", out, e)
+        })?;
+        fsync_dir(&parent)
+    }
+
+    fn write_jsonl(&self, tmp: &Path) -> Result<()> {
+        let file = File::create(tmp).map_err(|e| Error::io("create export file", tmp, e))?;
+        let mut w = BufWriter::new(file);
+        let io = |e| Error::io("write export file", tmp, e);
+        let (mut k64, mut v64) = (String::new(), String::new());
+        for (key, r) in self.sorted_entries() {
+            let value = self.read_value(key, r)?;
+            k64.clear();
+            v64.clear();
+            B64.encode_string(key, &mut k64);
+            B64.encode_string(&value, &mut v64);
+            serde_json::to_writer(
+                &mut w,
+                &Row {
+                    key_b64: &k64,
+                    value_b64: &v64,
+                },
+            )
+            .map_err(|e| io(e.into()))?;
+            w.write_all(b"\n").map_err(io)?;
+        }
+        let file = w.into_inner().map_err(|e| io(e.into_error()))?;
+        file.sync_all().map_err(io)
+    }
+}

@@ -1,0 +1,381 @@
+//! Wire format v1: pure functions over bytes (no I/O).
+//!
+//! ```text
+//! offset  size  field
+//!      0     4  magic        b"DWAL"
+//!      4     2  version      u16 LE = 1
+//!      6     1  record_type  0 Raw, 1 Put, 2 Delete
+//!      7     1  flags        reserved, must be 0
+//!      8     8  txid         u64 LE
+//!     16     4  key_len      u32 LE, <= MAX_KEY_LEN
+//!     20     4  payload_len  u32 LE, <= MAX_PAYLOAD_LEN
+//!     24     K  key
+//!   24+K     P  payload
+//! 24+K+P     4  crc32c       u32 LE, CRC-32C (Castagnoli) of bytes 0 .. 24+K+P
+//! ```
+//!
+//! `docs/canon.md` is the normative description.
+
+use crate::error::CorruptKind;
+
+/// Magic bytes at the start of every frame.
+pub const MAGIC: [u8; 4] = *b"DWAL";
+/// The wire format version this crate writes and reads.
+pub const WIRE_VERSION: u16 = 1;
+/// Length of the fixed header.
+pub const HEADER_LEN: usize = 24;
+/// Length of the CRC trailer.
+pub const CRC_LEN: usize = 4;
+/// Largest key accepted (64 KiB).
+pub const MAX_KEY_LEN: u32 = 64 * 1024;
+/// Largest payload accepted (64 MiB).
+pub const MAX_PAYLOAD_LEN: u32 = 64 * 1024 * 1024;
+/// Largest possible frame.
+pub const MAX_FRAME_LEN: u64 =
+    HEADER_LEN as u64 + MAX_KEY_LEN as u64 + MAX_PAYLOAD_LEN as u64 + CRC_LEN as u64;
+
+/// Offset of the magic.
+pub const OFF_MAGIC: usize = 0;
+/// Offset of the version.
+pub const OFF_VERSION: usize = 4;
+/// Offset of the record type.
+pub const OFF_RECORD_TYPE: usize = 6;
+/// Offset of the flags byte.
+pub const OFF_FLAGS: usize = 7;
+/// Offset of the txid.
+pub const OFF_TXID: usize = 8;
+/// Offset of the key length.
+pub const OFF_KEY_LEN: usize = 16;
+/// Offset of the payload length.
+pub const OFF_PAYLOAD_LEN: usize = 20;
+
+/// The kind of a record, one byte on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RecordType {
+    /// An opaque record, written by [`crate::RecordLog::append`].
+    Raw = 0,
+    /// A key/value put, written by [`crate::DataWal::put`].
+    Put = 1,
+    /// A tombstone, written by [`crate::DataWal::delete`].
+    Delete = 2,
+}
+
+impl RecordType {
+    /// The type for an on-disk byte, or `None` for an unknown byte.
+    pub fn from_byte(b: u8) -> Option<Self> {
+        match b {
+            0 => Some(RecordType::Raw),
+            1 => Some(RecordType::Put),
+            2 => Some(RecordType::Delete),
+            _ => None,
+        }
+    }
+
+    /// The on-disk byte.
+    pub fn as_byte(self) -> u8 {
+        self as u8
+    }
+
+    /// `"raw"`, `"put"` or `"delete"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordType::Raw => "raw",
+            RecordType::Put => "put",
+            RecordType::Delete => "delete",
+        }
+    }
+}
+
+/// A validated frame header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// Record type.
+    pub record_type: RecordType,
+    /// Transaction id.
+    pub txid: u64,
+    /// Key length.
+    pub key_len: u32,
+    /// Payload length.
+    pub payload_len: u32,
+}
+
+impl Header {
+    /// Total frame length: header, key, payload and CRC.
+    pub fn frame_len(&self) -> u64 {
+        frame_len(self.key_len as usize, self.payload_len as usize)
+    }
+}
+
+/// Total frame length for a key and payload of the given lengths.
+pub fn frame_len(key_len: usize, payload_len: usize) -> u64 {
+    (HEADER_LEN + CRC_LEN) as u64 + key_len as u64 + payload_len as u64
+}
+
+fn le_u16(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+fn le_u32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+fn le_u64(b: &[u8], at: usize) -> u64 {
+    let mut x = [0u8; 8];
+    x.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(x)
+}
+
+/// Decode and validate a header. Checks, in order: magic, version, record
+/// type, flags, key length, payload length.
+///
+/// # Errors
+/// The first check that fails, as a [`CorruptKind`].
+pub fn decode_header(h: &[u8; HEADER_LEN]) -> Result<Header, CorruptKind> {
+    let mut magic = [0u8; 4];
+    magic.copy_from_slice(&h[OFF_MAGIC..OFF_MAGIC + 4]);
+    if magic != MAGIC {
+        return Err(CorruptKind::BadMagic { found: magic });
+    }
+    let version = le_u16(h, OFF_VERSION);
+    if version != WIRE_VERSION {
+        return Err(CorruptKind::UnknownVersion { found: version });
+    }
+    let rt = h[OFF_RECORD_TYPE];
+    let record_type =
+        RecordType::from_byte(rt).ok_or(CorruptKind::UnknownRecordType { found: rt })?;
+    let flags = h[OFF_FLAGS];
+    if flags != 0 {
+        return Err(CorruptKind::NonZeroFlags { found: flags });
+    }
+    let key_len = le_u32(h, OFF_KEY_LEN);
+    if key_len > MAX_KEY_LEN {
+        return Err(CorruptKind::KeyTooLarge { found: key_len });
+    }
+    let payload_len = le_u32(h, OFF_PAYLOAD_LEN);
+    if payload_len > MAX_PAYLOAD_LEN {
+        return Err(CorruptKind::PayloadTooLarge { found: payload_len });
+    }
+    Ok(Header {
+        record_type,
+        txid: le_u64(h, OFF_TXID),
+        key_len,
+        payload_len,
+    })
+}
+
+/// Append one encoded frame to `out`. Lengths must already be checked by
+/// [`check_lengths`]; this function only writes.
+pub fn encode_into(
+    out: &mut Vec<u8>,
+    record_type: RecordType,
+    txid: u64,
+    key: &[u8],
+    payload: &[u8],
+) {
+    let start = out.len();
+    out.reserve(frame_len(key.len(), payload.len()) as usize);
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&WIRE_VERSION.to_le_bytes());
+    out.push(record_type.as_byte());
+    out.push(0); // flags
+    out.extend_from_slice(&txid.to_le_bytes());
+    out.extend_from_slice(&(key.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(key);
+    out.extend_from_slice(payload);
+    let crc = crc32c::crc32c(&out[start..]);
+    out.extend_from_slice(&crc.to_le_bytes());
+}
+
+/// Refuse a key or payload over the limits, before anything is allocated.
+///
+/// # Errors
+/// [`crate::Error::KeyTooLarge`] or [`crate::Error::PayloadTooLarge`].
+pub fn check_lengths(key: &[u8], payload: &[u8]) -> crate::Result<()> {
+    if key.len() > MAX_KEY_LEN as usize {
+        return Err(crate::Error::KeyTooLarge { len: key.len() });
+    }
+    if payload.len() > MAX_PAYLOAD_LEN as usize {
+        return Err(crate::Error::PayloadTooLarge { len: payload.len() });
+    }
+    Ok(())
+}
+
+/// A frame decoded from a byte slice, borrowing its key and payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame<'a> {
+    /// The validated header.
+    pub header: Header,
+    /// The key bytes.
+    pub key: &'a [u8],
+    /// The payload bytes.
+    pub payload: &'a [u8],
+}
+
+/// Outcome of decoding the frame at the start of a byte slice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoded<'a> {
+    /// A complete frame whose CRC matches.
+    Frame(Frame<'a>),
+    /// The slice ends inside the frame. `needed` is the header length while
+    /// the header itself is incomplete, then the whole frame's length.
+    Incomplete {
+        /// Bytes present.
+        available: u64,
+        /// Bytes needed.
+        needed: u64,
+    },
+}
+
+/// Decode the frame at the start of `buf`.
+///
+/// # Errors
+/// A structural error in the header or a CRC mismatch.
+pub fn decode_frame(buf: &[u8]) -> Result<Decoded<'_>, CorruptKind> {
+    let Some(h) = buf.first_chunk::<HEADER_LEN>() else {
+        return Ok(Decoded::Incomplete {
+            available: buf.len() as u64,
+            needed: HEADER_LEN as u64,
+        });
+    };
+    let header = decode_header(h)?;
+    let total = header.frame_len();
+    if (buf.len() as u64) < total {
+        return Ok(Decoded::Incomplete {
+            available: buf.len() as u64,
+            needed: total,
+        });
+    }
+    let total = total as usize;
+    let key_end = HEADER_LEN + header.key_len as usize;
+    let body_end = total - CRC_LEN;
+    let stored = le_u32(buf, body_end);
+    let computed = crc32c::crc32c(&buf[..body_end]);
+    if stored != computed {
+        return Err(CorruptKind::CrcMismatch { stored, computed });
+    }
+    Ok(Decoded::Frame(Frame {
+        header,
+        key: &buf[HEADER_LEN..key_end],
+        payload: &buf[key_end..body_end],
+    }))
+}
+
+/// Render a key for a message: UTF-8 text when it is printable, hex otherwise.
+pub fn display_key(key: &[u8]) -> String {
+    match std::str::from_utf8(key) {
+        Ok(s) if !s.chars().any(char::is_control) => format!("{s:?}"),
+        _ => {
+            let mut s = String::with_capacity(2 + key.len() * 2);
+            s.push_str("0x");
+            for b in key {
+                s.push_str(&format!("{b:02x}"));
+            }
+            s
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(rt: RecordType, txid: u64, key: &[u8], payload: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        encode_into(&mut v, rt, txid, key, payload);
+        v
+    }
+
+    #[test]
+    fn crc32c_is_castagnoli() {
+        assert_eq!(crc32c::crc32c(b"123456789"), 0xE306_9283);
+    }
+
+    #[test]
+    fn layout_is_byte_exact() {
+        let f = frame(RecordType::Put, 0x0102_0304_0506_0708, b"k", b"vv");
+        assert_eq!(f.len(), 24 + 1 + 2 + 4);
+        assert_eq!(&f[0..4], b"DWAL");
+        assert_eq!(&f[4..6], &[1, 0]);
+        assert_eq!(f[6], 1);
+        assert_eq!(f[7], 0);
+        assert_eq!(&f[8..16], &[8, 7, 6, 5, 4, 3, 2, 1]);
+        assert_eq!(&f[16..20], &[1, 0, 0, 0]);
+        assert_eq!(&f[20..24], &[2, 0, 0, 0]);
+        assert_eq!(&f[24..27], b"kvv");
+        assert_eq!(&f[27..31], &crc32c::crc32c(&f[..27]).to_le_bytes());
+    }
+
+    #[test]
+    fn round_trip() {
+        let f = frame(RecordType::Delete, 9, b"key", b"");
+        let Decoded::Frame(fr) = decode_frame(&f).unwrap() else {
+            panic!("expected a frame")
+        };
+        assert_eq!(fr.header.record_type, RecordType::Delete);
+        assert_eq!(fr.header.txid, 9);
+        assert_eq!(fr.key, b"key");
+        assert_eq!(fr.payload, b"");
+    }
+
+    #[test]
+    fn every_truncation_is_incomplete() {
+        let f = frame(RecordType::Raw, 1, b"", b"hello world");
+        for cut in 0..f.len() {
+            match decode_frame(&f[..cut]).unwrap() {
+                Decoded::Incomplete { available, needed } => {
+                    assert_eq!(available, cut as u64);
+                    let want = if cut < HEADER_LEN {
+                        HEADER_LEN
+                    } else {
+                        f.len()
+                    };
+                    assert_eq!(needed, want as u64);
+                }
+                Decoded::Frame(_) => panic!("cut {cut} decoded as a frame"),
+            }
+        }
+    }
+
+    #[test]
+    fn each_header_field_is_checked() {
+        let good = frame(RecordType::Raw, 1, b"", b"x");
+        let cases: Vec<(usize, u8, fn(&CorruptKind) -> bool)> = vec![
+            (0, b'X', |k| matches!(k, CorruptKind::BadMagic { .. })),
+            (4, 2, |k| {
+                matches!(k, CorruptKind::UnknownVersion { found: 2 })
+            }),
+            (6, 3, |k| {
+                matches!(k, CorruptKind::UnknownRecordType { found: 3 })
+            }),
+            (7, 1, |k| {
+                matches!(k, CorruptKind::NonZeroFlags { found: 1 })
+            }),
+            (18, 2, |k| matches!(k, CorruptKind::KeyTooLarge { .. })),
+            (23, 5, |k| matches!(k, CorruptKind::PayloadTooLarge { .. })),
+            (24, b'y', |k| matches!(k, CorruptKind::CrcMismatch { .. })),
+        ];
+        for (at, byte, check) in cases {
+            let mut bad = good.clone();
+            bad[at] = byte;
+            let err = decode_frame(&bad).unwrap_err();
+            assert!(check(&err), "byte {at}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn limits_refused_before_writing() {
+        let key = vec![0u8; MAX_KEY_LEN as usize + 1];
+        assert!(matches!(
+            check_lengths(&key, b""),
+            Err(crate::Error::KeyTooLarge { .. })
+        ));
+        assert!(check_lengths(&key[..MAX_KEY_LEN as usize], b"").is_ok());
+    }
+
+    #[test]
+    fn keys_display_readably() {
+        assert_eq!(display_key(b"user:1"), "\"user:1\"");
+        assert_eq!(display_key(&[0, 255]), "0x00ff");
+    }
+}

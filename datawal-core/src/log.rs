@@ -1,0 +1,394 @@
+//! [`RecordLog`]: the append-only, segmented, single-writer record log.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::format::{check_lengths, encode_into, frame_len, RecordType};
+use crate::lock::DirLock;
+use crate::recovery::{
+    repair_tail, Mode, Record, RecordCursor, RecordRef, RecordView, RecoveryReport,
+};
+use crate::segment::{ensure_dir, fsync_dir, list_segments, segment_path};
+
+/// Append-only, segmented log of framed records; one writer per directory.
+///
+/// # Durability
+/// [`append`](Self::append) hands each record to the operating system in one
+/// `write` (a killed process loses nothing appended). [`fsync`](Self::fsync)
+/// is the durability boundary: once it returns, everything appended survives
+/// a power cut.
+///
+/// # Failure model
+/// A failed write or fsync *poisons* the handle: every later write returns
+/// [`Error::Poisoned`] with the cause, reads keep working, and reopening the
+/// directory recovers the valid prefix.
+#[derive(Debug)]
+pub struct RecordLog {
+    dir: PathBuf,
+    _lock: DirLock,
+    active_id: u32,
+    active: File,
+    active_size: u64,
+    next_txid: u64,
+    report: RecoveryReport,
+    poisoned: Option<String>,
+    /// Bytes written to the active segment since its last data sync.
+    data_dirty: bool,
+    /// A segment was created since the directory was last synced.
+    dir_dirty: bool,
+    buf: Vec<u8>,
+}
+
+impl RecordLog {
+    /// Open (or create) the log in `dir`: create the directory, take the
+    /// writer lock, recover the longest valid prefix, and repair a torn tail
+    /// (its bytes are saved to a `*.torn` file beside the segment and the
+    /// segment is truncated, durably, before anything is appended).
+    ///
+    /// # Errors
+    /// [`Error::Locked`] when another writer holds the directory,
+    /// [`Error::NotADirectory`], [`Error::Corrupt`] for damage that is not a
+    /// torn tail, [`Error::Io`].
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
+        Self::open_visit(dir.as_ref(), |_| {})
+    }
+
+    /// Open, calling `visit` for every record of the valid prefix in order
+    /// (one pass over the log serves both recovery and the caller).
+    pub(crate) fn open_visit(dir: &Path, mut visit: impl FnMut(&RecordView<'_>)) -> Result<Self> {
+        ensure_dir(dir)?;
+        let lock = DirLock::acquire(dir)?;
+        let mut ids = list_segments(dir)?;
+        let mut dir_dirty = false;
+        if ids.is_empty() {
+            let p = segment_path(dir, 1);
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&p)
+                .map_err(|e| Error::io("create segment", &p, e))?;
+            dir_dirty = true;
+            ids.push(1);
+        }
+        let active_id = *ids.last().unwrap_or(&1);
+        let mut cursor = RecordCursor::new(dir, ids, Mode::Recover);
+        let mut active_size = 0;
+        while let Some(view) = cursor.next_view()? {
+            visit(&view);
+            if view.segment == active_id {
+                active_size = view.offset + u64::from(view.len);
+            }
+        }
+        let mut report = cursor.into_report();
+        if let Some(tail) = report.tail.as_mut() {
+            repair_tail(dir, tail)?;
+        }
+        let active_path = segment_path(dir, active_id);
+        let active = OpenOptions::new()
+            .append(true)
+            .open(&active_path)
+            .map_err(|e| Error::io("open active segment", &active_path, e))?;
+        Ok(RecordLog {
+            dir: dir.to_path_buf(),
+            _lock: lock,
+            active_id,
+            active,
+            active_size,
+            next_txid: report.last_txid_seen.saturating_add(1),
+            report,
+            poisoned: None,
+            data_dirty: false,
+            dir_dirty,
+            buf: Vec::new(),
+        })
+    }
+
+    /// The store directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Id of the segment appends go to.
+    pub fn active_segment(&self) -> u32 {
+        self.active_id
+    }
+
+    /// The txid the next appended record gets.
+    pub fn next_txid(&self) -> u64 {
+        self.next_txid
+    }
+
+    /// What recovery found when the log was opened (refreshed by [`scan`](Self::scan)).
+    ///
+    /// # Errors
+    /// None today; kept fallible for the published signature.
+    pub fn recovery_report(&self) -> Result<RecoveryReport> {
+        Ok(self.report.clone())
+    }
+
+    /// `true` once a failed write or fsync has poisoned the handle.
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned.is_some()
+    }
+
+    fn check_writable(&self) -> Result<()> {
+        match &self.poisoned {
+            Some(reason) => Err(Error::Poisoned {
+                reason: reason.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn poison(&mut self, what: &str, err: Error) -> Error {
+        self.poisoned = Some(format!("{what} failed: {err}"));
+        err
+    }
+
+    /// Append an opaque payload as a [`RecordType::Raw`] record with an empty key.
+    ///
+    /// # Errors
+    /// As [`append_record`](Self::append_record).
+    pub fn append(&mut self, payload: &[u8]) -> Result<RecordRef> {
+        self.append_record(RecordType::Raw, b"", payload)
+    }
+
+    /// Append one record in one write. Not durable until [`fsync`](Self::fsync).
+    ///
+    /// # Errors
+    /// [`Error::KeyTooLarge`] / [`Error::PayloadTooLarge`] (nothing written),
+    /// [`Error::Poisoned`], [`Error::Io`] (which poisons the handle).
+    pub fn append_record(
+        &mut self,
+        record_type: RecordType,
+        key: &[u8],
+        payload: &[u8],
+    ) -> Result<RecordRef> {
+        self.check_writable()?;
+        check_lengths(key, payload)?;
+        let txid = self.take_txids(1)?;
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        encode_into(&mut buf, record_type, txid, key, payload);
+        let offset = self.active_size;
+        let res = self.write_buf(&buf);
+        self.buf = buf;
+        res?;
+        Ok(RecordRef {
+            segment: self.active_id,
+            offset,
+            len: frame_len(key.len(), payload.len()) as u32,
+        })
+    }
+
+    /// Append many records with one write: either all reach the OS or the
+    /// handle is poisoned. Lengths are all checked before anything is written.
+    ///
+    /// # Errors
+    /// As [`append_record`](Self::append_record).
+    pub fn append_batch<'a, I>(&mut self, records: I) -> Result<Vec<RecordRef>>
+    where
+        I: IntoIterator<Item = (RecordType, &'a [u8], &'a [u8])>,
+    {
+        self.check_writable()?;
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let mut refs = Vec::new();
+        let mut offset = self.active_size;
+        let mut txid = self.next_txid;
+        for (record_type, key, payload) in records {
+            if let Err(e) = check_lengths(key, payload) {
+                self.buf = buf;
+                return Err(e);
+            }
+            let len = frame_len(key.len(), payload.len());
+            if txid == u64::MAX {
+                self.buf = buf;
+                return Err(Error::Exhausted { what: "txid" });
+            }
+            encode_into(&mut buf, record_type, txid, key, payload);
+            refs.push(RecordRef {
+                segment: self.active_id,
+                offset,
+                len: len as u32,
+            });
+            txid += 1;
+            offset += len;
+        }
+        let res = if buf.is_empty() {
+            Ok(())
+        } else {
+            self.write_buf(&buf)
+        };
+        self.buf = buf;
+        res?;
+        self.next_txid = txid;
+        Ok(refs)
+    }
+
+    fn take_txids(&mut self, n: u64) -> Result<u64> {
+        let txid = self.next_txid;
+        match txid.checked_add(n) {
+            Some(next) if txid != 0 => {
+                self.next_txid = next;
+                Ok(txid)
+            }
+            _ => Err(Error::Exhausted { what: "txid" }),
+        }
+    }
+
+    fn write_buf(&mut self, buf: &[u8]) -> Result<()> {
+        if let Err(e) = self.active.write_all(buf) {
+            let err = Error::io(
+                "append to segment",
+                segment_path(&self.dir, self.active_id),
+                e,
+            );
+            return Err(self.poison("write", err));
+        }
+        self.active_size += buf.len() as u64;
+        self.data_dirty = true;
+        Ok(())
+    }
+
+    /// Make every appended record durable: `fdatasync` the active segment, and
+    /// fsync the directory if a segment was created since the last time.
+    ///
+    /// # Errors
+    /// [`Error::Poisoned`], or [`Error::Io`] (which poisons the handle).
+    pub fn fsync(&mut self) -> Result<()> {
+        self.check_writable()?;
+        if self.data_dirty {
+            if let Err(e) = self.active.sync_data() {
+                let err = Error::io("fsync segment", segment_path(&self.dir, self.active_id), e);
+                return Err(self.poison("fsync", err));
+            }
+            self.data_dirty = false;
+        }
+        if self.dir_dirty {
+            if let Err(err) = fsync_dir(&self.dir) {
+                return Err(self.poison("fsync", err));
+            }
+            self.dir_dirty = false;
+        }
+        Ok(())
+    }
+
+    /// Close the active segment (making it durable) and start the next one.
+    ///
+    /// # Errors
+    /// [`Error::Poisoned`], [`Error::Exhausted`] after segment id `u32::MAX`,
+    /// [`Error::Io`] (which poisons the handle).
+    pub fn rotate(&mut self) -> Result<()> {
+        self.check_writable()?;
+        let new_id = self
+            .active_id
+            .checked_add(1)
+            .ok_or(Error::Exhausted { what: "segment id" })?;
+        if self.data_dirty {
+            if let Err(e) = self.active.sync_data() {
+                let err = Error::io("fsync segment", segment_path(&self.dir, self.active_id), e);
+                return Err(self.poison("rotate", err));
+            }
+            self.data_dirty = false;
+        }
+        let path = segment_path(&self.dir, new_id);
+        let file = match OpenOptions::new().append(true).create_new(true).open(&path) {
+            Ok(f) => f,
+            Err(e) => {
+                let err = Error::io("create segment", &path, e);
+                return Err(self.poison("rotate", err));
+            }
+        };
+        self.active = file;
+        self.active_id = new_id;
+        self.active_size = 0;
+        self.dir_dirty = true;
+        Ok(())
+    }
+
+    /// Every record of the valid prefix, in order. Refreshes
+    /// [`recovery_report`](Self::recovery_report).
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`], [`Error::Io`].
+    pub fn scan(&mut self) -> Result<Vec<Record>> {
+        let mut cursor = self.cursor()?;
+        let mut out = Vec::new();
+        while let Some(v) = cursor.next_view()? {
+            out.push(v.to_record());
+        }
+        let tail = self.report.tail.take();
+        self.report = cursor.into_report();
+        if self.report.tail.is_none() {
+            self.report.tail = tail;
+        }
+        Ok(out)
+    }
+
+    /// A streaming iterator over owned records (bounded memory).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the directory cannot be listed; later errors come
+    /// as `Err` items.
+    pub fn scan_iter(&self) -> Result<RecordIter<'_>> {
+        Ok(RecordIter::new(self.cursor()?))
+    }
+
+    /// A zero-copy lending cursor over the records.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the directory cannot be listed.
+    pub fn cursor(&self) -> Result<RecordCursor> {
+        Ok(RecordCursor::new(
+            &self.dir,
+            list_segments(&self.dir)?,
+            Mode::Snapshot,
+        ))
+    }
+
+    /// Release the lock. Does not fsync: call [`fsync`](Self::fsync) first
+    /// for durability.
+    ///
+    /// # Errors
+    /// None today; kept fallible for the published signature.
+    pub fn close(self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Iterator over owned records, from [`RecordLog::scan_iter`] or
+/// [`crate::RecordLogReader::scan_iter`]. Ends after the first error.
+#[derive(Debug)]
+pub struct RecordIter<'a> {
+    cursor: RecordCursor,
+    _borrow: PhantomData<&'a ()>,
+}
+
+impl RecordIter<'_> {
+    pub(crate) fn new(cursor: RecordCursor) -> Self {
+        RecordIter {
+            cursor,
+            _borrow: PhantomData,
+        }
+    }
+
+    /// What the scan has found so far; complete once the iterator returned `None`.
+    pub fn recovery_report(&self) -> RecoveryReport {
+        self.cursor.report().clone()
+    }
+}
+
+impl Iterator for RecordIter<'_> {
+    type Item = Result<Record>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.cursor
+            .next_view()
+            .map(|v| v.map(|v| v.to_record()))
+            .transpose()
+    }
+}

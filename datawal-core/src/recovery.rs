@@ -1,0 +1,479 @@
+//! Reading segments: the streaming frame scanner, the record cursor, and
+//! recovery of the longest valid prefix (with torn-tail repair for the writer).
+//!
+//! Rules (normative text in `docs/canon.md`):
+//! - A closed segment (any but the last) must be clean to its end: any damage
+//!   is [`Error::Corrupt`].
+//! - In the last segment, a truncated frame, a CRC mismatch, or a zero-filled
+//!   header (what a crash can leave) ends the valid prefix: a *torn tail*,
+//!   reported in [`RecoveryReport::tail`]. Bad magic other than zeros, an
+//!   unknown version or record type, non-zero flags and oversize lengths are
+//!   hard errors anywhere.
+//! - When the writer recovers, a damaged region followed by a valid frame is
+//!   not a torn tail (cutting it would drop records): it is a hard error.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{CorruptKind, Error, Result};
+use crate::format::{decode_frame, Decoded, Header, RecordType, HEADER_LEN, MAGIC};
+use crate::segment::{fsync_dir, segment_path};
+
+/// Bytes read from a segment per `read` call.
+const CHUNK: usize = 1 << 20;
+
+/// A record decoded from disk, borrowing its key and payload from the
+/// cursor's buffer (valid until the cursor moves on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordView<'a> {
+    /// Record type.
+    pub record_type: RecordType,
+    /// Transaction id.
+    pub txid: u64,
+    /// Key bytes (empty for records written by `append`).
+    pub key: &'a [u8],
+    /// Payload bytes.
+    pub payload: &'a [u8],
+    /// Segment id.
+    pub segment: u32,
+    /// Offset of the frame within the segment.
+    pub offset: u64,
+    /// Frame length on disk.
+    pub len: u32,
+}
+
+impl RecordView<'_> {
+    /// Copy into an owned [`Record`].
+    pub fn to_record(&self) -> Record {
+        Record {
+            record_type: self.record_type,
+            txid: self.txid,
+            key: self.key.to_vec(),
+            payload: self.payload.to_vec(),
+            segment: self.segment,
+            offset: self.offset,
+            len: self.len,
+        }
+    }
+
+    /// Where the record is.
+    pub fn position(&self) -> RecordRef {
+        RecordRef {
+            segment: self.segment,
+            offset: self.offset,
+            len: self.len,
+        }
+    }
+}
+
+/// A decoded record, owning its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Record type.
+    pub record_type: RecordType,
+    /// Transaction id.
+    pub txid: u64,
+    /// Key bytes (empty for records written by `append`).
+    pub key: Vec<u8>,
+    /// Payload bytes.
+    pub payload: Vec<u8>,
+    /// Segment id.
+    pub segment: u32,
+    /// Offset of the frame within the segment.
+    pub offset: u64,
+    /// Frame length on disk.
+    pub len: u32,
+}
+
+/// Where a record is on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RecordRef {
+    /// Segment id (the file `{segment:08}.dwal`).
+    pub segment: u32,
+    /// Offset of the frame's header within the segment.
+    pub offset: u64,
+    /// Frame length: header, key, payload and CRC.
+    pub len: u32,
+}
+
+/// A torn tail found at the end of the last segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TailDamage {
+    /// Segment id.
+    pub segment: u32,
+    /// Where the valid prefix ends (the damaged frame's offset).
+    pub offset: u64,
+    /// How many bytes follow the valid prefix.
+    pub bytes: u64,
+    /// What was found at `offset`.
+    pub kind: CorruptKind,
+    /// Where the writer saved the cut bytes before truncating the segment
+    /// (`None` for read-only scans, which change nothing).
+    pub saved_to: Option<PathBuf>,
+}
+
+/// What a scan or recovery found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecoveryReport {
+    /// Segment files read.
+    pub files_scanned: u32,
+    /// Valid records found.
+    pub records_replayed: u64,
+    /// 1 when the last segment had a torn tail, else 0.
+    pub tail_truncated: u32,
+    /// Bytes after the valid prefix of the last segment.
+    pub tail_bytes_discarded: u64,
+    /// Always 0: damage that is not a torn tail is an error, not a count.
+    pub mid_stream_errors: u32,
+    /// Always 0: unknown versions are an error.
+    pub unsupported_versions: u32,
+    /// Highest txid seen, 0 when there are no records.
+    pub last_txid_seen: u64,
+    /// The torn tail, if any, and where its bytes were saved.
+    pub tail: Option<TailDamage>,
+}
+
+/// How a scan treats the end of the last segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// A reader: stop at the first incomplete or damaged frame of the last
+    /// segment (a writer may be appending to it right now).
+    Snapshot,
+    /// The writer's recovery: also prove that no valid frame follows the damage.
+    Recover,
+}
+
+/// One step of a segment scanner.
+enum Step {
+    Frame {
+        at: usize,
+        header: Header,
+        offset: u64,
+    },
+    End,
+    Damage {
+        offset: u64,
+        kind: CorruptKind,
+    },
+}
+
+/// Streams frames out of one segment file with a bounded buffer.
+struct SegmentScanner {
+    file: File,
+    path: PathBuf,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    base: u64,
+    eof: bool,
+}
+
+impl SegmentScanner {
+    fn open(path: PathBuf) -> Result<Self> {
+        let file = File::open(&path).map_err(|e| Error::io("open segment", &path, e))?;
+        Ok(SegmentScanner {
+            file,
+            path,
+            buf: Vec::new(),
+            pos: 0,
+            end: 0,
+            base: 0,
+            eof: false,
+        })
+    }
+
+    /// Make at least `needed` unconsumed bytes available, or reach EOF.
+    fn fill(&mut self, needed: usize) -> Result<()> {
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.base += self.pos as u64;
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        let want = needed.max(CHUNK);
+        if self.buf.len() < want {
+            self.buf.resize(want, 0);
+        }
+        while self.end < needed {
+            match self.file.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::io("read segment", &self.path, e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn advance(&mut self) -> Result<Step> {
+        loop {
+            let offset = self.base + self.pos as u64;
+            match decode_frame(&self.buf[self.pos..self.end]) {
+                Ok(Decoded::Frame(f)) => {
+                    let at = self.pos;
+                    self.pos += f.header.frame_len() as usize;
+                    return Ok(Step::Frame {
+                        at,
+                        header: f.header,
+                        offset,
+                    });
+                }
+                Ok(Decoded::Incomplete { available, needed }) => {
+                    if self.eof {
+                        return Ok(if available == 0 {
+                            Step::End
+                        } else {
+                            Step::Damage {
+                                offset,
+                                kind: CorruptKind::Truncated { available, needed },
+                            }
+                        });
+                    }
+                    // `needed` is at most MAX_FRAME_LEN: lengths were checked.
+                    self.fill(needed as usize)?;
+                }
+                Err(kind) => return Ok(Step::Damage { offset, kind }),
+            }
+        }
+    }
+}
+
+/// A lending cursor over the records of a set of segments, in order.
+///
+/// Returned by [`crate::RecordLog::cursor`] and
+/// [`crate::RecordLogReader::cursor`]. Memory is bounded by one read chunk
+/// (1 MiB) or the largest record, whichever is larger.
+pub struct RecordCursor {
+    dir: PathBuf,
+    ids: Vec<u32>,
+    idx: usize,
+    scanner: Option<SegmentScanner>,
+    mode: Mode,
+    report: RecoveryReport,
+    done: bool,
+}
+
+impl std::fmt::Debug for RecordCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordCursor")
+            .field("dir", &self.dir)
+            .field("segments", &self.ids)
+            .field("idx", &self.idx)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RecordCursor {
+    pub(crate) fn new(dir: &Path, ids: Vec<u32>, mode: Mode) -> Self {
+        RecordCursor {
+            dir: dir.to_path_buf(),
+            ids,
+            idx: 0,
+            scanner: None,
+            mode,
+            report: RecoveryReport::default(),
+            done: false,
+        }
+    }
+
+    /// The next record, or `None` at the end of the valid prefix.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] for damage that is not a torn tail, [`Error::Io`]
+    /// when a segment cannot be read. After an error the cursor is finished.
+    pub fn next_view(&mut self) -> Result<Option<RecordView<'_>>> {
+        let step = loop {
+            if self.done {
+                return Ok(None);
+            }
+            let Some(&id) = self.ids.get(self.idx) else {
+                self.done = true;
+                return Ok(None);
+            };
+            if self.scanner.is_none() {
+                match SegmentScanner::open(segment_path(&self.dir, id)) {
+                    Ok(s) => self.scanner = Some(s),
+                    Err(e) => {
+                        self.done = true;
+                        return Err(e);
+                    }
+                }
+                self.report.files_scanned += 1;
+            }
+            let Some(scanner) = self.scanner.as_mut() else {
+                continue;
+            };
+            match scanner.advance() {
+                Ok(Step::Frame { at, header, offset }) => break (at, header, offset),
+                Ok(Step::End) => {
+                    self.scanner = None;
+                    self.idx += 1;
+                }
+                Ok(Step::Damage { offset, kind }) => {
+                    self.done = true;
+                    let is_last = self.idx + 1 == self.ids.len();
+                    return match self.tail_or_corrupt(id, offset, kind, is_last) {
+                        Ok(()) => Ok(None),
+                        Err(e) => Err(e),
+                    };
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Err(e);
+                }
+            }
+        };
+        let (at, header, offset) = step;
+        self.report.records_replayed += 1;
+        self.report.last_txid_seen = self.report.last_txid_seen.max(header.txid);
+        let id = self.ids[self.idx];
+        let Some(scanner) = self.scanner.as_ref() else {
+            return Ok(None);
+        };
+        let key_start = at + HEADER_LEN;
+        let key_end = key_start + header.key_len as usize;
+        let payload_end = key_end + header.payload_len as usize;
+        Ok(Some(RecordView {
+            record_type: header.record_type,
+            txid: header.txid,
+            key: &scanner.buf[key_start..key_end],
+            payload: &scanner.buf[key_end..payload_end],
+            segment: id,
+            offset,
+            len: header.frame_len() as u32,
+        }))
+    }
+
+    fn tail_or_corrupt(
+        &mut self,
+        id: u32,
+        offset: u64,
+        kind: CorruptKind,
+        is_last: bool,
+    ) -> Result<()> {
+        let path = segment_path(&self.dir, id);
+        let tail_like = match &kind {
+            CorruptKind::Truncated { .. } | CorruptKind::CrcMismatch { .. } => true,
+            CorruptKind::BadMagic { found } => *found == [0; 4],
+            _ => false,
+        };
+        if !(is_last && tail_like) {
+            return Err(Error::Corrupt {
+                segment: id,
+                offset,
+                path,
+                kind,
+            });
+        }
+        let file_len = std::fs::metadata(&path)
+            .map_err(|e| Error::io("stat segment", &path, e))?
+            .len();
+        if self.mode == Mode::Recover {
+            if let Some(next) = next_valid_frame(&path, offset)? {
+                return Err(Error::Corrupt {
+                    segment: id,
+                    offset,
+                    path,
+                    kind: CorruptKind::ValidRecordsFollow {
+                        damage: Box::new(kind),
+                        next_valid_offset: next,
+                    },
+                });
+            }
+        }
+        let bytes = file_len.saturating_sub(offset);
+        self.report.tail_truncated = 1;
+        self.report.tail_bytes_discarded = bytes;
+        self.report.tail = Some(TailDamage {
+            segment: id,
+            offset,
+            bytes,
+            kind,
+            saved_to: None,
+        });
+        Ok(())
+    }
+
+    /// What the cursor has found so far; complete once `next_view` returned `None`.
+    pub fn report(&self) -> &RecoveryReport {
+        &self.report
+    }
+
+    /// The segment ids this cursor reads.
+    pub fn segments(&self) -> &[u32] {
+        &self.ids
+    }
+
+    pub(crate) fn into_report(self) -> RecoveryReport {
+        self.report
+    }
+}
+
+/// Read everything from `offset` to the end of the segment.
+fn read_from(path: &Path, offset: u64) -> Result<Vec<u8>> {
+    let mut f = File::open(path).map_err(|e| Error::io("open segment", path, e))?;
+    f.seek(SeekFrom::Start(offset))
+        .map_err(|e| Error::io("seek segment", path, e))?;
+    let mut out = Vec::new();
+    f.read_to_end(&mut out)
+        .map_err(|e| Error::io("read segment", path, e))?;
+    Ok(out)
+}
+
+/// The offset of the first valid frame that starts after `offset`, if any.
+fn next_valid_frame(path: &Path, offset: u64) -> Result<Option<u64>> {
+    let tail = read_from(path, offset)?;
+    let mut i = 1;
+    while i + MAGIC.len() <= tail.len() {
+        if tail[i..i + MAGIC.len()] == MAGIC {
+            if let Ok(Decoded::Frame(_)) = decode_frame(&tail[i..]) {
+                return Ok(Some(offset + i as u64));
+            }
+        }
+        i += 1;
+    }
+    Ok(None)
+}
+
+/// Move the torn tail aside and truncate the segment to its valid prefix,
+/// durably, so that records appended afterwards are found by every later open.
+///
+/// The cut bytes go to `{segment:08}-{offset}.torn` (with `-N` added when
+/// that name is taken), which no reader treats as a segment.
+pub(crate) fn repair_tail(dir: &Path, tail: &mut TailDamage) -> Result<()> {
+    let seg_path = segment_path(dir, tail.segment);
+    let bytes = read_from(&seg_path, tail.offset)?;
+    let mut n = 0u32;
+    let (side_path, mut side) = loop {
+        let name = if n == 0 {
+            format!("{:08}-{}.torn", tail.segment, tail.offset)
+        } else {
+            format!("{:08}-{}-{n}.torn", tail.segment, tail.offset)
+        };
+        let p = dir.join(name);
+        match OpenOptions::new().write(true).create_new(true).open(&p) {
+            Ok(f) => break (p, f),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+            Err(e) => return Err(Error::io("create torn-tail file", p, e)),
+        }
+    };
+    side.write_all(&bytes)
+        .and_then(|()| side.sync_all())
+        .map_err(|e| Error::io("write torn-tail file", &side_path, e))?;
+    let seg = OpenOptions::new()
+        .write(true)
+        .open(&seg_path)
+        .map_err(|e| Error::io("open segment for repair", &seg_path, e))?;
+    seg.set_len(tail.offset)
+        .and_then(|()| seg.sync_all())
+        .map_err(|e| Error::io("truncate torn tail", &seg_path, e))?;
+    fsync_dir(dir)?;
+    tail.saved_to = Some(side_path);
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! Segment files: naming, listing, and directory fsync.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Extension of segment files.
+pub const SEGMENT_EXT: &str = "dwal";
+/// Width of the zero-padded decimal id in a segment file name.
+pub const SEGMENT_ID_WIDTH: usize = 8;
+
+/// Path of segment `id` in `dir`: `dir/{id:08}.dwal`.
+pub fn segment_path(dir: &Path, id: u32) -> PathBuf {
+    dir.join(format!("{id:08}.{SEGMENT_EXT}"))
+}
+
+/// The id of a segment file name, or `None` when the name is not exactly
+/// eight ASCII digits followed by `.dwal`.
+pub fn parse_segment_name(name: &str) -> Option<u32> {
+    let digits = name.strip_suffix(".dwal")?;
+    if digits.len() != SEGMENT_ID_WIDTH || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Ids of the segment files in `dir`, ascending. Other files are ignored.
+///
+/// # Errors
+/// [`Error::Io`] when the directory cannot be read.
+pub fn list_segments(dir: &Path) -> Result<Vec<u32>> {
+    let rd = fs::read_dir(dir).map_err(|e| Error::io("read directory", dir, e))?;
+    let mut ids = Vec::new();
+    for entry in rd {
+        let entry = entry.map_err(|e| Error::io("read directory", dir, e))?;
+        let Some(id) = entry.file_name().to_str().and_then(parse_segment_name) else {
+            continue;
+        };
+        let ft = entry
+            .file_type()
+            .map_err(|e| Error::io("stat", entry.path(), e))?;
+        if ft.is_file() {
+            ids.push(id);
+        }
+    }
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// fsync a directory, making the creation, rename or removal of its entries durable.
+///
+/// # Errors
+/// [`Error::Io`] when the directory cannot be opened or synced.
+pub fn fsync_dir(dir: &Path) -> Result<()> {
+    let d = File::open(dir).map_err(|e| Error::io("open directory", dir, e))?;
+    d.sync_all()
+        .map_err(|e| Error::io("fsync directory", dir, e))
+}
+
+/// Create `dir` (and parents) unless it exists; refuse a path that is not a directory.
+pub(crate) fn ensure_dir(dir: &Path) -> Result<()> {
+    match fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(Error::NotADirectory {
+            path: dir.to_path_buf(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))
+        }
+        Err(e) => Err(Error::io("stat", dir, e)),
+    }
+}
+
+/// Require `dir` to exist and be a directory.
+pub(crate) fn require_dir(dir: &Path) -> Result<()> {
+    match fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(Error::NotADirectory {
+            path: dir.to_path_buf(),
+        }),
+        Err(e) => Err(Error::io("open store directory", dir, e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        assert_eq!(
+            segment_path(Path::new("/s"), 7),
+            Path::new("/s/00000007.dwal")
+        );
+        assert_eq!(parse_segment_name("00000007.dwal"), Some(7));
+        assert_eq!(parse_segment_name("4294967295.dwal"), None);
+        assert_eq!(parse_segment_name("0000007.dwal"), None);
+        assert_eq!(parse_segment_name("0000000a.dwal"), None);
+        assert_eq!(parse_segment_name("00000007.dwal.torn"), None);
+        assert_eq!(parse_segment_name("+0000007.dwal"), None);
+    }
+
+    #[test]
+    fn listing_ignores_strays() {
+        let td = tempfile::tempdir().unwrap();
+        for n in [
+            "00000003.dwal",
+            "00000001.dwal",
+            "notes.txt",
+            "00000002.7.torn",
+        ] {
+            fs::write(td.path().join(n), b"").unwrap();
+        }
+        fs::create_dir(td.path().join("00000009.dwal")).unwrap();
+        assert_eq!(list_segments(td.path()).unwrap(), vec![1, 3]);
+    }
+}
