@@ -1,0 +1,241 @@
+//! Body codecs: how a record's fields become bytes after the envelope.
+//!
+//! The codec id is stored in every record's envelope, so a store can mix
+//! codecs and every reader decodes whatever codec wrote a record.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Largest body the decoders accept, in bytes: the core's payload limit.
+///
+/// It bounds the lengths that a corrupt or hostile body can claim, so a
+/// decoder never reserves more memory than a real record could need.
+pub(crate) const MAX_BODY_LEN: usize = 64 << 20;
+
+/// The codec that encodes a record's body.
+///
+/// Every record says in its envelope which codec wrote it (see
+/// `docs/canon-typed.md`); writers pick one with
+/// [`Options::codec`](crate::Options::codec), readers accept all of them.
+///
+/// | id | codec | notes |
+/// |---|---|---|
+/// | 1 | [`Codec::Bincode`] | the default: bincode 2.0.1, serde mode, `config::standard()` (varint integers, little-endian). bincode is no longer maintained (RUSTSEC-2025-0141); it is pinned to `=2.0.1`, whose format is frozen. |
+/// | 2 | [`Codec::Postcard`] | postcard 1: a stable, documented wire format. Prefer it for new stores. |
+/// | 3 | [`Codec::Json`] | `serde_json`: readable bodies, for audit logs. Larger and slower. |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[non_exhaustive]
+#[repr(u8)]
+pub enum Codec {
+    /// bincode 2.0.1 in serde mode with `bincode::config::standard()`.
+    ///
+    /// The default, because it is what users of datawal 0.1 asked for. The
+    /// bincode crate is unmaintained (RUSTSEC-2025-0141); datawal pins it
+    /// exactly and freezes its bytes with golden fixtures. New stores may
+    /// prefer [`Codec::Postcard`].
+    #[default]
+    Bincode = 1,
+    /// postcard 1 (`postcard::to_extend` / `postcard::take_from_bytes`).
+    Postcard = 2,
+    /// JSON (`serde_json`), UTF-8, compact.
+    Json = 3,
+}
+
+impl Codec {
+    /// Every codec this build reads and writes, by ascending id.
+    pub const ALL: [Codec; 3] = [Codec::Bincode, Codec::Postcard, Codec::Json];
+
+    /// The byte that identifies this codec in the envelope.
+    #[must_use]
+    pub const fn id(self) -> u8 {
+        self as u8
+    }
+
+    /// The codec with envelope id `id`, or `None` for an id this build does
+    /// not know.
+    #[must_use]
+    pub const fn from_id(id: u8) -> Option<Codec> {
+        match id {
+            1 => Some(Codec::Bincode),
+            2 => Some(Codec::Postcard),
+            3 => Some(Codec::Json),
+            _ => None,
+        }
+    }
+
+    /// A short lowercase name: `"bincode"`, `"postcard"` or `"json"`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Codec::Bincode => "bincode",
+            Codec::Postcard => "postcard",
+            Codec::Json => "json",
+        }
+    }
+
+    /// Append the encoding of `value` to `out`.
+    ///
+    /// `out` is taken by `&mut Vec` so callers can reuse one buffer for
+    /// every record.
+    pub(crate) fn encode_into<T: Serialize + ?Sized>(
+        self,
+        value: &T,
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
+        match self {
+            Codec::Bincode => {
+                bincode::serde::encode_into_std_write(value, out, bincode::config::standard())
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+            Codec::Postcard => {
+                let taken = std::mem::take(out);
+                match postcard::to_extend(value, taken) {
+                    Ok(back) => {
+                        *out = back;
+                        Ok(())
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            Codec::Json => serde_json::to_writer(out, value).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Decode exactly one value from `body`: trailing bytes are an error.
+    pub(crate) fn decode<T: DeserializeOwned>(self, body: &[u8]) -> Result<T, String> {
+        if body.len() > MAX_BODY_LEN {
+            return Err(format!(
+                "body of {} bytes is larger than the {MAX_BODY_LEN}-byte limit",
+                body.len()
+            ));
+        }
+        match self {
+            Codec::Bincode => {
+                let config = bincode::config::standard().with_limit::<MAX_BODY_LEN>();
+                let (value, used) = bincode::serde::decode_from_slice::<T, _>(body, config)
+                    .map_err(|e| e.to_string())?;
+                trailing(body.len(), used)?;
+                Ok(value)
+            }
+            Codec::Postcard => {
+                let (value, rest) =
+                    postcard::take_from_bytes::<T>(body).map_err(|e| e.to_string())?;
+                trailing(body.len(), body.len() - rest.len())?;
+                Ok(value)
+            }
+            Codec::Json => serde_json::from_slice(body).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+fn trailing(len: usize, used: usize) -> Result<(), String> {
+    if used == len {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} trailing bytes after the value (body is {len} bytes, the value used {used})",
+            len - used
+        ))
+    }
+}
+
+impl fmt::Display for Codec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Sample {
+        id: u64,
+        name: String,
+        tags: Vec<u8>,
+    }
+
+    fn sample() -> Sample {
+        Sample {
+            id: 300,
+            name: "é".into(),
+            tags: vec![1, 2],
+        }
+    }
+
+    #[test]
+    fn ids_round_trip_and_unknown_ids_are_none() {
+        for c in Codec::ALL {
+            assert_eq!(Codec::from_id(c.id()), Some(c));
+        }
+        assert_eq!(Codec::from_id(0), None);
+        assert_eq!(Codec::from_id(4), None);
+        assert_eq!(Codec::default(), Codec::Bincode);
+    }
+
+    #[test]
+    fn every_codec_round_trips() {
+        for c in Codec::ALL {
+            let mut buf = vec![0xAA];
+            c.encode_into(&sample(), &mut buf).unwrap();
+            assert_eq!(buf[0], 0xAA, "{c} must append, not overwrite");
+            let back: Sample = c.decode(&buf[1..]).unwrap();
+            assert_eq!(back, sample(), "{c}");
+        }
+    }
+
+    #[test]
+    fn known_bytes_per_codec() {
+        let mut b = Vec::new();
+        Codec::Bincode.encode_into(&sample(), &mut b).unwrap();
+        // 300 as a bincode varint is 0xFB then u16 LE.
+        assert_eq!(b, [0xFB, 0x2C, 0x01, 2, 0xC3, 0xA9, 2, 1, 2]);
+        let mut p = Vec::new();
+        Codec::Postcard.encode_into(&sample(), &mut p).unwrap();
+        // 300 as a postcard LEB128 varint is 0xAC 0x02.
+        assert_eq!(p, [0xAC, 0x02, 2, 0xC3, 0xA9, 2, 1, 2]);
+        let mut j = Vec::new();
+        Codec::Json.encode_into(&sample(), &mut j).unwrap();
+        assert_eq!(j, r#"{"id":300,"name":"é","tags":[1,2]}"#.as_bytes());
+    }
+
+    #[test]
+    fn trailing_bytes_are_rejected() {
+        for c in Codec::ALL {
+            let mut buf = Vec::new();
+            c.encode_into(&sample(), &mut buf).unwrap();
+            buf.push(b'x');
+            let err = c.decode::<Sample>(&buf).unwrap_err();
+            assert!(err.contains("trailing"), "{c}: {err}");
+        }
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        let inputs: [&[u8]; 5] = [
+            b"",
+            b"\xff",
+            b"\xfd\xff\xff\xff\xff\xff\xff\xff\xff",
+            b"{",
+            b"\x05ab",
+        ];
+        for c in Codec::ALL {
+            for input in inputs {
+                assert!(c.decode::<Sample>(input).is_err(), "{c} {input:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_huge_claimed_length_does_not_allocate_it() {
+        // id 1, then a string claiming u64::MAX bytes.
+        let mut body = vec![1u8, 0xFD];
+        body.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert!(Codec::Bincode.decode::<Sample>(&body).is_err());
+    }
+}
