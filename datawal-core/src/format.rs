@@ -340,7 +340,8 @@ mod tests {
     #[test]
     fn each_header_field_is_checked() {
         let good = frame(RecordType::Raw, 1, b"", b"x");
-        let cases: Vec<(usize, u8, fn(&CorruptKind) -> bool)> = vec![
+        type Check = fn(&CorruptKind) -> bool;
+        let cases: Vec<(usize, u8, Check)> = vec![
             (0, b'X', |k| matches!(k, CorruptKind::BadMagic { .. })),
             (4, 2, |k| {
                 matches!(k, CorruptKind::UnknownVersion { found: 2 })

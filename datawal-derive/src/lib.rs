@@ -1,1 +1,82 @@
-//! placeholder
+//! `#[derive(Record)]` for [datawal](https://docs.rs/datawal-typed): key
+//! extraction and versioned decoding for application structs and enums.
+//!
+//! This crate is an implementation detail of `datawal-typed`, which
+//! re-exports the derive as `datawal_typed::Record` (the same name as the
+//! trait). Use it from there:
+//!
+//! ```ignore
+//! use datawal_typed::Record;
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Serialize, Deserialize, Record)]
+//! #[record(name = "order", version = 1)]
+//! struct OrderV1 { #[record(key)] id: u64, cents: u32 }
+//!
+//! #[derive(Serialize, Deserialize, Record)]
+//! #[record(name = "order", version = 2, from = OrderV1)]
+//! struct Order { #[record(key)] id: u64, cents: u64 }
+//!
+//! impl From<OrderV1> for Order {
+//!     fn from(v1: OrderV1) -> Self { Order { id: v1.id, cents: v1.cents.into() } }
+//! }
+//! ```
+//!
+//! # Container attributes: `#[record(...)]` on the type
+//!
+//! | attribute | meaning |
+//! |---|---|
+//! | `version = N` | **required**; the schema version, an integer from 1 to 65535 |
+//! | `name = "..."` | the record family name (default: the type's name); every version of a family shares it |
+//! | `from = Older` | `Older` is the previous version of this family; older bodies are decoded as `Older` and converted with `From<Older>` |
+//! | `try_from = Older` | as `from`, converted with `TryFrom<Older>`; the conversion error is kept in the `DecodeError` |
+//! | `crate = "path"` | where `datawal_typed` is found (default `::datawal_typed`), for code that reaches it through a re-export |
+//!
+//! Checked at compile time: `Older` must be a `Record` with the same `NAME`
+//! and a lower `VERSION`, and the `From`/`TryFrom` impl must exist.
+//!
+//! # Field attributes
+//!
+//! `#[record(key)]` marks a key field. One key field gives that field's type
+//! as `Record::Key`; several give a tuple of their types in field order; none
+//! gives `()`. `key(&self)` returns clones of the key fields, so key field
+//! types must implement `Key` and `Clone`. Enums always have the key `()`.
+//!
+//! # Serde attributes that are refused
+//!
+//! The bincode and postcard codecs are not self-describing: they write
+//! fields by position, without names or types. Serde attributes that depend
+//! on a self-describing format (`flatten`, `untagged`, `tag`, `content`) or
+//! that write a different number of fields than they read
+//! (`skip_serializing_if`, `skip_serializing` or `skip_deserializing` alone)
+//! would make records fail to decode or decode as garbage, so the derive
+//! rejects them. `#[serde(default)]`, `rename`, `skip` and the others are fine.
+//!
+//! # `Record::SCHEMA`
+//!
+//! A canonical, whitespace-normalised text of the type's shape, for example
+//! `struct order v2 { #[key] id: u64, cents: u64 }`. It lists the kind, the
+//! record name, the version, generic parameters, every field name (unraw)
+//! and type (token text as written), key markers, variants for enums, and
+//! the `#[serde(...)]` attributes of the type, its variants and fields
+//! (they change the encoding). Doc comments and other attributes are left
+//! out.
+
+mod ast;
+mod attr;
+mod ctxt;
+mod expand;
+mod schema;
+
+use proc_macro::TokenStream;
+use syn::{parse_macro_input, DeriveInput};
+
+/// Derive `datawal_typed::Record`; see the [crate documentation](crate) for
+/// the attributes.
+#[proc_macro_derive(Record, attributes(record))]
+pub fn derive_record(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
