@@ -1,0 +1,344 @@
+//! Wire compatibility with the published `datawal` 0.1.5 crate, tested:
+//! the same operations write byte-identical segment files, exports and
+//! compaction outputs, and each crate reads the other's stores record for
+//! record (type, txid, key, payload, segment, offset, len).
+
+use std::fs;
+use std::path::Path;
+
+use datawal015 as published;
+
+/// A record as both crates can describe it.
+type Row = (u8, u64, Vec<u8>, Vec<u8>, u32, u64, u32);
+
+/// A small deterministic generator (xorshift64*), so failures reproduce.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn bytes(&mut self, max: u64) -> Vec<u8> {
+        let n = self.below(max + 1);
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Append(Vec<u8>),
+    Put(Vec<u8>, Vec<u8>),
+    Delete(Vec<u8>),
+    Rotate,
+    Fsync,
+}
+
+fn ops(seed: u64, n: usize) -> Vec<Op> {
+    let mut r = Rng(seed | 1);
+    (0..n)
+        .map(|_| {
+            // Few distinct keys so that overwrites and deletes hit.
+            let key = format!("key-{}", r.below(8)).into_bytes();
+            match r.below(20) {
+                0..=5 => Op::Append(r.bytes(200)),
+                6..=12 => Op::Put(key, r.bytes(300)),
+                13..=15 => Op::Delete(key),
+                16 => Op::Rotate,
+                _ => Op::Fsync,
+            }
+        })
+        .collect()
+}
+
+fn segment_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".dwal"))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn ours_rows(dir: &Path) -> Vec<Row> {
+    let mut log = datawal_core::RecordLog::open(dir).unwrap();
+    log.scan()
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            let t = r.record_type.as_byte();
+            (t, r.txid, r.key, r.payload, r.segment, r.offset, r.len)
+        })
+        .collect()
+}
+
+fn theirs_rows(dir: &Path) -> Vec<Row> {
+    let mut log = published::RecordLog::open(dir).unwrap();
+    log.scan()
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            let t = r.record_type.as_byte();
+            (t, r.txid, r.key, r.payload, r.segment, r.offset, r.len)
+        })
+        .collect()
+}
+
+fn run_ours_log(dir: &Path, ops: &[Op]) {
+    let mut log = datawal_core::RecordLog::open(dir).unwrap();
+    for op in ops {
+        match op {
+            Op::Append(p) => drop(log.append(p).unwrap()),
+            Op::Put(k, v) => drop(
+                log.append_record(datawal_core::RecordType::Put, k, v)
+                    .unwrap(),
+            ),
+            Op::Delete(k) => drop(
+                log.append_record(datawal_core::RecordType::Delete, k, b"")
+                    .unwrap(),
+            ),
+            Op::Rotate => log.rotate().unwrap(),
+            Op::Fsync => log.fsync().unwrap(),
+        }
+    }
+    log.fsync().unwrap();
+}
+
+fn run_theirs_log(dir: &Path, ops: &[Op]) {
+    let mut log = published::RecordLog::open(dir).unwrap();
+    for op in ops {
+        match op {
+            Op::Append(p) => drop(log.append(p).unwrap()),
+            Op::Put(k, v) => drop(log.append_record(published::RecordType::Put, k, v).unwrap()),
+            Op::Delete(k) => drop(
+                log.append_record(published::RecordType::Delete, k, b"")
+                    .unwrap(),
+            ),
+            Op::Rotate => log.rotate().unwrap(),
+            Op::Fsync => log.fsync().unwrap(),
+        }
+    }
+    log.fsync().unwrap();
+}
+
+#[test]
+fn record_log_same_ops_write_identical_segments_and_read_each_other() {
+    for seed in 1..=12u64 {
+        let td = tempfile::tempdir().unwrap();
+        let (a, b) = (td.path().join("ours"), td.path().join("theirs"));
+        let ops = ops(seed, 120);
+        // Split across two sessions: reopening must continue the txids the same way.
+        run_ours_log(&a, &ops[..60]);
+        run_ours_log(&a, &ops[60..]);
+        run_theirs_log(&b, &ops[..60]);
+        run_theirs_log(&b, &ops[60..]);
+        assert_eq!(segment_files(&a), segment_files(&b), "seed {seed}");
+        let rows = ours_rows(&a);
+        assert!(!rows.is_empty());
+        assert_eq!(rows, theirs_rows(&a), "published reads ours, seed {seed}");
+        assert_eq!(rows, ours_rows(&b), "we read theirs, seed {seed}");
+    }
+}
+
+fn run_ours_kv(dir: &Path, ops: &[Op]) -> datawal_core::DataWal {
+    let mut kv = datawal_core::DataWal::open(dir).unwrap();
+    for op in ops {
+        match op {
+            Op::Put(k, v) => kv.put(k, v).unwrap(),
+            Op::Delete(k) => kv.delete(k).unwrap(),
+            Op::Append(_) | Op::Rotate => {}
+            Op::Fsync => kv.fsync().unwrap(),
+        }
+    }
+    kv.fsync().unwrap();
+    kv
+}
+
+fn run_theirs_kv(dir: &Path, ops: &[Op]) -> published::DataWal {
+    let mut kv = published::DataWal::open(dir).unwrap();
+    for op in ops {
+        match op {
+            Op::Put(k, v) => kv.put(k, v).unwrap(),
+            Op::Delete(k) => kv.delete(k).unwrap(),
+            Op::Append(_) | Op::Rotate => {}
+            Op::Fsync => kv.fsync().unwrap(),
+        }
+    }
+    kv.fsync().unwrap();
+    kv
+}
+
+#[test]
+fn datawal_same_ops_write_identical_segments_exports_and_compactions() {
+    for seed in 100..=107u64 {
+        let td = tempfile::tempdir().unwrap();
+        let p = |n: &str| td.path().join(n);
+        let ops = ops(seed, 150);
+        let ours = run_ours_kv(&p("ours"), &ops);
+        let mut theirs = run_theirs_kv(&p("theirs"), &ops);
+        assert_eq!(
+            segment_files(&p("ours")),
+            segment_files(&p("theirs")),
+            "seed {seed}"
+        );
+
+        ours.export_jsonl(p("ours.jsonl")).unwrap();
+        theirs.export_jsonl(&p("theirs.jsonl")).unwrap();
+        let export = fs::read(p("ours.jsonl")).unwrap();
+        assert_eq!(export, fs::read(p("theirs.jsonl")).unwrap(), "seed {seed}");
+
+        let s_ours = ours.compact_to(p("ours.compact")).unwrap();
+        let s_theirs = theirs.compact_to(&p("theirs.compact")).unwrap();
+        assert_eq!(
+            (
+                s_ours.live_keys,
+                s_ours.records_written,
+                s_ours.bytes_written
+            ),
+            (
+                s_theirs.live_keys,
+                s_theirs.records_written,
+                s_theirs.bytes_written
+            )
+        );
+        assert_eq!(
+            segment_files(&p("ours.compact")),
+            segment_files(&p("theirs.compact")),
+            "seed {seed}"
+        );
+
+        // Each reads the other's key/value store.
+        drop(ours);
+        drop(theirs);
+        let ours_reads_theirs = datawal_core::DataWal::open(p("theirs")).unwrap();
+        let mut theirs_reads_ours = published::DataWal::open(&p("ours")).unwrap();
+        assert_eq!(ours_reads_theirs.len(), theirs_reads_ours.len());
+        for (k, v) in ours_reads_theirs.items().unwrap() {
+            assert_eq!(theirs_reads_ours.get(&k).unwrap(), Some(v));
+        }
+    }
+}
+
+#[test]
+fn empty_store_exports_and_compacts_identically() {
+    let td = tempfile::tempdir().unwrap();
+    let p = |n: &str| td.path().join(n);
+    let ours = datawal_core::DataWal::open(p("ours")).unwrap();
+    let mut theirs = published::DataWal::open(&p("theirs")).unwrap();
+    ours.export_jsonl(p("a.jsonl")).unwrap();
+    theirs.export_jsonl(&p("b.jsonl")).unwrap();
+    assert_eq!(
+        fs::read(p("a.jsonl")).unwrap(),
+        fs::read(p("b.jsonl")).unwrap()
+    );
+    ours.compact_to(p("a.compact")).unwrap();
+    theirs.compact_to(&p("b.compact")).unwrap();
+    assert_eq!(
+        segment_files(&p("a.compact")),
+        segment_files(&p("b.compact"))
+    );
+}
+
+/// After we repair a torn tail and append, the published crate reads every
+/// record, including those appended after the repair (it would have lost them
+/// had the torn bytes been left in place).
+#[test]
+fn published_reads_our_repaired_store_including_later_appends() {
+    let td = tempfile::tempdir().unwrap();
+    let dir = td.path();
+    {
+        let mut log = datawal_core::RecordLog::open(dir).unwrap();
+        log.append(b"one").unwrap();
+        log.append(b"two").unwrap();
+        log.fsync().unwrap();
+    }
+    let seg = dir.join("00000001.dwal");
+    let mut bytes = fs::read(&seg).unwrap();
+    bytes.extend_from_slice(b"DWAL\x01\x00\x00\x00torn");
+    fs::write(&seg, bytes).unwrap();
+    {
+        let mut log = datawal_core::RecordLog::open(dir).unwrap();
+        assert_eq!(log.recovery_report().unwrap().tail_truncated, 1);
+        log.append(b"three").unwrap();
+        log.fsync().unwrap();
+    }
+    let mut theirs = published::RecordLog::open(dir).unwrap();
+    let payloads: Vec<_> = theirs
+        .scan()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.payload)
+        .collect();
+    assert_eq!(
+        payloads,
+        vec![b"one".to_vec(), b"two".to_vec(), b"three".to_vec()]
+    );
+    assert_eq!(theirs.recovery_report().unwrap().tail_truncated, 0);
+}
+
+/// The published crate keeps torn bytes and appends after them; records it
+/// appends there are lost to it on the next open. We refuse to cut such a
+/// store silently: the damage is followed by valid records.
+#[test]
+fn published_store_with_records_after_torn_bytes_is_refused_not_truncated() {
+    let td = tempfile::tempdir().unwrap();
+    let dir = td.path();
+    {
+        let mut log = published::RecordLog::open(dir).unwrap();
+        log.append(b"one").unwrap();
+        log.fsync().unwrap();
+    }
+    let seg = dir.join("00000001.dwal");
+    let mut bytes = fs::read(&seg).unwrap();
+    bytes.extend_from_slice(b"DWAL\x01\x00\x00\x00torn");
+    fs::write(&seg, &bytes).unwrap();
+    {
+        let mut log = published::RecordLog::open(dir).unwrap();
+        log.append(b"lost by the published crate").unwrap();
+        log.fsync().unwrap();
+    }
+    let mut again = published::RecordLog::open(dir).unwrap();
+    assert_eq!(
+        again.scan().unwrap().len(),
+        1,
+        "the published crate lost the append"
+    );
+    drop(again);
+    let before = fs::read(&seg).unwrap();
+    let err = datawal_core::RecordLog::open(dir).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            datawal_core::Error::Corrupt {
+                kind: datawal_core::CorruptKind::ValidRecordsFollow { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(fs::read(&seg).unwrap(), before, "nothing was cut");
+}
+
+#[test]
+fn published_reads_our_corpus_fixtures_alike() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    for name in ["valid_log", "tombstones", "compaction_output"] {
+        let td = tempfile::tempdir().unwrap();
+        for e in fs::read_dir(root.join(name)).unwrap() {
+            let e = e.unwrap();
+            fs::copy(e.path(), td.path().join(e.file_name())).unwrap();
+        }
+        assert_eq!(ours_rows(td.path()), theirs_rows(td.path()), "{name}");
+    }
+}
