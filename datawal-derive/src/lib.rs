@@ -62,6 +62,9 @@
 //! (they change the encoding). Doc comments and other attributes are left
 //! out.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 mod ast;
 mod attr;
 mod ctxt;

@@ -1,0 +1,509 @@
+//! Code generation: one `impl Record` per derive input, plus compile-time
+//! checks of the `from`/`try_from` type.
+
+use crate::ast::Container;
+use crate::attr::UpgradeKind;
+use crate::schema;
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{DeriveInput, GenericParam, Ident, Type};
+
+/// Check `input` and generate its `impl Record`.
+///
+/// # Errors
+/// Every mistake in the input, combined into one `syn::Error`.
+pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let cont = Container::from_ast(input)?;
+    Ok(impl_record(&cont))
+}
+
+fn impl_record(cont: &Container) -> TokenStream {
+    let krate = &cont.krate;
+    let private = quote!(#krate::__private);
+    let ident = cont.ident;
+    let (impl_generics, ty_generics, where_clause) = cont.generics.split_for_impl();
+    let params = generic_params(cont);
+
+    let mut predicates: Vec<TokenStream> = where_clause
+        .map(|clause| {
+            clause
+                .predicates
+                .iter()
+                .map(ToTokens::to_token_stream)
+                .collect()
+        })
+        .unwrap_or_default();
+    if !cont.generics.params.is_empty() {
+        // The derived serde impls carry their own bounds; `Record` needs them.
+        predicates.push(quote! {
+            #ident #ty_generics: #private::serde::Serialize + #private::serde::de::DeserializeOwned
+        });
+    }
+
+    // Key type, key expression, and a `Key` check spanned on each key field.
+    let keys = cont.key_fields();
+    let mut key_types = Vec::new();
+    let mut key_exprs = Vec::new();
+    let mut key_checks = Vec::new();
+    for field in &keys {
+        let ty = field.ty;
+        let member = &field.member;
+        let span = ty.span();
+        if mentions_any(ty, &params) {
+            predicates.push(quote_spanned!(span=> #ty: #krate::Key + ::core::clone::Clone));
+        }
+        let private_at = respan(private.clone(), span);
+        key_checks.push(quote_spanned!(span=> #private_at::assert_key::<#ty>();));
+        key_exprs.push(quote_spanned!(span=> ::core::clone::Clone::clone(&self.#member)));
+        key_types.push(ty);
+    }
+    let (key_type, key_expr) = match keys.len() {
+        0 => (quote!(()), quote!(())),
+        1 => (key_types[0].to_token_stream(), key_exprs[0].clone()),
+        _ => (quote!((#(#key_types,)*)), quote!((#(#key_exprs,)*))),
+    };
+
+    let name = &cont.name;
+    let version = cont.version;
+    let schema = schema::schema(cont);
+
+    // `decode_version`, and the checks of the previous version.
+    let mut module_check = TokenStream::new();
+    let mut inline_check = TokenStream::new();
+    let decode = match &cont.upgrade {
+        None => quote!(#private::decode_current::<Self>),
+        Some(upgrade) => {
+            let old = &upgrade.ty;
+            let span = old.span();
+            let private_at = respan(private.clone(), span);
+            let generic = mentions_any(old, &params);
+            let checks = upgrade_checks(cont, upgrade.kind, old);
+            if generic {
+                // A free constant cannot name the type's parameters: check
+                // in an inline constant, at monomorphization, and require
+                // the conversion in the where clause.
+                inline_check = quote_spanned!(span=> const { #checks });
+                predicates.push(quote_spanned!(span=> #old: #krate::Record));
+                predicates.push(match upgrade.kind {
+                    UpgradeKind::From => {
+                        quote_spanned!(span=> #ident #ty_generics: ::core::convert::From<#old>)
+                    }
+                    UpgradeKind::TryFrom => quote_spanned! {span=>
+                        #ident #ty_generics: ::core::convert::TryFrom<#old>,
+                        <#ident #ty_generics as ::core::convert::TryFrom<#old>>::Error: ::core::fmt::Display
+                    },
+                });
+            } else {
+                module_check = quote_spanned!(span=> const _: () = { #checks };);
+            }
+            match upgrade.kind {
+                UpgradeKind::From => quote_spanned!(span=> #private_at::decode_from::<Self, #old>),
+                UpgradeKind::TryFrom => {
+                    quote_spanned!(span=> #private_at::decode_try_from::<Self, #old>)
+                }
+            }
+        }
+    };
+
+    let where_tokens = if predicates.is_empty() {
+        TokenStream::new()
+    } else {
+        quote!(where #(#predicates,)*)
+    };
+
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #krate::Record for #ident #ty_generics #where_tokens {
+            const NAME: &'static str = #name;
+            const VERSION: u16 = #version;
+            const SCHEMA: &'static str = #schema;
+            type Key = #key_type;
+
+            #[inline]
+            fn key(&self) -> Self::Key {
+                #(#key_checks)*
+                #key_expr
+            }
+
+            fn decode_version(
+                version: u16,
+                codec: #krate::Codec,
+                body: &[u8]
+            ) -> ::core::result::Result<Self, #krate::DecodeError> {
+                #inline_check
+                #decode(version, codec, body)
+            }
+        }
+
+        #module_check
+    }
+}
+
+/// Constant-evaluated checks that `old` belongs to this record family and
+/// has a lower version; a failed check is a compile error spanned on `old`.
+fn upgrade_checks(cont: &Container, kind: UpgradeKind, old: &Type) -> TokenStream {
+    let krate = &cont.krate;
+    let span = old.span();
+    let str_eq = respan(quote!(#krate::__private::str_eq), span);
+    let record = respan(quote!(#krate::Record), span);
+    let name = &cont.name;
+    let version = cont.version;
+    let old_text = schema::tokens_text(old.to_token_stream());
+    let this = cont.ident;
+    let keyword = kind.keyword();
+    let name_message = format!(
+        "datawal: `{keyword} = {old_text}` must be an older version of record \"{name}\", but \
+         `{old_text}` has a different record name; give `{old_text}` `#[record(name = \"{name}\")]` \
+         or name the right previous type"
+    );
+    let version_message = format!(
+        "datawal: `{keyword} = {old_text}` must be an older version of record \"{name}\", but its \
+         version is not lower than {version} (the version of `{this}`); a record can only upgrade \
+         from a lower version"
+    );
+    quote_spanned! {span=>
+        if !#str_eq(<#old as #record>::NAME, #name) {
+            ::core::panic!("{}", #name_message)
+        }
+        if <#old as #record>::VERSION >= #version {
+            ::core::panic!("{}", #version_message)
+        }
+    }
+}
+
+/// The names of the type's type and const parameters.
+fn generic_params(cont: &Container) -> Vec<Ident> {
+    cont.generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            GenericParam::Type(ty) => Some(ty.ident.clone()),
+            GenericParam::Const(c) => Some(c.ident.clone()),
+            GenericParam::Lifetime(_) => None,
+        })
+        .collect()
+}
+
+/// Whether `ty` names one of `params` (then it cannot appear in a free
+/// constant, and its bounds go in the where clause).
+fn mentions_any(ty: &Type, params: &[Ident]) -> bool {
+    fn visit(tokens: TokenStream, params: &[Ident]) -> bool {
+        tokens.into_iter().any(|token| match token {
+            TokenTree::Ident(ident) => params.contains(&ident),
+            TokenTree::Group(group) => visit(group.stream(), params),
+            _ => false,
+        })
+    }
+    !params.is_empty() && visit(ty.to_token_stream(), params)
+}
+
+/// `tokens` with every span set to `span`, so that an error in the
+/// generated path points at the user's token.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let TokenTree::Group(group) = &token {
+                let mut inner = Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                token = TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    /// The expansion with all whitespace removed, for substring checks.
+    fn expanded(input: DeriveInput) -> String {
+        let tokens = expand(&input).unwrap();
+        // Valid Rust items.
+        syn::parse2::<syn::File>(tokens.clone()).unwrap();
+        tokens.to_string().split_whitespace().collect()
+    }
+
+    fn errors(input: DeriveInput) -> Vec<String> {
+        match expand(&input) {
+            Ok(tokens) => panic!("expected errors, got {tokens}"),
+            Err(err) => err.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    fn squash(s: &str) -> String {
+        s.split_whitespace().collect()
+    }
+
+    fn assert_contains(haystack: &str, needle: &str) {
+        let needle = squash(needle);
+        assert!(
+            haystack.contains(&needle),
+            "missing `{needle}` in\n{haystack}"
+        );
+    }
+
+    #[test]
+    fn named_struct_with_one_key() {
+        let out = expanded(parse_quote! {
+            #[record(name = "order", version = 1)]
+            struct OrderV1 { #[record(key)] id: u64, cents: u32 }
+        });
+        assert_contains(
+            &out,
+            "#[automatically_derived] impl ::datawal_typed::Record for OrderV1 {",
+        );
+        assert_contains(&out, r#"const NAME: &'static str = "order";"#);
+        assert_contains(&out, "const VERSION: u16 = 1u16;");
+        assert_contains(
+            &out,
+            r#"const SCHEMA: &'static str = "struct order v1 { #[key] id: u64, cents: u32 }";"#,
+        );
+        assert_contains(&out, "type Key = u64;");
+        assert_contains(
+            &out,
+            "fn key(&self) -> Self::Key { ::datawal_typed::__private::assert_key::<u64>(); \
+             ::core::clone::Clone::clone(&self.id) }",
+        );
+        assert_contains(
+            &out,
+            "fn decode_version(version: u16, codec: ::datawal_typed::Codec, body: &[u8]) \
+             -> ::core::result::Result<Self, ::datawal_typed::DecodeError> { \
+             ::datawal_typed::__private::decode_current::<Self>(version, codec, body) }",
+        );
+        assert!(
+            !out.contains("const_:()"),
+            "no upgrade check without `from`"
+        );
+    }
+
+    #[test]
+    fn name_defaults_to_the_type_name_unraw() {
+        let out = expanded(parse_quote!(
+            #[record(version = 4)]
+            struct r#Match;
+        ));
+        assert_contains(&out, r#"const NAME: &'static str = "Match";"#);
+        assert_contains(&out, "type Key = ();");
+        assert_contains(&out, "fn key(&self) -> Self::Key { () }");
+    }
+
+    #[test]
+    fn tuple_struct_with_composite_key_in_field_order() {
+        let out = expanded(parse_quote! {
+            #[record(version = 2)]
+            struct Row(#[record(key)] String, u8, #[record(key)] (u32, i64));
+        });
+        assert_contains(&out, "type Key = (String, (u32, i64),);");
+        assert_contains(
+            &out,
+            "::datawal_typed::__private::assert_key::<String>(); \
+             ::datawal_typed::__private::assert_key::<(u32, i64)>(); \
+             (::core::clone::Clone::clone(&self.0), ::core::clone::Clone::clone(&self.2),)",
+        );
+    }
+
+    #[test]
+    fn enum_has_unit_key() {
+        let out = expanded(parse_quote! {
+            #[record(name = "event", version = 1)]
+            enum Event { Created { id: u64 }, Deleted(u64), Reset }
+        });
+        assert_contains(&out, "impl ::datawal_typed::Record for Event {");
+        assert_contains(&out, "type Key = ();");
+        assert_contains(
+            &out,
+            r#"const SCHEMA: &'static str = "enum event v1 { Created { id: u64 }, Deleted(u64), Reset }";"#,
+        );
+    }
+
+    #[test]
+    fn from_decodes_through_the_older_type_and_checks_it() {
+        let out = expanded(parse_quote! {
+            #[record(name = "order", version = 2, from = OrderV1)]
+            struct Order { #[record(key)] id: u64 }
+        });
+        assert_contains(
+            &out,
+            "::datawal_typed::__private::decode_from::<Self, OrderV1>(version, codec, body)",
+        );
+        assert_contains(
+            &out,
+            r#"const _: () = { if !::datawal_typed::__private::str_eq(
+                <OrderV1 as ::datawal_typed::Record>::NAME, "order") {
+                ::core::panic!("{}", "datawal: `from = OrderV1` must be an older version of record \"order\", but"#,
+        );
+        assert_contains(
+            &out,
+            r#"if <OrderV1 as ::datawal_typed::Record>::VERSION >= 2u16 { ::core::panic!("{}", "datawal:"#,
+        );
+    }
+
+    #[test]
+    fn try_from_uses_the_try_from_helper() {
+        let out = expanded(parse_quote! {
+            #[record(version = 3, try_from = v2::Thing)]
+            struct Thing;
+        });
+        assert_contains(
+            &out,
+            "::datawal_typed::__private::decode_try_from::<Self, v2::Thing>(version, codec, body)",
+        );
+        assert_contains(&out, "`try_from = v2::Thing` must be an older version");
+    }
+
+    #[test]
+    fn generics_get_serde_and_key_bounds() {
+        let out = expanded(parse_quote! {
+            #[record(version = 1)]
+            struct Wrapper<'a, K: Ord, V, const N: usize> where V: Clone {
+                #[record(key)] k: K,
+                #[record(key)] n: u32,
+                v: std::borrow::Cow<'a, V>,
+                a: [u8; N],
+            }
+        });
+        assert_contains(
+            &out,
+            "impl<'a, K: Ord, V, const N: usize> ::datawal_typed::Record for Wrapper<'a, K, V, N> \
+             where V: Clone, \
+             Wrapper<'a, K, V, N>: ::datawal_typed::__private::serde::Serialize \
+                 + ::datawal_typed::__private::serde::de::DeserializeOwned, \
+             K: ::datawal_typed::Key + ::core::clone::Clone, {",
+        );
+        assert_contains(&out, "type Key = (K, u32,);");
+    }
+
+    #[test]
+    fn generic_from_type_is_checked_inline_and_bounded() {
+        let out = expanded(parse_quote! {
+            #[record(version = 2, try_from = Old<T>)]
+            struct New<T> { t: T }
+        });
+        assert!(!out.contains("const_:()"));
+        assert_contains(
+            &out,
+            "{ const { if !::datawal_typed::__private::str_eq(<Old<T> as ::datawal_typed::Record>::NAME, \"New\")",
+        );
+        assert_contains(&out, "Old<T>: ::datawal_typed::Record,");
+        assert_contains(&out, "New<T>: ::core::convert::TryFrom<Old<T>>,");
+        assert_contains(
+            &out,
+            "<New<T> as ::core::convert::TryFrom<Old<T>>>::Error: ::core::fmt::Display,",
+        );
+        assert_contains(
+            &out,
+            "::datawal_typed::__private::decode_try_from::<Self, Old<T>>(version, codec, body)",
+        );
+    }
+
+    #[test]
+    fn generic_type_with_concrete_from_type_uses_a_free_constant() {
+        let out = expanded(parse_quote! {
+            #[record(version = 2, from = OldWrapper)]
+            struct Wrapper<T> { t: T }
+        });
+        assert_contains(&out, "const _: () = {");
+        assert!(!out.contains("OldWrapper:"));
+    }
+
+    #[test]
+    fn crate_path_can_be_overridden() {
+        let out = expanded(parse_quote! {
+            #[record(version = 1, crate = "datawal::typed", from = A)]
+            struct B;
+        });
+        assert_contains(&out, "impl datawal::typed::Record for B");
+        assert_contains(&out, "datawal::typed::__private::decode_from::<Self, A>");
+        assert!(!out.contains("::datawal_typed"));
+    }
+
+    #[test]
+    fn all_mistakes_are_reported_together() {
+        let found = errors(parse_quote! {
+            #[record(verison = 2, from = A, try_from = B)]
+            #[serde(tag = "type")]
+            enum E {
+                #[record(key)]
+                A { #[record(key)] id: u64, #[serde(flatten)] rest: Rest },
+                #[serde(untagged)]
+                B(#[serde(skip_serializing_if = "Option::is_none")] Option<u8>),
+            }
+        });
+        let starts: Vec<&str> = found
+            .iter()
+            .map(|m| m.split([';', ':']).next().unwrap())
+            .collect();
+        assert_eq!(
+            starts,
+            [
+                "unknown record attribute `verison`",
+                "use either `from` or `try_from`, not both",
+                "`#[serde(tag = \"...\")]` (internal tagging) cannot be used on a Record",
+                "`#[record(...)]` is not allowed on an enum variant",
+                "`#[record(key)]` cannot be used in an enum",
+                "`#[serde(flatten)]` cannot be used in a Record",
+                "`#[serde(untagged)]` cannot be used on a variant of a Record",
+                "`#[serde(skip_serializing_if = \"...\")]` cannot be used in a Record",
+                "missing record version",
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_version_points_at_the_type() {
+        let input: DeriveInput = parse_quote!(
+            struct NoAttrs {
+                a: u8,
+            }
+        );
+        let err = expand(&input).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "missing record version: add `#[record(version = 1)]` to `NoAttrs` \
+             (raise the version, and add `from = PreviousType`, whenever the shape changes)"
+        );
+        // An invalid version is reported once, not also as missing.
+        assert_eq!(
+            errors(parse_quote!(
+                #[record(version = 0)]
+                struct Z;
+            )),
+            ["record version 0 is not allowed: versions start at 1"]
+        );
+    }
+
+    #[test]
+    fn skipped_key_field_is_rejected() {
+        let found = errors(parse_quote! {
+            #[record(version = 1)]
+            struct S { #[record(key)] #[serde(skip)] id: u64 }
+        });
+        assert_eq!(found.len(), 1);
+        assert!(found[0].starts_with("a `#[record(key)]` field cannot be skipped by serde"));
+    }
+
+    #[test]
+    fn unions_are_rejected() {
+        let found = errors(parse_quote! {
+            #[record(version = 1)]
+            union U { a: u32 }
+        });
+        assert_eq!(
+            found,
+            ["#[derive(Record)] cannot be used on a union: serde cannot encode unions; use a struct or an enum"]
+        );
+    }
+
+    #[test]
+    fn respan_sets_every_span() {
+        let span = Span::call_site();
+        let tokens = respan(quote!(a::b(c)), span);
+        assert_eq!(tokens.to_string(), quote!(a::b(c)).to_string());
+    }
+}
