@@ -181,3 +181,292 @@ impl fmt::Display for DecodeError {
 }
 
 impl std::error::Error for DecodeError {}
+
+/// Where a record is: its frame's segment and offset, its txid when known,
+/// and its key bytes when the read was by key.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Location {
+    /// Segment id (the file `{segment:08}.dwal`).
+    pub segment: u32,
+    /// Byte offset of the record's frame within the segment.
+    pub offset: u64,
+    /// Transaction id, when the read saw the frame's header (log scans).
+    pub txid: Option<u64>,
+    /// The key bytes, for key/value reads.
+    pub key: Option<Vec<u8>>,
+}
+
+impl Location {
+    /// A location in a log scan.
+    #[must_use]
+    pub fn in_log(segment: u32, offset: u64, txid: u64) -> Location {
+        Location {
+            segment,
+            offset,
+            txid: Some(txid),
+            key: None,
+        }
+    }
+
+    /// A location of a key/value read.
+    #[must_use]
+    pub fn of_key(segment: u32, offset: u64, key: &[u8]) -> Location {
+        Location {
+            segment,
+            offset,
+            txid: None,
+            key: Some(key.to_vec()),
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "segment {} offset {}", self.segment, self.offset)?;
+        if let Some(txid) = self.txid {
+            write!(f, " txid {txid}")?;
+        }
+        if let Some(key) = &self.key {
+            f.write_str(" key 0x")?;
+            for b in key.iter().take(64) {
+                write!(f, "{b:02x}")?;
+            }
+            if key.len() > 64 {
+                write!(f, "… ({} bytes)", key.len())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every error the typed layer returns.
+///
+/// Read errors name the Rust-side record family, the version found when the
+/// envelope was readable, and the record's [`Location`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The core log or store failed (I/O, lock, corruption of frames, …).
+    Core(datawal_core::Error),
+    /// The payload is not a typed envelope this build reads.
+    Envelope {
+        /// The family the caller expected (`Record::NAME`).
+        expected: &'static str,
+        /// Where the record is.
+        location: Location,
+        /// What is wrong with the envelope.
+        source: crate::envelope::EnvelopeError,
+    },
+    /// The record belongs to another record family (its fingerprint is not
+    /// CRC-32C of the expected `Record::NAME`).
+    WrongType {
+        /// The family the caller expected.
+        expected: &'static str,
+        /// CRC-32C of `expected`.
+        expected_fingerprint: u32,
+        /// The fingerprint in the record.
+        found_fingerprint: u32,
+        /// The schema version in the record.
+        version: u16,
+        /// Where the record is.
+        location: Location,
+    },
+    /// The envelope is fine but the body could not become the expected type
+    /// (too new, not in the upgrade chain, undecodable, failed conversion).
+    Decode {
+        /// The family the caller expected.
+        expected: &'static str,
+        /// The schema version in the record.
+        version: u16,
+        /// The codec in the record.
+        codec: Codec,
+        /// Where the record is.
+        location: Location,
+        /// What went wrong (boxed to keep `Result`s small).
+        source: Box<DecodeError>,
+    },
+    /// A stored key is not an encoding of the key type.
+    Key {
+        /// The key type.
+        key_type: &'static str,
+        /// Where the record is.
+        location: Location,
+        /// What is wrong with the bytes.
+        source: KeyError,
+    },
+    /// A record of a type the typed handle does not read (a tombstone in a
+    /// typed log).
+    RecordType {
+        /// The family the caller expected.
+        expected: &'static str,
+        /// The core record type found.
+        found: datawal_core::RecordType,
+        /// Where the record is.
+        location: Location,
+    },
+    /// A value could not be encoded (nothing was written).
+    Encode {
+        /// The family of the value.
+        name: &'static str,
+        /// The codec that refused it.
+        codec: Codec,
+        /// The codec's message.
+        message: String,
+    },
+    /// A file operation of the typed layer (such as `export_jsonl`) failed.
+    Io {
+        /// What datawal was doing.
+        op: &'static str,
+        /// The file involved.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Where the record is, for errors about one stored record.
+    #[must_use]
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            Error::Envelope { location, .. }
+            | Error::WrongType { location, .. }
+            | Error::Decode { location, .. }
+            | Error::Key { location, .. }
+            | Error::RecordType { location, .. } => Some(location),
+            _ => None,
+        }
+    }
+
+    /// `true` for errors about one stored record's bytes, which
+    /// [`ReadPolicy::Skip`](crate::ReadPolicy::Skip) skips; `false` for
+    /// errors of the store itself (I/O, core corruption), which always stop.
+    #[must_use]
+    pub fn is_skippable(&self) -> bool {
+        self.location().is_some()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Core(e) => write!(f, "{e}"),
+            Error::Envelope {
+                expected,
+                location,
+                source,
+            } => {
+                write!(
+                    f,
+                    "datawal: record at {location} (expected `{expected}`): {source}"
+                )
+            }
+            Error::WrongType {
+                expected,
+                expected_fingerprint,
+                found_fingerprint,
+                version,
+                location,
+            } => {
+                write!(
+                    f,
+                    "datawal: record at {location} is not a `{expected}`: its type fingerprint is \
+                     {found_fingerprint:#010x} (schema version {version}), `{expected}` has \
+                     {expected_fingerprint:#010x}; it was written by another record type \
+                     (open the store with that type, or skip it with ReadPolicy::Skip)"
+                )
+            }
+            Error::Decode {
+                expected,
+                version,
+                codec,
+                location,
+                source,
+            } => write!(
+                f,
+                "datawal: record at {location} (`{expected}` version {version}, {codec}): {source}"
+            ),
+            Error::Key {
+                key_type,
+                location,
+                source,
+            } => {
+                write!(
+                    f,
+                    "datawal: key of record at {location} (`{key_type}`): {source}"
+                )
+            }
+            Error::RecordType {
+                expected,
+                found,
+                location,
+            } => write!(
+                f,
+                "datawal: record at {location} is a {found:?} record, not a `{expected}` value \
+                 (a typed log holds Raw records; was this directory written as a key/value store?)"
+            ),
+            Error::Encode {
+                name,
+                codec,
+                message,
+            } => {
+                write!(
+                    f,
+                    "datawal: could not encode a `{name}` with {codec}: {message}"
+                )
+            }
+            Error::Io { op, path, source } => {
+                write!(f, "datawal: {op} {}: {source}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Core(e) => Some(e),
+            Error::Envelope { source, .. } => Some(source),
+            Error::Decode { source, .. } => Some(&**source),
+            Error::Key { source, .. } => Some(source),
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl From<datawal_core::Error> for Error {
+    fn from(e: datawal_core::Error) -> Error {
+        Error::Core(e)
+    }
+}
+
+/// Result alias for the typed layer.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A record a read skipped under [`ReadPolicy::Skip`](crate::ReadPolicy::Skip).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Skipped {
+    /// Where the record is.
+    pub location: Location,
+    /// Why it was skipped: the error [`ReadPolicy::Stop`](crate::ReadPolicy::Stop)
+    /// would have returned.
+    pub reason: Error,
+}
+
+impl Skipped {
+    pub(crate) fn new(reason: Error) -> Skipped {
+        Skipped {
+            location: reason.location().cloned().unwrap_or_default(),
+            reason,
+        }
+    }
+}
+
+impl fmt::Display for Skipped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "skipped record at {}: {}", self.location, self.reason)
+    }
+}

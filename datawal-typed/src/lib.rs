@@ -1,12 +1,43 @@
 //! Typed, versioned records over [`datawal_core`].
 //!
-//! - [`Record`]: a versioned record type, normally `#[derive(Record)]`.
-//! - [`Key`]: a key type with an order-preserving byte encoding.
+//! - [`TypedLog<T>`]: an append-only log of records of type `T`.
+//! - [`TypedWal<K, V>`]: last-write-wins key/value state.
+//! - [`Record`]: a versioned record type, normally `#[derive(Record)]`;
+//!   implemented for common standard types (`u64`, `String`, …).
+//! - [`Key`]: a key type with an order-preserving byte encoding ([`key`]).
 //! - [`Codec`]: how bodies are encoded (bincode, postcard, JSON).
 //!
-//! The bytes are specified in `docs/canon-typed.md`: every typed record's
-//! payload is an 8-byte [envelope](envelope) (format version, codec id,
-//! schema version, type fingerprint) followed by the codec's body.
+//! Every typed record's payload is an 8-byte [envelope](envelope) (format
+//! version, codec id, schema version, type fingerprint) followed by the
+//! codec's body; keys use datawal's own [key encoding](key). Both are
+//! specified byte by byte in `docs/canon-typed.md`.
+//!
+//! Reading a version newer than the code, a record of another type, an
+//! unknown codec or bytes that do not decode is an [`Error`] naming the type,
+//! version and position, never a panic. Bulk reads can skip such records
+//! instead ([`ReadPolicy::Skip`]) and report what they skipped.
+//!
+//! ```
+//! use datawal_typed::{Codec, Options, TypedLog, TypedWal};
+//! # fn main() -> datawal_typed::Result<()> {
+//! let dir = tempfile::tempdir().expect("tempdir");
+//!
+//! let mut log = TypedLog::<String>::open_with(dir.path().join("log"), Codec::Postcard)?;
+//! log.append(&"started".to_string())?;
+//! log.fsync()?;
+//! assert_eq!(log.scan()?, ["started"]);
+//!
+//! let mut kv = TypedWal::<(String, u32), u64>::open(dir.path().join("kv"))?;
+//! kv.put(&("apples".to_string(), 1), &3)?;
+//! kv.fsync()?;
+//! assert_eq!(kv.get(&("apples".to_string(), 1))?, Some(3));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The default codec, bincode 2, is unmaintained (RUSTSEC-2025-0141): datawal
+//! pins `=2.0.1` and freezes its bytes with golden fixtures. Postcard 1 and
+//! JSON are the alternatives ([`Options::codec`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -18,16 +49,24 @@ mod codec;
 pub mod envelope;
 mod error;
 pub mod key;
+mod log;
+mod options;
+mod payload;
 mod record;
 mod std_impls;
+mod wal;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
 pub use codec::Codec;
-pub use error::{DecodeError, KeyError};
+pub use error::{DecodeError, Error, KeyError, Location, Result, Skipped};
+pub use log::{Entry, Iter, TypedLog, TypedReader};
+pub use options::{Options, ReadPolicy};
+pub use payload::{from_payload, to_payload};
 pub use record::{Key, Record};
+pub use wal::{TypedWal, WalIter};
 
 // The derive's re-export (`pub use datawal_derive::Record;` under the
 // `derive` feature) is added once `datawal-derive` exports it.

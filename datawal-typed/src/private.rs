@@ -339,8 +339,7 @@ mod tests {
 
     #[test]
     fn str_eq_is_exact() {
-        const SAME: bool = str_eq("order", "order");
-        assert!(SAME);
+        const { assert!(str_eq("order", "order")) };
         assert!(!str_eq("order", "orders"));
         assert!(!str_eq("order", "ordex"));
         assert!(str_eq("", ""));

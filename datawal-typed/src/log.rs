@@ -1,0 +1,424 @@
+//! [`TypedLog`]: an append-only log of versioned records.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::path::Path;
+
+use datawal_core::{
+    RecordCursor, RecordLog, RecordLogReader, RecordRef, RecordType, RecoveryReport,
+};
+
+use crate::error::{Error, Location, Result, Skipped};
+use crate::payload::{decode_payload, encode_payload};
+use crate::{Codec, Key, Options, ReadPolicy, Record};
+
+/// A value read from a typed log, with where it was stored.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Entry<T> {
+    /// The value, upgraded to the latest version.
+    pub value: T,
+    /// The record's transaction id.
+    pub txid: u64,
+    /// Segment id.
+    pub segment: u32,
+    /// Offset of the record's frame within the segment.
+    pub offset: u64,
+    /// The schema version the record was written with.
+    pub version: u16,
+    /// The codec the record was written with.
+    pub codec: Codec,
+}
+
+impl<T> Entry<T> {
+    /// Where the record is, as a [`Location`].
+    #[must_use]
+    pub fn location(&self) -> Location {
+        Location::in_log(self.segment, self.offset, self.txid)
+    }
+}
+
+/// An append-only log of `T` records over a core [`RecordLog`].
+///
+/// Each record is a core `Raw` record whose key field holds the encoded
+/// `T::key()` and whose payload holds the typed envelope and body (see
+/// `docs/canon-typed.md`). Reads decode any version of `T`'s family that its
+/// `from`/`try_from` chain reaches, from any codec.
+///
+/// ```
+/// # fn main() -> datawal_typed::Result<()> {
+/// use datawal_typed::TypedLog;
+/// let dir = tempfile::tempdir().expect("tempdir");
+/// let mut log = TypedLog::<String>::open(dir.path())?;
+/// log.append(&"hello".to_string())?;
+/// log.fsync()?;
+/// assert_eq!(log.scan()?, ["hello"]);
+/// # Ok(())
+/// # }
+/// ```
+pub struct TypedLog<T: Record> {
+    log: RecordLog,
+    options: Options,
+    key_buf: Vec<u8>,
+    buf: Vec<u8>,
+    skipped: Vec<Skipped>,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T: Record> fmt::Debug for TypedLog<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TypedLog")
+            .field("type", &T::NAME)
+            .field("version", &T::VERSION)
+            .field("log", &self.log)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Record> TypedLog<T> {
+    /// Open (or create) the log in `dir` with the default [`Options`].
+    ///
+    /// # Errors
+    /// As [`RecordLog::open`]: I/O, another writer holding the lock, or
+    /// corruption that is not a torn tail.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(dir, Options::default())
+    }
+
+    /// Open (or create) the log in `dir` with `options` (an [`Options`], a
+    /// [`Codec`] or a [`ReadPolicy`]).
+    ///
+    /// # Errors
+    /// As [`open`](Self::open).
+    pub fn open_with(dir: impl AsRef<Path>, options: impl Into<Options>) -> Result<Self> {
+        Ok(Self::from_raw_with(RecordLog::open(dir)?, options))
+    }
+
+    /// Wrap an open core log, with the default options.
+    #[must_use]
+    pub fn from_raw(log: RecordLog) -> Self {
+        Self::from_raw_with(log, Options::default())
+    }
+
+    /// Wrap an open core log with `options`.
+    #[must_use]
+    pub fn from_raw_with(log: RecordLog, options: impl Into<Options>) -> Self {
+        TypedLog {
+            log,
+            options: options.into(),
+            key_buf: Vec::new(),
+            buf: Vec::new(),
+            skipped: Vec::new(),
+            _type: PhantomData,
+        }
+    }
+
+    /// The options in force.
+    #[must_use]
+    pub fn options(&self) -> Options {
+        self.options
+    }
+
+    /// Write new records with `codec` from now on.
+    pub fn set_codec(&mut self, codec: Codec) {
+        self.options.codec = codec;
+    }
+
+    /// Read with `policy` from now on.
+    pub fn set_read_policy(&mut self, policy: ReadPolicy) {
+        self.options.read_policy = policy;
+    }
+
+    /// Append `value`. Not durable until [`fsync`](Self::fsync).
+    ///
+    /// # Errors
+    /// [`Error::Encode`] (nothing written); the core's errors as
+    /// [`Error::Core`] (a key or payload too large, a poisoned handle, I/O).
+    pub fn append(&mut self, value: &T) -> Result<RecordRef> {
+        self.key_buf.clear();
+        value.key().encode_key(&mut self.key_buf);
+        encode_payload(value, self.options.codec, &mut self.buf)?;
+        Ok(self
+            .log
+            .append_record(RecordType::Raw, &self.key_buf, &self.buf)?)
+    }
+
+    /// Append every value with one write: all reach the OS or none does
+    /// (the core handle is then poisoned). Not durable until
+    /// [`fsync`](Self::fsync).
+    ///
+    /// # Errors
+    /// As [`append`](Self::append); an encoding error writes nothing.
+    pub fn append_batch<'a, I>(&mut self, values: I) -> Result<Vec<RecordRef>>
+    where
+        I: IntoIterator<Item = &'a T>,
+        T: 'a,
+    {
+        // Keys and payloads go into one buffer each; the ranges are kept so
+        // the core gets borrowed slices.
+        self.key_buf.clear();
+        self.buf.clear();
+        let mut ranges = Vec::new();
+        let mut scratch = Vec::new();
+        for value in values {
+            let k0 = self.key_buf.len();
+            value.key().encode_key(&mut self.key_buf);
+            encode_payload(value, self.options.codec, &mut scratch)?;
+            let p0 = self.buf.len();
+            self.buf.extend_from_slice(&scratch);
+            ranges.push((k0..self.key_buf.len(), p0..self.buf.len()));
+        }
+        let (keys, payloads) = (&self.key_buf, &self.buf);
+        Ok(self.log.append_batch(
+            ranges
+                .into_iter()
+                .map(|(k, p)| (RecordType::Raw, &keys[k], &payloads[p])),
+        )?)
+    }
+
+    /// Every value in the log, in order, upgraded to the latest version.
+    ///
+    /// Under [`ReadPolicy::Skip`] undecodable records are left out and
+    /// listed by [`skipped`](Self::skipped).
+    ///
+    /// # Errors
+    /// Under [`ReadPolicy::Stop`], the first record that does not decode
+    /// ([`Error::Envelope`], [`Error::WrongType`], [`Error::Decode`],
+    /// [`Error::Key`] is not checked here); core errors ([`Error::Core`])
+    /// under either policy.
+    pub fn scan(&mut self) -> Result<Vec<T>> {
+        let mut iter = self.iter()?;
+        let mut out = Vec::new();
+        for entry in &mut iter {
+            out.push(entry?.value);
+        }
+        self.skipped = iter.into_skipped();
+        Ok(out)
+    }
+
+    /// Every record with its position, txid, version and codec. As
+    /// [`scan`](Self::scan) otherwise.
+    ///
+    /// # Errors
+    /// As [`scan`](Self::scan).
+    pub fn scan_entries(&mut self) -> Result<Vec<Entry<T>>> {
+        let mut iter = self.iter()?;
+        let out = (&mut iter).collect::<Result<Vec<_>>>()?;
+        self.skipped = iter.into_skipped();
+        Ok(out)
+    }
+
+    /// The records the last [`scan`](Self::scan) or
+    /// [`scan_entries`](Self::scan_entries) skipped under
+    /// [`ReadPolicy::Skip`].
+    #[must_use]
+    pub fn skipped(&self) -> &[Skipped] {
+        &self.skipped
+    }
+
+    /// A streaming iterator over the log's records, decoding each from the
+    /// core cursor's buffer (no copy of the record's bytes).
+    ///
+    /// # Errors
+    /// As [`RecordLog::cursor`].
+    pub fn iter(&self) -> Result<Iter<T>> {
+        Ok(Iter::new(self.log.cursor()?, self.options.read_policy))
+    }
+
+    /// Make everything appended so far durable.
+    ///
+    /// # Errors
+    /// As [`RecordLog::fsync`].
+    pub fn fsync(&mut self) -> Result<()> {
+        Ok(self.log.fsync()?)
+    }
+
+    /// Close the active segment and start a new one.
+    ///
+    /// # Errors
+    /// As [`RecordLog::rotate`].
+    pub fn rotate(&mut self) -> Result<()> {
+        Ok(self.log.rotate()?)
+    }
+
+    /// What the open found (torn tail, records replayed, …).
+    ///
+    /// # Errors
+    /// As [`RecordLog::recovery_report`].
+    pub fn recovery_report(&self) -> Result<RecoveryReport> {
+        Ok(self.log.recovery_report()?)
+    }
+
+    /// The store directory.
+    #[must_use]
+    pub fn dir(&self) -> &Path {
+        self.log.dir()
+    }
+
+    /// The core log, for raw reads.
+    #[must_use]
+    pub fn raw(&self) -> &RecordLog {
+        &self.log
+    }
+
+    /// The core log, mutably: records appended through it without the
+    /// typed layer are read back as [`Error::Envelope`] errors (or skipped).
+    pub fn raw_mut(&mut self) -> &mut RecordLog {
+        &mut self.log
+    }
+
+    /// Give up the typed view and keep the core log.
+    #[must_use]
+    pub fn into_raw(self) -> RecordLog {
+        self.log
+    }
+
+    /// Fsync and release the log.
+    ///
+    /// # Errors
+    /// As [`RecordLog::close`].
+    pub fn close(self) -> Result<()> {
+        Ok(self.log.close()?)
+    }
+}
+
+/// A read-only, lock-free snapshot of a typed log (over
+/// [`RecordLogReader`]): it can read while a writer holds the directory.
+#[derive(Debug, Clone)]
+pub struct TypedReader<T: Record> {
+    reader: RecordLogReader,
+    policy: ReadPolicy,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T: Record> TypedReader<T> {
+    /// Snapshot the segments of `dir`, reading with `policy`.
+    ///
+    /// # Errors
+    /// As [`RecordLogReader::open`].
+    pub fn open(dir: impl AsRef<Path>, policy: ReadPolicy) -> Result<Self> {
+        Ok(TypedReader {
+            reader: RecordLogReader::open(dir)?,
+            policy,
+            _type: PhantomData,
+        })
+    }
+
+    /// A streaming iterator over the snapshot.
+    #[must_use]
+    pub fn iter(&self) -> Iter<T> {
+        Iter::new(self.reader.cursor(), self.policy)
+    }
+
+    /// The core reader.
+    #[must_use]
+    pub fn raw(&self) -> &RecordLogReader {
+        &self.reader
+    }
+}
+
+/// Streaming iterator over a typed log, from [`TypedLog::iter`] or
+/// [`TypedReader::iter`].
+///
+/// Under [`ReadPolicy::Stop`] it yields the first error and then ends;
+/// under [`ReadPolicy::Skip`] it leaves undecodable records out and lists
+/// them in [`skipped`](Self::skipped). Core errors always end it.
+pub struct Iter<T: Record> {
+    cursor: RecordCursor,
+    policy: ReadPolicy,
+    skipped: Vec<Skipped>,
+    done: bool,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T: Record> fmt::Debug for Iter<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Iter")
+            .field("type", &T::NAME)
+            .field("cursor", &self.cursor)
+            .field("policy", &self.policy)
+            .field("skipped", &self.skipped.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Record> Iter<T> {
+    fn new(cursor: RecordCursor, policy: ReadPolicy) -> Self {
+        Iter {
+            cursor,
+            policy,
+            skipped: Vec::new(),
+            done: false,
+            _type: PhantomData,
+        }
+    }
+
+    /// The records skipped so far.
+    #[must_use]
+    pub fn skipped(&self) -> &[Skipped] {
+        &self.skipped
+    }
+
+    /// The records skipped, taken out of the iterator.
+    #[must_use]
+    pub fn into_skipped(self) -> Vec<Skipped> {
+        self.skipped
+    }
+
+    /// What the scan found in the core log so far (complete once the
+    /// iterator has ended).
+    #[must_use]
+    pub fn recovery_report(&self) -> &RecoveryReport {
+        self.cursor.report()
+    }
+
+    fn step(&mut self) -> Option<Result<Entry<T>>> {
+        let view = match self.cursor.next_view() {
+            Ok(Some(view)) => view,
+            Ok(None) => return None,
+            Err(e) => return Some(Err(Error::Core(e))),
+        };
+        let location = || Location::in_log(view.segment, view.offset, view.txid);
+        if view.record_type == RecordType::Delete {
+            return Some(Err(Error::RecordType {
+                expected: T::NAME,
+                found: view.record_type,
+                location: location(),
+            }));
+        }
+        Some(
+            decode_payload::<T>(view.payload, location).map(|(value, header)| Entry {
+                value,
+                txid: view.txid,
+                segment: view.segment,
+                offset: view.offset,
+                version: header.version,
+                codec: header.codec,
+            }),
+        )
+    }
+}
+
+impl<T: Record> Iterator for Iter<T> {
+    type Item = Result<Entry<T>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            match self.step() {
+                None => self.done = true,
+                Some(Ok(entry)) => return Some(Ok(entry)),
+                Some(Err(e)) if self.policy == ReadPolicy::Skip && e.is_skippable() => {
+                    self.skipped.push(Skipped::new(e));
+                }
+                Some(Err(e)) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        None
+    }
+}
+
+impl<T: Record> std::iter::FusedIterator for Iter<T> {}

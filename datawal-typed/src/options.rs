@@ -1,0 +1,67 @@
+//! Options shared by the typed handles.
+
+use crate::Codec;
+
+/// What a bulk read does with a record it cannot decode.
+///
+/// Applies to records whose bytes are the problem (a newer version, another
+/// type, an unknown codec or envelope, a body or key that does not decode).
+/// Errors of the store itself (I/O, a corrupt frame in the core log) always
+/// stop the read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ReadPolicy {
+    /// Return the first such error (the default).
+    #[default]
+    Stop,
+    /// Leave the record out and list it in the handle's or iterator's
+    /// `skipped()` report.
+    Skip,
+}
+
+/// How a typed handle writes and reads.
+///
+/// `Codec` and `ReadPolicy` convert into `Options`, so
+/// `TypedLog::<T>::open_with(dir, Codec::Json)` works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Options {
+    /// The codec new records are written with (readers accept every codec).
+    pub codec: Codec,
+    /// What bulk reads do with records they cannot decode.
+    pub read_policy: ReadPolicy,
+}
+
+impl Options {
+    /// The defaults: [`Codec::Bincode`], [`ReadPolicy::Stop`].
+    #[must_use]
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// Write new records with `codec`.
+    #[must_use]
+    pub fn codec(mut self, codec: Codec) -> Options {
+        self.codec = codec;
+        self
+    }
+
+    /// Read with `policy`.
+    #[must_use]
+    pub fn read_policy(mut self, policy: ReadPolicy) -> Options {
+        self.read_policy = policy;
+        self
+    }
+}
+
+impl From<Codec> for Options {
+    fn from(codec: Codec) -> Options {
+        Options::new().codec(codec)
+    }
+}
+
+impl From<ReadPolicy> for Options {
+    fn from(policy: ReadPolicy) -> Options {
+        Options::new().read_policy(policy)
+    }
+}

@@ -1,0 +1,541 @@
+//! [`TypedWal`]: last-write-wins typed key/value state.
+
+use std::fmt;
+use std::fs;
+use std::io::Write;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+use datawal_core::{CompactionStats, DataWal, RecordRef, RecoveryReport};
+use serde::Serialize;
+
+use crate::error::{Error, Location, Result, Skipped};
+use crate::key::decode_key_exact;
+use crate::payload::{decode_payload, encode_payload};
+use crate::{Key, Options, ReadPolicy, Record};
+
+/// A typed key/value store over a core [`DataWal`]: keys `K` in datawal's
+/// order-preserving key encoding, values `V` in the typed envelope.
+///
+/// Every read decodes any version of `V`'s family that its upgrade chain
+/// reaches. [`get`](Self::get) always reports a bad record as an error;
+/// bulk reads ([`keys`](Self::keys), [`items`](Self::items),
+/// [`iter`](Self::iter), [`export_jsonl`](Self::export_jsonl),
+/// [`compact_upgraded_to`](Self::compact_upgraded_to)) follow the
+/// [`ReadPolicy`].
+///
+/// ```
+/// # fn main() -> datawal_typed::Result<()> {
+/// use datawal_typed::TypedWal;
+/// let dir = tempfile::tempdir().expect("tempdir");
+/// let mut kv = TypedWal::<String, u64>::open(dir.path())?;
+/// kv.put(&"apples".to_string(), &3)?;
+/// kv.fsync()?;
+/// assert_eq!(kv.get(&"apples".to_string())?, Some(3));
+/// # Ok(())
+/// # }
+/// ```
+pub struct TypedWal<K: Key, V: Record> {
+    db: DataWal,
+    options: Options,
+    key_buf: Vec<u8>,
+    buf: Vec<u8>,
+    skipped: Vec<Skipped>,
+    _types: PhantomData<fn() -> (K, V)>,
+}
+
+impl<K: Key, V: Record> fmt::Debug for TypedWal<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TypedWal")
+            .field("key", &std::any::type_name::<K>())
+            .field("value", &V::NAME)
+            .field("version", &V::VERSION)
+            .field("db", &self.db)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+fn key_error<K: Key>(location: Location, source: crate::KeyError) -> Error {
+    Error::Key {
+        key_type: std::any::type_name::<K>(),
+        location,
+        source,
+    }
+}
+
+impl<K: Key, V: Record> TypedWal<K, V> {
+    /// Open (or create) the store in `dir` with the default [`Options`].
+    ///
+    /// # Errors
+    /// As [`DataWal::open`].
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(dir, Options::default())
+    }
+
+    /// Open (or create) the store in `dir` with `options` (an [`Options`],
+    /// a [`Codec`](crate::Codec) or a [`ReadPolicy`]).
+    ///
+    /// # Errors
+    /// As [`DataWal::open`].
+    pub fn open_with(dir: impl AsRef<Path>, options: impl Into<Options>) -> Result<Self> {
+        Ok(Self::from_raw_with(DataWal::open(dir)?, options))
+    }
+
+    /// Wrap an open core store with the default options.
+    #[must_use]
+    pub fn from_raw(db: DataWal) -> Self {
+        Self::from_raw_with(db, Options::default())
+    }
+
+    /// Wrap an open core store with `options`.
+    #[must_use]
+    pub fn from_raw_with(db: DataWal, options: impl Into<Options>) -> Self {
+        TypedWal {
+            db,
+            options: options.into(),
+            key_buf: Vec::new(),
+            buf: Vec::new(),
+            skipped: Vec::new(),
+            _types: PhantomData,
+        }
+    }
+
+    /// The options in force.
+    #[must_use]
+    pub fn options(&self) -> Options {
+        self.options
+    }
+
+    /// Write new values with `codec` from now on.
+    pub fn set_codec(&mut self, codec: crate::Codec) {
+        self.options.codec = codec;
+    }
+
+    /// Read with `policy` from now on.
+    pub fn set_read_policy(&mut self, policy: ReadPolicy) {
+        self.options.read_policy = policy;
+    }
+
+    /// Set `key` to `value`. Not durable until [`fsync`](Self::fsync).
+    ///
+    /// # Errors
+    /// [`Error::Encode`] (nothing written), [`Error::Core`].
+    pub fn put(&mut self, key: &K, value: &V) -> Result<()> {
+        self.key_buf.clear();
+        key.encode_key(&mut self.key_buf);
+        encode_payload(value, self.options.codec, &mut self.buf)?;
+        Ok(self.db.put(&self.key_buf, &self.buf)?)
+    }
+
+    /// Set `value.key()` to `value`.
+    ///
+    /// # Errors
+    /// As [`put`](Self::put).
+    pub fn insert(&mut self, value: &V) -> Result<()>
+    where
+        V: Record<Key = K>,
+    {
+        self.put(&value.key(), value)
+    }
+
+    /// The value of `key`, upgraded to the latest version.
+    ///
+    /// # Errors
+    /// [`Error::Envelope`], [`Error::WrongType`], [`Error::Decode`] when the
+    /// stored record does not decode (whatever the read policy);
+    /// [`Error::Core`].
+    pub fn get(&self, key: &K) -> Result<Option<V>> {
+        let mut k = Vec::new();
+        key.encode_key(&mut k);
+        self.get_encoded(&k)
+    }
+
+    fn get_encoded(&self, k: &[u8]) -> Result<Option<V>> {
+        let Some(at) = self.db.ref_of(k) else {
+            return Ok(None);
+        };
+        let Some(bytes) = self.db.get(k)? else {
+            return Ok(None);
+        };
+        decode_payload::<V>(&bytes, || Location::of_key(at.segment, at.offset, k))
+            .map(|(v, _)| Some(v))
+    }
+
+    /// Remove `key` (a tombstone, even if the key is absent). Not durable
+    /// until [`fsync`](Self::fsync).
+    ///
+    /// # Errors
+    /// [`Error::Core`].
+    pub fn delete(&mut self, key: &K) -> Result<()> {
+        self.key_buf.clear();
+        key.encode_key(&mut self.key_buf);
+        Ok(self.db.delete(&self.key_buf)?)
+    }
+
+    /// `true` when `key` has a value.
+    #[must_use]
+    pub fn contains_key(&self, key: &K) -> bool {
+        let mut k = Vec::new();
+        key.encode_key(&mut k);
+        self.db.contains_key(&k)
+    }
+
+    /// Number of live keys.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.db.len()
+    }
+
+    /// `true` when no key is live.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.db.is_empty()
+    }
+
+    /// The live keys, in key order (which is `K`'s `Ord` for the key types
+    /// datawal ships). Under [`ReadPolicy::Skip`] keys that do not decode are
+    /// left out and listed by [`skipped`](Self::skipped).
+    ///
+    /// # Errors
+    /// [`Error::Key`] under [`ReadPolicy::Stop`].
+    pub fn keys(&mut self) -> Result<Vec<K>> {
+        let mut skipped = Vec::new();
+        let mut out = Vec::with_capacity(self.db.len());
+        for k in self.db.keys() {
+            match decode_key_exact::<K>(&k) {
+                Ok(key) => out.push(key),
+                Err(source) => {
+                    let at = self.db.ref_of(&k).unwrap_or(RecordRef {
+                        segment: 0,
+                        offset: 0,
+                        len: 0,
+                    });
+                    let e = key_error::<K>(Location::of_key(at.segment, at.offset, &k), source);
+                    match self.options.read_policy {
+                        ReadPolicy::Skip => skipped.push(Skipped::new(e)),
+                        _ => return Err(e),
+                    }
+                }
+            }
+        }
+        self.skipped = skipped;
+        Ok(out)
+    }
+
+    /// Every live `(key, value)`, in key order, values upgraded to the
+    /// latest version. Under [`ReadPolicy::Skip`] pairs that do not decode
+    /// are left out and listed by [`skipped`](Self::skipped).
+    ///
+    /// # Errors
+    /// Under [`ReadPolicy::Stop`], the first pair that does not decode;
+    /// [`Error::Core`] under either policy.
+    pub fn items(&mut self) -> Result<Vec<(K, V)>> {
+        let mut iter = self.iter();
+        let out = (&mut iter).collect::<Result<Vec<_>>>()?;
+        let skipped = iter.into_skipped();
+        self.skipped = skipped;
+        Ok(out)
+    }
+
+    /// A streaming iterator over the live pairs in key order, reading each
+    /// value from disk as it goes.
+    #[must_use]
+    pub fn iter(&self) -> WalIter<'_, K, V> {
+        WalIter {
+            db: &self.db,
+            keys: self.db.keys().into_iter(),
+            policy: self.options.read_policy,
+            skipped: Vec::new(),
+            done: false,
+            _types: PhantomData,
+        }
+    }
+
+    /// The records the last bulk read on this handle skipped under
+    /// [`ReadPolicy::Skip`].
+    #[must_use]
+    pub fn skipped(&self) -> &[Skipped] {
+        &self.skipped
+    }
+
+    /// Write the live pairs, as stored, into the new store `out_dir` (one
+    /// `Put` each). Old versions stay old; see
+    /// [`compact_upgraded_to`](Self::compact_upgraded_to).
+    ///
+    /// # Errors
+    /// As [`DataWal::compact_to`] (for example a target that is not empty).
+    pub fn compact_to(&self, out_dir: impl AsRef<Path>) -> Result<CompactionStats> {
+        Ok(self.db.compact_to(out_dir)?)
+    }
+
+    /// Write the live pairs into the new store `out_dir`, every value
+    /// rewritten as the latest version of `V` with this handle's codec.
+    /// Values already at the latest version and codec are copied unchanged.
+    ///
+    /// Under [`ReadPolicy::Skip`] a value that does not decode is copied
+    /// unchanged and listed by [`skipped`](Self::skipped).
+    ///
+    /// # Errors
+    /// Under [`ReadPolicy::Stop`] the first value that does not decode (the
+    /// target is then left untouched); as [`DataWal::compact_to`].
+    pub fn compact_upgraded_to(&mut self, out_dir: impl AsRef<Path>) -> Result<CompactionStats> {
+        let policy = self.options.read_policy;
+        let codec = self.options.codec;
+        let db = &self.db;
+        let mut failure: Option<Error> = None;
+        let mut skipped = Vec::new();
+        let mut buf = Vec::new();
+        let result = db.compact_to_with(out_dir, |key, value| {
+            let location = || {
+                let at = db.ref_of(key).unwrap_or(RecordRef {
+                    segment: 0,
+                    offset: 0,
+                    len: 0,
+                });
+                Location::of_key(at.segment, at.offset, key)
+            };
+            match decode_payload::<V>(&value, location) {
+                Ok((_, header)) if header.version == V::VERSION && header.codec == codec => {
+                    Ok(value)
+                }
+                Ok((v, _)) => match encode_payload(&v, codec, &mut buf) {
+                    Ok(()) => Ok(buf.clone()),
+                    Err(e) => {
+                        let msg = e.to_string();
+                        failure = Some(e);
+                        Err(msg.into())
+                    }
+                },
+                Err(e) if policy == ReadPolicy::Skip => {
+                    skipped.push(Skipped::new(e));
+                    Ok(value)
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    failure = Some(e);
+                    Err(msg.into())
+                }
+            }
+        });
+        match result {
+            Ok(stats) => {
+                self.skipped = skipped;
+                Ok(stats)
+            }
+            Err(core) => Err(failure.unwrap_or(Error::Core(core))),
+        }
+    }
+
+    /// Write the live pairs as readable JSON, one
+    /// `{"key":<key>,"value":<value>}` object per line, sorted by key bytes,
+    /// values upgraded to the latest version. The file is written to a
+    /// temporary sibling, fsynced and renamed over `out`.
+    ///
+    /// Under [`ReadPolicy::Skip`] pairs that do not decode are left out and
+    /// listed by [`skipped`](Self::skipped).
+    ///
+    /// # Errors
+    /// Under [`ReadPolicy::Stop`] the first pair that does not decode;
+    /// [`Error::Encode`] for a key or value JSON cannot express (such as a map
+    /// with non-string keys); [`Error::Io`]; [`Error::Core`].
+    pub fn export_jsonl(&mut self, out: impl AsRef<Path>) -> Result<()>
+    where
+        K: Serialize,
+    {
+        let out = out.as_ref();
+        let io = |op: &'static str, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| Error::Io { op, path, source }
+        };
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let Some(name) = out.file_name() else {
+            return Err(Error::Io {
+                op: "export to",
+                path: out.to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path"),
+            });
+        };
+        let mut tmp_name = name.to_os_string();
+        tmp_name.push(format!(".tmp-{}", std::process::id()));
+        let tmp = parent.join(tmp_name);
+
+        let write = || -> Result<Vec<Skipped>> {
+            let file = fs::File::create(&tmp).map_err(io("create", &tmp))?;
+            let mut w = std::io::BufWriter::new(file);
+            let mut iter = self.iter();
+            let mut line = Vec::new();
+            for pair in &mut iter {
+                let (k, v) = pair?;
+                line.clear();
+                serde_json::to_writer(&mut line, &JsonLine { key: &k, value: &v }).map_err(
+                    |e| Error::Encode {
+                        name: V::NAME,
+                        codec: crate::Codec::Json,
+                        message: e.to_string(),
+                    },
+                )?;
+                line.push(b'\n');
+                w.write_all(&line).map_err(io("write", &tmp))?;
+            }
+            let skipped = iter.into_skipped();
+            let file = w.into_inner().map_err(|e| Error::Io {
+                op: "write",
+                path: tmp.clone(),
+                source: e.into_error(),
+            })?;
+            file.sync_all().map_err(io("fsync", &tmp))?;
+            Ok(skipped)
+        };
+        let skipped = match write() {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(e);
+            }
+        };
+        fs::rename(&tmp, out).map_err(io("rename into", out))?;
+        if let Ok(dir) = fs::File::open(&parent) {
+            let _ = dir.sync_all();
+        }
+        self.skipped = skipped;
+        Ok(())
+    }
+
+    /// Make everything written so far durable.
+    ///
+    /// # Errors
+    /// As [`DataWal::fsync`].
+    pub fn fsync(&mut self) -> Result<()> {
+        Ok(self.db.fsync()?)
+    }
+
+    /// Close the active segment and start a new one.
+    ///
+    /// # Errors
+    /// As [`DataWal::rotate`].
+    pub fn rotate(&mut self) -> Result<()> {
+        Ok(self.db.rotate()?)
+    }
+
+    /// What the open found (torn tail, records replayed, …).
+    ///
+    /// # Errors
+    /// As [`datawal_core::RecordLog::recovery_report`].
+    pub fn recovery_report(&self) -> Result<RecoveryReport> {
+        Ok(self.db.log().recovery_report()?)
+    }
+
+    /// The store directory.
+    #[must_use]
+    pub fn dir(&self) -> &Path {
+        self.db.dir()
+    }
+
+    /// The core store, for raw reads.
+    #[must_use]
+    pub fn raw(&self) -> &DataWal {
+        &self.db
+    }
+
+    /// The core store, mutably: values put through it without the typed
+    /// layer are read back as [`Error::Envelope`] errors (or skipped).
+    pub fn raw_mut(&mut self) -> &mut DataWal {
+        &mut self.db
+    }
+
+    /// Give up the typed view and keep the core store.
+    #[must_use]
+    pub fn into_raw(self) -> DataWal {
+        self.db
+    }
+}
+
+#[derive(Serialize)]
+struct JsonLine<'a, K, V> {
+    key: &'a K,
+    value: &'a V,
+}
+
+/// Iterator over the live pairs of a [`TypedWal`], in key order.
+///
+/// Under [`ReadPolicy::Stop`] it yields the first error and then ends;
+/// under [`ReadPolicy::Skip`] it leaves undecodable pairs out and lists
+/// them in [`skipped`](Self::skipped). Core errors always end it.
+pub struct WalIter<'a, K: Key, V: Record> {
+    db: &'a DataWal,
+    keys: std::vec::IntoIter<Vec<u8>>,
+    policy: ReadPolicy,
+    skipped: Vec<Skipped>,
+    done: bool,
+    _types: PhantomData<fn() -> (K, V)>,
+}
+
+impl<K: Key, V: Record> fmt::Debug for WalIter<'_, K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WalIter")
+            .field("remaining", &self.keys.len())
+            .field("policy", &self.policy)
+            .field("skipped", &self.skipped.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K: Key, V: Record> WalIter<'_, K, V> {
+    /// The pairs skipped so far.
+    #[must_use]
+    pub fn skipped(&self) -> &[Skipped] {
+        &self.skipped
+    }
+
+    /// The pairs skipped, taken out of the iterator.
+    #[must_use]
+    pub fn into_skipped(self) -> Vec<Skipped> {
+        self.skipped
+    }
+
+    fn step(&mut self) -> Option<Result<(K, V)>> {
+        let k = self.keys.next()?;
+        let Some(at) = self.db.ref_of(&k) else {
+            // Not reachable through a shared borrow; treat as absent.
+            return self.step();
+        };
+        let location = || Location::of_key(at.segment, at.offset, &k);
+        let key = match decode_key_exact::<K>(&k) {
+            Ok(key) => key,
+            Err(source) => return Some(Err(key_error::<K>(location(), source))),
+        };
+        let bytes = match self.db.get(&k) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return self.step(),
+            Err(e) => return Some(Err(Error::Core(e))),
+        };
+        Some(decode_payload::<V>(&bytes, location).map(|(v, _)| (key, v)))
+    }
+}
+
+impl<K: Key, V: Record> Iterator for WalIter<'_, K, V> {
+    type Item = Result<(K, V)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            match self.step() {
+                None => self.done = true,
+                Some(Ok(pair)) => return Some(Ok(pair)),
+                Some(Err(e)) if self.policy == ReadPolicy::Skip && e.is_skippable() => {
+                    self.skipped.push(Skipped::new(e));
+                }
+                Some(Err(e)) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        None
+    }
+}
+
+impl<K: Key, V: Record> std::iter::FusedIterator for WalIter<'_, K, V> {}
