@@ -68,5 +68,6 @@ pub use payload::{from_payload, to_payload};
 pub use record::{Key, Record};
 pub use wal::{TypedWal, WalIter};
 
-// The derive's re-export (`pub use datawal_derive::Record;` under the
-// `derive` feature) is added once `datawal-derive` exports it.
+/// `#[derive(Record)]`: see the `datawal-derive` crate for its attributes.
+#[cfg(feature = "derive")]
+pub use datawal_derive::Record;
