@@ -14,8 +14,11 @@ use std::path::Path;
 
 use datawal_core::{DataWal, RecordLog, RecordType};
 
+/// Writes one fixture into the directory given.
+pub type Writer = fn(&Path) -> datawal_core::Result<()>;
+
 /// Every fixture: its directory name and the function that writes it.
-pub const CASES: &[(&str, fn(&Path) -> datawal_core::Result<()>)] = &[
+pub const CASES: &[(&str, Writer)] = &[
     ("valid_log", valid_log),
     ("truncated_tail", truncated_tail),
     ("crc_tail", crc_tail),
