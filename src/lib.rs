@@ -1,2 +1,76 @@
-//! datawal facade (filled in below).
-pub use datawal_core::*;
+//! # datawal
+//!
+//! A local, crash-safe, typed record store: an append-only segmented log,
+//! a key/value projection of it, and versioned records on top.
+//!
+//! This crate re-exports the three layers:
+//!
+//! - bytes ([`datawal_core`], also as [`raw`]): [`RecordLog`],
+//!   [`RecordLogReader`], [`DataWal`], framed with CRC-32C and recovered as
+//!   their longest valid prefix;
+//! - types ([`datawal_typed`], also as [`typed`]): [`TypedLog`],
+//!   [`TypedWal`], the [`Record`] trait and `#[derive(Record)]`, the [`Key`]
+//!   encoding and the body [`Codec`]s;
+//! - errors: [`Error`] (the typed layer's, which wraps [`CoreError`]).
+//!
+//! ```
+//! use datawal::{Record, TypedLog, TypedWal};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Debug, PartialEq, Serialize, Deserialize, Record)]
+//! #[record(crate = "datawal::typed", name = "order", version = 1)]
+//! struct Order {
+//!     #[record(key)]
+//!     id: u64,
+//!     cents: u64,
+//! }
+//!
+//! # fn main() -> datawal::Result<()> {
+//! let dir = tempfile::tempdir().expect("tempdir");
+//!
+//! let mut log = TypedLog::<Order>::open(dir.path().join("orders"))?;
+//! log.append(&Order { id: 7, cents: 1250 })?;
+//! log.fsync()?; // the durability boundary
+//! drop(log);
+//!
+//! let mut log = TypedLog::<Order>::open(dir.path().join("orders"))?;
+//! assert_eq!(log.scan()?, [Order { id: 7, cents: 1250 }]);
+//!
+//! let mut state = TypedWal::<u64, Order>::open(dir.path().join("state"))?;
+//! state.insert(&Order { id: 7, cents: 1250 })?; // key from #[record(key)]
+//! state.fsync()?;
+//! assert_eq!(state.get(&7)?.map(|o| o.cents), Some(1250));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! `#[record(crate = "datawal::typed")]` tells the derive to reach the typed
+//! layer through this crate; code that depends on `datawal-typed` directly
+//! leaves it out.
+//!
+//! The formats are specified byte by byte in `docs/canon.md` (frames,
+//! segments) and `docs/canon-typed.md` (the typed envelope and keys).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+/// The bytes-only core, whole: `datawal::raw::format`, `raw::segment`, …
+pub use datawal_core as raw;
+/// The typed layer, whole (the path for `#[record(crate = "datawal::typed")]`).
+pub use datawal_typed as typed;
+
+/// The core's error: I/O, lock, corruption of frames.
+pub use datawal_core::Error as CoreError;
+/// A raw record of the core log (bytes), as returned by [`RecordLog::scan`].
+pub use datawal_core::Record as RawRecord;
+/// The core's result alias.
+pub use datawal_core::Result as CoreResult;
+pub use datawal_core::{
+    CompactionStats, CorruptKind, DataWal, RecordCursor, RecordIter, RecordLog, RecordLogReader,
+    RecordRef, RecordType, RecordView, RecoveryReport, TailDamage, TransformError, LOCK_FILE,
+    MAX_KEY_LEN, MAX_PAYLOAD_LEN, WIRE_VERSION,
+};
+
+pub use datawal_typed::{
+    from_payload, to_payload, Codec, DecodeError, Entry, Error, Iter, Key, KeyError, Location,
+    Options, ReadPolicy, Record, Result, Skipped, TypedLog, TypedReader, TypedWal, WalIter,
+};
