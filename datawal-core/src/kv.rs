@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::{CorruptKind, Error, Result};
 use crate::format::{decode_frame, Decoded, RecordType};
-use crate::log::RecordLog;
+use crate::log::{LogOptions, RecordLog};
 use crate::recovery::{RecordRef, RecordView};
 use crate::segment::segment_path;
 
@@ -35,19 +35,29 @@ impl DataWal {
     /// # Errors
     /// As [`RecordLog::open`].
     pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(dir, LogOptions::default())
+    }
+
+    /// As [`open`](Self::open), with settings for the log.
+    ///
+    /// # Errors
+    /// As [`RecordLog::open`].
+    pub fn open_with(dir: impl AsRef<Path>, options: LogOptions) -> Result<Self> {
         let mut keydir: HashMap<Box<[u8]>, RecordRef> = HashMap::new();
-        let log = RecordLog::open_visit(dir.as_ref(), |v: &RecordView<'_>| match v.record_type {
-            RecordType::Put => {
-                if let Some(slot) = keydir.get_mut(v.key) {
-                    *slot = v.position();
-                } else {
-                    keydir.insert(v.key.into(), v.position());
+        let log = RecordLog::open_visit(dir.as_ref(), options, |v: &RecordView<'_>| {
+            match v.record_type {
+                RecordType::Put => {
+                    if let Some(slot) = keydir.get_mut(v.key) {
+                        *slot = v.position();
+                    } else {
+                        keydir.insert(v.key.into(), v.position());
+                    }
                 }
+                RecordType::Delete => {
+                    keydir.remove(v.key);
+                }
+                RecordType::Raw => {}
             }
-            RecordType::Delete => {
-                keydir.remove(v.key);
-            }
-            RecordType::Raw => {}
         })?;
         Ok(DataWal {
             log,

@@ -50,6 +50,6 @@ pub use error::{CorruptKind, Error, Result};
 pub use format::{RecordType, MAX_KEY_LEN, MAX_PAYLOAD_LEN, WIRE_VERSION};
 pub use kv::DataWal;
 pub use lock::LOCK_FILE;
-pub use log::{RecordIter, RecordLog};
+pub use log::{LogOptions, RecordIter, RecordLog};
 pub use reader::RecordLogReader;
 pub use recovery::{Record, RecordCursor, RecordRef, RecordView, RecoveryReport, TailDamage};

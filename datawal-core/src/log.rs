@@ -13,6 +13,24 @@ use crate::recovery::{
 };
 use crate::segment::{ensure_dir, fsync_dir, list_segments, segment_path};
 
+/// Settings for [`RecordLog::open_with`] and [`crate::DataWal::open_with`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LogOptions {
+    /// Rotate to a new segment before an append that would make the active
+    /// segment larger than this many bytes (a segment always takes at least
+    /// one record). `None`, the default, rotates only on [`RecordLog::rotate`].
+    pub max_segment_bytes: Option<u64>,
+}
+
+impl LogOptions {
+    /// Rotate automatically once a segment would exceed `bytes`.
+    pub fn max_segment_bytes(mut self, bytes: u64) -> Self {
+        self.max_segment_bytes = Some(bytes);
+        self
+    }
+}
+
 /// Append-only, segmented log of framed records; one writer per directory.
 ///
 /// # Durability
@@ -34,6 +52,7 @@ pub struct RecordLog {
     active_size: u64,
     next_txid: u64,
     report: RecoveryReport,
+    options: LogOptions,
     poisoned: Option<String>,
     /// Bytes written to the active segment since its last data sync.
     data_dirty: bool,
@@ -53,12 +72,24 @@ impl RecordLog {
     /// [`Error::NotADirectory`], [`Error::Corrupt`] for damage that is not a
     /// torn tail, [`Error::Io`].
     pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
-        Self::open_visit(dir.as_ref(), |_| {})
+        Self::open_visit(dir.as_ref(), LogOptions::default(), |_| {})
+    }
+
+    /// As [`open`](Self::open), with settings.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open).
+    pub fn open_with(dir: impl AsRef<Path>, options: LogOptions) -> Result<Self> {
+        Self::open_visit(dir.as_ref(), options, |_| {})
     }
 
     /// Open, calling `visit` for every record of the valid prefix in order
     /// (one pass over the log serves both recovery and the caller).
-    pub(crate) fn open_visit(dir: &Path, mut visit: impl FnMut(&RecordView<'_>)) -> Result<Self> {
+    pub(crate) fn open_visit(
+        dir: &Path,
+        options: LogOptions,
+        mut visit: impl FnMut(&RecordView<'_>),
+    ) -> Result<Self> {
         ensure_dir(dir)?;
         let lock = DirLock::acquire(dir)?;
         let mut ids = list_segments(dir)?;
@@ -99,6 +130,7 @@ impl RecordLog {
             active_size,
             next_txid: report.last_txid_seen.saturating_add(1),
             report,
+            options,
             poisoned: None,
             data_dirty: false,
             dir_dirty,
@@ -169,6 +201,7 @@ impl RecordLog {
     ) -> Result<RecordRef> {
         self.check_writable()?;
         check_lengths(key, payload)?;
+        self.rotate_if_full(frame_len(key.len(), payload.len()))?;
         let txid = self.take_txids(1)?;
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
@@ -196,47 +229,62 @@ impl RecordLog {
         self.check_writable()?;
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
+        let encoded = self.encode_batch(&mut buf, records);
+        let res = encoded.and_then(|(mut refs, txid)| {
+            // The batch is one write, so it lands in one segment.
+            self.rotate_if_full(buf.len() as u64)?;
+            for r in &mut refs {
+                r.segment = self.active_id;
+                r.offset += self.active_size;
+            }
+            if !buf.is_empty() {
+                self.write_buf(&buf)?;
+            }
+            self.next_txid = txid;
+            Ok(refs)
+        });
+        self.buf = buf;
+        res
+    }
+
+    /// Encode a batch into `buf`; positions are relative to the batch start.
+    fn encode_batch<'a, I>(&self, buf: &mut Vec<u8>, records: I) -> Result<(Vec<RecordRef>, u64)>
+    where
+        I: IntoIterator<Item = (RecordType, &'a [u8], &'a [u8])>,
+    {
         let mut refs = Vec::new();
-        let mut offset = self.active_size;
         let mut txid = self.next_txid;
         for (record_type, key, payload) in records {
-            if let Err(e) = check_lengths(key, payload) {
-                self.buf = buf;
-                return Err(e);
-            }
-            let len = frame_len(key.len(), payload.len());
-            if txid == u64::MAX {
-                self.buf = buf;
-                return Err(Error::Exhausted { what: "txid" });
-            }
-            encode_into(&mut buf, record_type, txid, key, payload);
+            check_lengths(key, payload)?;
+            let offset = buf.len() as u64;
+            encode_into(buf, record_type, txid, key, payload);
             refs.push(RecordRef {
-                segment: self.active_id,
+                segment: 0,
                 offset,
-                len: len as u32,
+                len: (buf.len() as u64 - offset) as u32,
             });
-            txid += 1;
-            offset += len;
+            txid = txid
+                .checked_add(1)
+                .ok_or(Error::Exhausted { what: "txid" })?;
         }
-        let res = if buf.is_empty() {
-            Ok(())
-        } else {
-            self.write_buf(&buf)
-        };
-        self.buf = buf;
-        res?;
-        self.next_txid = txid;
-        Ok(refs)
+        Ok((refs, txid))
     }
 
     fn take_txids(&mut self, n: u64) -> Result<u64> {
         let txid = self.next_txid;
-        match txid.checked_add(n) {
-            Some(next) if txid != 0 => {
-                self.next_txid = next;
-                Ok(txid)
-            }
-            _ => Err(Error::Exhausted { what: "txid" }),
+        let next = txid
+            .checked_add(n)
+            .ok_or(Error::Exhausted { what: "txid" })?;
+        self.next_txid = next;
+        Ok(txid)
+    }
+
+    /// Rotate first when `incoming` more bytes would overflow a non-empty
+    /// active segment under [`LogOptions::max_segment_bytes`].
+    fn rotate_if_full(&mut self, incoming: u64) -> Result<()> {
+        match self.options.max_segment_bytes {
+            Some(max) if self.active_size > 0 && self.active_size + incoming > max => self.rotate(),
+            _ => Ok(()),
         }
     }
 
