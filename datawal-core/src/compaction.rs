@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::format::RecordType;
 use crate::kv::DataWal;
 use crate::log::RecordLog;
-use crate::segment::fsync_dir;
+use crate::segment::{fsync_dir, temp_sibling};
 
 /// Bytes of encoded records gathered before each write to the output.
 const BATCH_BYTES: usize = 1 << 20;
@@ -47,19 +47,7 @@ fn prepare_target(out_dir: &Path) -> Result<(PathBuf, PathBuf)> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => out_dir.to_path_buf(),
         Err(e) => return Err(Error::io("stat", out_dir, e)),
     };
-    let name = target
-        .file_name()
-        .ok_or_else(|| Error::NotADirectory {
-            path: out_dir.to_path_buf(),
-        })?
-        .to_string_lossy()
-        .into_owned();
-    let parent = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(|e| Error::io("create directory", &parent, e))?;
-    let tmp = parent.join(format!(".{name}.compacting-{}", std::process::id()));
+    let (_, tmp) = temp_sibling(&target, "compacting")?;
     if tmp.exists() {
         fs::remove_dir_all(&tmp).map_err(|e| Error::io("remove stale temporary", &tmp, e))?;
     }

@@ -2,7 +2,7 @@
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::kv::DataWal;
-use crate::segment::fsync_dir;
+use crate::segment::{fsync_dir, temp_sibling};
 
 #[derive(Serialize)]
 struct Row<'a> {
@@ -30,19 +30,7 @@ impl DataWal {
     /// Read errors as [`get`](Self::get), [`Error::Io`].
     pub fn export_jsonl(&self, out: impl AsRef<Path>) -> Result<()> {
         let out = out.as_ref();
-        let parent = match out.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        fs::create_dir_all(&parent).map_err(|e| Error::io("create directory", &parent, e))?;
-        let name = out
-            .file_name()
-            .ok_or_else(|| Error::NotADirectory {
-                path: out.to_path_buf(),
-            })?
-            .to_string_lossy()
-            .into_owned();
-        let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+        let (parent, tmp) = temp_sibling(out, "tmp")?;
         let written = self.write_jsonl(&tmp);
         if let Err(e) = written {
             let _ = fs::remove_file(&tmp);
