@@ -22,9 +22,21 @@ fn main() -> anyhow::Result<()> {
     let path = dir.path().join("orders");
 
     let orders = [
-        Order { id: 1, customer: "ada".into(), cents: 1_250 },
-        Order { id: 2, customer: "grace".into(), cents: 990 },
-        Order { id: 3, customer: "ada".into(), cents: 4_000 },
+        Order {
+            id: 1,
+            customer: "ada".into(),
+            cents: 1_250,
+        },
+        Order {
+            id: 2,
+            customer: "grace".into(),
+            cents: 990,
+        },
+        Order {
+            id: 3,
+            customer: "ada".into(),
+            cents: 4_000,
+        },
     ];
 
     // Write, and make it durable: fsync is the boundary.
@@ -47,7 +59,11 @@ fn main() -> anyhow::Result<()> {
     }
     anyhow::ensure!(read == orders, "read back {read:?}, wrote {orders:?}");
 
-    let ada_cents: u64 = read.iter().filter(|o| o.customer == "ada").map(|o| o.cents).sum();
+    let ada_cents: u64 = read
+        .iter()
+        .filter(|o| o.customer == "ada")
+        .map(|o| o.cents)
+        .sum();
     println!("{} orders; ada spent {ada_cents} cents", read.len());
     Ok(())
 }

@@ -423,14 +423,13 @@ impl fmt::Display for Error {
     }
 }
 
+/// `Display` already includes the message of every inner error, so
+/// `source` returns nothing of its own (a core error is shown transparently,
+/// with the core error's own source).
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Core(e) => Some(e),
-            Error::Envelope { source, .. } => Some(source),
-            Error::Decode { source, .. } => Some(&**source),
-            Error::Key { source, .. } => Some(source),
-            Error::Io { source, .. } => Some(source),
+            Error::Core(e) => std::error::Error::source(e),
             _ => None,
         }
     }
@@ -467,6 +466,6 @@ impl Skipped {
 
 impl fmt::Display for Skipped {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "skipped record at {}: {}", self.location, self.reason)
+        write!(f, "skipped: {}", self.reason)
     }
 }
