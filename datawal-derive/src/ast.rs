@@ -112,7 +112,7 @@ impl<'a> Container<'a> {
             }
         };
 
-        if attrs.version.is_none() && !attrs.version_invalid {
+        if attrs.version.is_none() && !attrs.version_reported {
             cx.error_spanned_by(
                 &input.ident,
                 format!(

@@ -52,8 +52,11 @@ pub(crate) struct ContainerAttrs {
     pub(crate) name: Option<LitStr>,
     /// `version = N`, checked to be in `1..=u16::MAX`.
     pub(crate) version: Option<u16>,
-    /// A `version` was written but was invalid (already reported).
-    pub(crate) version_invalid: bool,
+    /// A `version` was written but was invalid or misspelled (already
+    /// reported: do not report it missing too).
+    pub(crate) version_reported: bool,
+    /// A `version = ...` was seen, valid or not (a second one is a duplicate).
+    version_seen: bool,
     /// `from = T` or `try_from = T`.
     pub(crate) upgrade: Option<Upgrade>,
     /// `crate = "path"`.
@@ -119,14 +122,15 @@ pub(crate) fn parse_container(cx: &mut Ctxt, attrs: &[Attribute]) -> ContainerAt
                 }
                 "version" => {
                     let expr: Expr = meta.value()?.parse()?;
-                    let duplicate = out.version.is_some() || out.version_invalid;
+                    let duplicate = out.version_seen;
+                    out.version_seen = true;
                     match parse_version(&expr) {
                         Ok(_) if duplicate => {
                             cx.error_spanned_by(&meta.path, "duplicate record attribute `version`")
                         }
                         Ok(version) => out.version = Some(version),
                         Err(err) => {
-                            out.version_invalid = true;
+                            out.version_reported = true;
                             cx.syn_error(err);
                         }
                     }
@@ -182,6 +186,9 @@ pub(crate) fn parse_container(cx: &mut Ctxt, attrs: &[Attribute]) -> ContainerAt
                     return skip_value(&meta);
                 }
                 other => {
+                    if suggest(other, CONTAINER_ATTRS) == Some("version") {
+                        out.version_reported = true;
+                    }
                     cx.error_spanned_by(&meta.path, unknown_message(other, CONTAINER_ATTRS));
                     return skip_value(&meta);
                 }
@@ -623,7 +630,7 @@ mod tests {
             let mut cx = Ctxt::new();
             let parsed = parse_container(&mut cx, std::slice::from_ref(&attr));
             assert!(parsed.version.is_none());
-            assert!(parsed.version_invalid);
+            assert!(parsed.version_reported);
             let messages = messages(cx);
             assert_eq!(messages.len(), 1, "{messages:?}");
             assert!(messages[0].contains(expected), "{messages:?}");

@@ -41,7 +41,10 @@ fn impl_record(cont: &Container) -> TokenStream {
         });
     }
 
-    // Key type, key expression, and a `Key` check spanned on each key field.
+    // Key type, key expression, and for a composite key a `Key` check
+    // spanned on each key field. (The tuple's own `Key` bound can only be
+    // reported on the derive; one key field's type is `Self::Key` itself,
+    // and its bound is already reported on the field.)
     let keys = cont.key_fields();
     let mut key_types = Vec::new();
     let mut key_exprs = Vec::new();
@@ -53,8 +56,10 @@ fn impl_record(cont: &Container) -> TokenStream {
         if mentions_any(ty, &params) {
             predicates.push(quote_spanned!(span=> #ty: #krate::Key + ::core::clone::Clone));
         }
-        let private_at = respan(private.clone(), span);
-        key_checks.push(quote_spanned!(span=> #private_at::assert_key::<#ty>();));
+        if keys.len() > 1 {
+            let private_at = respan(private.clone(), span);
+            key_checks.push(quote_spanned!(span=> #private_at::assert_key::<#ty>();));
+        }
         key_exprs.push(quote_spanned!(span=> ::core::clone::Clone::clone(&self.#member)));
         key_types.push(ty);
     }
@@ -72,7 +77,7 @@ fn impl_record(cont: &Container) -> TokenStream {
     let mut module_check = TokenStream::new();
     let mut inline_check = TokenStream::new();
     let decode = match &cont.upgrade {
-        None => quote!(#private::decode_current::<Self>),
+        None => quote!(#private::decode_current::<Self>(version, codec, body)),
         Some(upgrade) => {
             let old = &upgrade.ty;
             let span = old.span();
@@ -97,11 +102,15 @@ fn impl_record(cont: &Container) -> TokenStream {
             } else {
                 module_check = quote_spanned!(span=> const _: () = { #checks };);
             }
+            // The whole call is spanned on `old`: a missing `From`/`TryFrom`
+            // impl or `Display` bound is reported there.
             match upgrade.kind {
-                UpgradeKind::From => quote_spanned!(span=> #private_at::decode_from::<Self, #old>),
-                UpgradeKind::TryFrom => {
-                    quote_spanned!(span=> #private_at::decode_try_from::<Self, #old>)
-                }
+                UpgradeKind::From => quote_spanned! {span=>
+                    #private_at::decode_from::<Self, #old>(version, codec, body)
+                },
+                UpgradeKind::TryFrom => quote_spanned! {span=>
+                    #private_at::decode_try_from::<Self, #old>(version, codec, body)
+                },
             }
         }
     };
@@ -132,7 +141,7 @@ fn impl_record(cont: &Container) -> TokenStream {
                 body: &[u8]
             ) -> ::core::result::Result<Self, #krate::DecodeError> {
                 #inline_check
-                #decode(version, codec, body)
+                #decode
             }
         }
 
@@ -267,8 +276,7 @@ mod tests {
         assert_contains(&out, "type Key = u64;");
         assert_contains(
             &out,
-            "fn key(&self) -> Self::Key { ::datawal_typed::__private::assert_key::<u64>(); \
-             ::core::clone::Clone::clone(&self.id) }",
+            "fn key(&self) -> Self::Key { ::core::clone::Clone::clone(&self.id) }",
         );
         assert_contains(
             &out,
@@ -450,8 +458,8 @@ mod tests {
                 "`#[serde(flatten)]` cannot be used in a Record",
                 "`#[serde(untagged)]` cannot be used on a variant of a Record",
                 "`#[serde(skip_serializing_if = \"...\")]` cannot be used in a Record",
-                "missing record version",
-            ]
+            ],
+            "a misspelled `version` is not also reported missing"
         );
     }
 
@@ -467,6 +475,18 @@ mod tests {
             err.to_string(),
             "missing record version: add `#[record(version = 1)]` to `NoAttrs` \
              (raise the version, and add `from = PreviousType`, whenever the shape changes)"
+        );
+        // Other typos do not hide a missing version.
+        assert_eq!(
+            errors(parse_quote!(
+                #[record(nmae = "z")]
+                struct Z;
+            )),
+            [
+                "unknown record attribute `nmae`; did you mean `name`?",
+                "missing record version: add `#[record(version = 1)]` to `Z` \
+                 (raise the version, and add `from = PreviousType`, whenever the shape changes)",
+            ]
         );
         // An invalid version is reported once, not also as missing.
         assert_eq!(

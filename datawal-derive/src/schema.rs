@@ -86,10 +86,10 @@ fn push_fields(out: &mut String, style: Style, fields: &[Field]) {
         if index > 0 {
             out.push_str(", ");
         }
-        push_attrs(out, &field.serde_attrs);
         if field.key {
             out.push_str("#[key] ");
         }
+        push_attrs(out, &field.serde_attrs);
         if let Member::Named(ident) = &field.member {
             out.push_str(&ident.unraw().to_string());
             out.push_str(": ");

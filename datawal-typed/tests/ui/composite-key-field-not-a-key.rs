@@ -1,0 +1,14 @@
+use datawal_typed::Record;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Record)]
+#[record(name = "reading", version = 1)]
+struct Reading {
+    #[record(key)]
+    sensor: String,
+    #[record(key)]
+    celsius: f64,
+    note: String,
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use datawal_typed::Record;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Record)]
+#[record(name = "order", version = 1)]
+struct Order {
+    #[record(kye)]
+    id: u64,
+}
+
+fn main() {}

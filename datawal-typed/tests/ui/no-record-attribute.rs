@@ -1,0 +1,10 @@
+use datawal_typed::Record;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Record)]
+struct Order {
+    #[record(key)]
+    id: u64,
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use datawal_typed::Record;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Record)]
+#[record(name = "event", version = 1)]
+enum Event {
+    #[record(version = 2)]
+    Created { id: u64 },
+    Deleted(u64),
+}
+
+fn main() {}
