@@ -42,6 +42,17 @@
 //! gives `()`. `key(&self)` returns clones of the key fields, so key field
 //! types must implement `Key` and `Clone`. Enums always have the key `()`.
 //!
+//! # Generics
+//!
+//! Generic structs and enums get an `impl Record` under the bounds the type
+//! was written with, plus `Self: Serialize + DeserializeOwned` (serde's
+//! derived bounds carry over), `K: Key + Clone` for each key field type `K`
+//! that names a type parameter, and, when the `from`/`try_from` type names
+//! a type parameter, `Older: Record` and `Self: From<Older>` (or
+//! `TryFrom<Older>` with a `Display` error). The name and version of such a
+//! generic `from` type are checked in an inline constant, that is when the
+//! decoder is first used with concrete types.
+//!
 //! # Serde attributes that are refused
 //!
 //! The bincode and postcard codecs are not self-describing: they write
