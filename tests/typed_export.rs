@@ -1,0 +1,112 @@
+//! `TypedWal::export_jsonl` writes readable keys and values, one object per
+//! line, sorted by key bytes, values upgraded to the latest version.
+
+use datawal::{ReadPolicy, Record, TypedWal};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+#[record(name = "item", version = 1)]
+struct ItemV1 {
+    #[record(key)]
+    sku: (String, i16),
+    count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+#[record(name = "item", version = 2, from = ItemV1)]
+struct Item {
+    #[record(key)]
+    sku: (String, i16),
+    count: u64,
+    unit: String,
+}
+
+impl From<ItemV1> for Item {
+    fn from(v1: ItemV1) -> Item {
+        Item {
+            sku: v1.sku,
+            count: v1.count.into(),
+            unit: "pcs".into(),
+        }
+    }
+}
+
+#[test]
+fn export_is_readable_sorted_and_upgraded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v1 = TypedWal::<(String, i16), ItemV1>::open(dir.path()).unwrap();
+    v1.insert(&ItemV1 {
+        sku: ("b".into(), -1),
+        count: 2,
+    })
+    .unwrap();
+    v1.insert(&ItemV1 {
+        sku: ("a".into(), 5),
+        count: 1,
+    })
+    .unwrap();
+    let mut kv = TypedWal::<(String, i16), Item>::from_raw(v1.into_raw());
+    kv.insert(&Item {
+        sku: ("b".into(), -7),
+        count: 9,
+        unit: "kg".into(),
+    })
+    .unwrap();
+    kv.delete(&("zzz".into(), 0)).unwrap();
+
+    let out = dir.path().join("export").join("items.jsonl");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    kv.export_jsonl(&out).unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(
+        text,
+        concat!(
+            r#"{"key":["a",5],"value":{"sku":["a",5],"count":1,"unit":"pcs"}}"#,
+            "\n",
+            r#"{"key":["b",-7],"value":{"sku":["b",-7],"count":9,"unit":"kg"}}"#,
+            "\n",
+            r#"{"key":["b",-1],"value":{"sku":["b",-1],"count":2,"unit":"pcs"}}"#,
+            "\n",
+        )
+    );
+    for line in text.lines() {
+        let _: serde_json::Value = serde_json::from_str(line).unwrap();
+    }
+    // No temporary file is left beside the export.
+    let names: Vec<_> = std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["items.jsonl"]);
+}
+
+#[test]
+fn a_failed_export_leaves_the_old_file_and_skip_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut kv = TypedWal::<u8, Item>::open(dir.path().join("db")).unwrap();
+    let item = |s: &str, n: i16| Item {
+        sku: (s.into(), n),
+        count: 1,
+        unit: "u".into(),
+    };
+    kv.put(&3, &item("x", 1)).unwrap();
+    kv.put(&2, &item("y", 2)).unwrap();
+    kv.raw_mut().put(&[1], b"garbage!garbage!").unwrap();
+    let out = dir.path().join("out.jsonl");
+    std::fs::write(&out, "old\n").unwrap();
+    assert!(kv.export_jsonl(&out).is_err());
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "old\n");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "no temporary left"
+    );
+
+    kv.set_read_policy(ReadPolicy::Skip);
+    kv.export_jsonl(&out).unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text.lines().count(), 2);
+    assert!(text.starts_with(r#"{"key":2,"#), "{text}");
+    assert_eq!(kv.skipped().len(), 1);
+    assert_eq!(kv.skipped()[0].location.key.as_deref(), Some(&[1u8][..]));
+}
