@@ -165,4 +165,17 @@ OutputIsSortedPuts ==
         /\ \A i \in 1..Len(out) : out[i].t = "put"
         /\ \A i \in 1..(Len(out) - 1) : out[i].k < out[i + 1].k
 
+---------------------------------------------------------------------------
+(* Witnesses: must be VIOLATED with the correct constants (reach-*.cfg).  *)
+
+\* compact_to returned Ok on a store where a key was put then deleted and
+\* another key is live.
+NeverCompactedOverTombstone ==
+    ~(phase = "done" /\ Len(out) > 0 /\
+      \E i, j \in 1..Len(src) : i < j /\ src[i].t = "put" /\ src[j].t = "del" /\ src[i].k = src[j].k)
+
+\* A crash struck after some but not all live keys were copied.
+NeverCrashMidCopy ==
+    ~(phase = "crashed" /\ Len(tmp) > 0 /\ todo # {})
+
 =============================================================================

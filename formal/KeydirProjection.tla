@@ -26,9 +26,10 @@ VARIABLES
     dur,      \* length of the fsynced prefix of log
     keydir,   \* [Keys -> 0..MaxOps]: position of the latest Put, 0 = absent
     refs,     \* refs[i+1]: reference map after i operations (0 = absent)
-    crashes
+    crashes,
+    rebuilt   \* ghost: keydir was just rebuilt by an open after a crash
 
-vars == <<log, dur, keydir, refs, crashes>>
+vars == <<log, dur, keydir, refs, crashes, rebuilt>>
 
 NONE == 0
 Empty == [k \in Keys |-> 0]
@@ -53,6 +54,7 @@ Init ==
     /\ keydir = Empty
     /\ refs = <<Empty>>
     /\ crashes = 0
+    /\ rebuilt = FALSE
 
 Put(k) ==
     /\ Len(log) < MaxOps
@@ -60,6 +62,7 @@ Put(k) ==
        IN /\ log' = Append(log, [t |-> "put", k |-> k, v |-> pos])
           /\ keydir' = [keydir EXCEPT ![k] = pos]
           /\ refs' = Append(refs, [Ref EXCEPT ![k] = pos])
+    /\ rebuilt' = FALSE
     /\ UNCHANGED <<dur, crashes>>
 
 \* delete() writes a tombstone whether or not the key is present.
@@ -68,16 +71,17 @@ Delete(k) ==
     /\ log' = Append(log, [t |-> "del", k |-> k, v |-> NONE])
     /\ keydir' = [keydir EXCEPT ![k] = 0]
     /\ refs' = Append(refs, [Ref EXCEPT ![k] = NONE])
+    /\ rebuilt' = FALSE
     /\ UNCHANGED <<dur, crashes>>
 
 Fsync ==
     /\ dur' = Len(log)
-    /\ UNCHANGED <<log, keydir, refs, crashes>>
+    /\ UNCHANGED <<log, keydir, refs, crashes, rebuilt>>
 
 \* Clean close and reopen: the keydir is rebuilt from the whole log.
 Reopen ==
     /\ keydir' = Fold(log, Len(log))
-    /\ UNCHANGED <<log, dur, refs, crashes>>
+    /\ UNCHANGED <<log, dur, refs, crashes, rebuilt>>
 
 \* Crash and reopen: recovery keeps a prefix that contains every fsynced record.
 CrashReopen ==
@@ -88,6 +92,7 @@ CrashReopen ==
           /\ keydir' = Fold(log', n)
           /\ refs' = SubSeq(refs, 1, n + 1)
     /\ crashes' = crashes + 1
+    /\ rebuilt' = TRUE
 
 Next ==
     \/ \E k \in Keys : Put(k) \/ Delete(k)
@@ -121,5 +126,20 @@ KeydirPointsAtPut ==
 KeydirIsLatest ==
     \A k \in Keys : keydir[k] # 0 =>
         \A j \in (keydir[k] + 1)..Len(log) : log[j].k # k
+
+---------------------------------------------------------------------------
+(* Witness: must be VIOLATED with the correct constants (reach-*.cfg).    *)
+
+\* After a crash, the rebuilt keydir hides a key whose Put was followed by
+\* a tombstone, and holds a key that was put again after being deleted.
+NeverTombstonesAcrossCrash ==
+    ~(rebuilt /\
+      \E k1, k2 \in Keys :
+         /\ keydir[k1] = 0
+         /\ \E i, j \in 1..Len(log) :
+               i < j /\ log[i] = [t |-> "put", k |-> k1, v |-> i]
+                     /\ log[j].t = "del" /\ log[j].k = k1
+         /\ keydir[k2] # 0
+         /\ \E j \in 1..Len(log) : j < keydir[k2] /\ log[j].t = "del" /\ log[j].k = k2)
 
 =============================================================================

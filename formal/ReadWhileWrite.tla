@@ -146,4 +146,15 @@ NoSpuriousError == rstate # "error"
 \* A finished reader returned at least every record complete when it opened.
 ReaderSeesSnapshot == rstate = "done" => Len(out) >= atOpen
 
+---------------------------------------------------------------------------
+(* Witness: must be VIOLATED with the correct constants (reach-*.cfg).    *)
+
+\* A reader that listed two or more segments returned records and then
+\* stopped at a record still being written.
+NeverStopAtPartial ==
+    ~(/\ rstate = "done"
+      /\ snap >= 2
+      /\ Len(out) > 0
+      /\ rpos <= Len(segs[rseg]))
+
 =============================================================================

@@ -41,10 +41,11 @@ VARIABLES
     crashes,    \* crashes so far
     hardError,  \* the last open failed with a hard error (closed segment bad)
     preCrash,   \* the writer's log at the last crash
-    recovered   \* the log the last open recovered
+    recovered,  \* the log the last open recovered
+    tornNid     \* ghost: nid at the first open that cut a torn tail (0: none)
 
 vars == <<files, dur, dsync, mem, nid, acked, up, crashes, hardError,
-          preCrash, recovered>>
+          preCrash, recovered, tornNid>>
 
 TORN == 0
 Last == Len(files)
@@ -102,6 +103,7 @@ Init ==
     /\ hardError = FALSE
     /\ preCrash = <<>>
     /\ recovered = <<>>
+    /\ tornNid = 0
 
 \* append(): the record reaches the page cache of the active segment.
 DoAppend ==
@@ -110,7 +112,7 @@ DoAppend ==
     /\ files' = [files EXCEPT ![Last] = Append(files[Last], nid)]
     /\ mem' = Append(mem, nid)
     /\ nid' = nid + 1
-    /\ UNCHANGED <<dur, dsync, acked, up, crashes, hardError, preCrash, recovered>>
+    /\ UNCHANGED <<dur, dsync, acked, up, crashes, hardError, preCrash, recovered, tornNid>>
 
 \* fsync(): the active segment and the directory reach the disk; every
 \* record the writer has appended is now promised durable.
@@ -119,7 +121,7 @@ Fsync ==
     /\ dur' = [dur EXCEPT ![Last] = Len(files[Last])]
     /\ dsync' = 1..Last
     /\ acked' = acked \cup Range(mem)
-    /\ UNCHANGED <<files, mem, nid, up, crashes, hardError, preCrash, recovered>>
+    /\ UNCHANGED <<files, mem, nid, up, crashes, hardError, preCrash, recovered, tornNid>>
 
 \* rotate(): fsync the current segment, create the next one (its directory
 \* entry is durable only at the next fsync unless RotateSyncsDir).
@@ -130,7 +132,7 @@ Rotate ==
        IN dur' = Append(d, 0)
     /\ dsync' = IF RotateSyncsDir THEN 1..Last ELSE dsync
     /\ files' = Append(files, <<>>)
-    /\ UNCHANGED <<mem, nid, acked, up, crashes, hardError, preCrash, recovered>>
+    /\ UNCHANGED <<mem, nid, acked, up, crashes, hardError, preCrash, recovered, tornNid>>
 
 \* Power cut: what survives is now on disk; the process is gone.
 Crash ==
@@ -145,7 +147,7 @@ Crash ==
     /\ up' = FALSE
     /\ crashes' = crashes + 1
     /\ preCrash' = mem
-    /\ UNCHANGED <<mem, nid, acked, hardError, recovered>>
+    /\ UNCHANGED <<mem, nid, acked, hardError, recovered, tornNid>>
 
 \* open(): scan every segment in order.  Garbage in a closed segment is a
 \* hard error; in the last segment it ends the log (longest valid prefix).
@@ -157,7 +159,7 @@ Recover ==
        IN IF \E i \in 1..(n-1) : ValidLen(files[i]) < Len(files[i])
           THEN /\ hardError' = TRUE
                /\ UNCHANGED <<files, dur, dsync, mem, nid, acked, up, crashes,
-                              preCrash, recovered>>
+                              preCrash, recovered, tornNid>>
           ELSE LET recs == Concat(files, n - 1) \o SubSeq(files[n], 1, v)
                    nf   == IF RepairTornTail
                            THEN [files EXCEPT ![n] = SubSeq(files[n], 1, v)]
@@ -167,6 +169,7 @@ Recover ==
                   /\ mem' = recs
                   /\ recovered' = recs
                   /\ up' = TRUE
+                  /\ tornNid' = IF tornNid = 0 /\ v < Len(files[n]) THEN nid ELSE tornNid
                   /\ UNCHANGED <<dsync, nid, acked, crashes, hardError, preCrash>>
 
 Next == DoAppend \/ Fsync \/ Rotate \/ Crash \/ Recover
@@ -198,5 +201,19 @@ RecoveredIsPrefix == up => IsPrefix(recovered, preCrash)
 
 \* A crash never makes the store unopenable (bad bytes in a closed segment).
 NoHardError == ~hardError
+
+---------------------------------------------------------------------------
+(* Witnesses: must be VIOLATED with the correct constants (reach-*.cfg),  *)
+(* showing that the scenarios the invariants are about do happen.         *)
+
+\* An open cut a torn tail, a record appended after it was fsynced, and a
+\* later open (after another crash) recovered it.
+NeverAckedAfterTornRecovered ==
+    ~(up /\ tornNid > 0 /\ \E i \in DOMAIN recovered :
+            recovered[i] >= tornNid /\ recovered[i] \in acked)
+
+\* An open recovered records from three segments and cut a torn tail.
+NeverTornTailAfterTwoRotations ==
+    ~(up /\ tornNid > 0 /\ Len(files) = 3 /\ \A i \in 1..3 : files[i] # <<>>)
 
 =============================================================================

@@ -120,4 +120,14 @@ DataIsNeverGarbage ==
     \A i \in DOMAIN results :
         results[i].ok => results[i].val = Rep(readVer, log[i].e)
 
+---------------------------------------------------------------------------
+(* Witness: must be VIOLATED with the correct constants (reach-*.cfg).    *)
+
+\* One read, by a rolled-back build, upgraded a record through at least two
+\* links, refused a newer record and refused a record of another type.
+NeverMixedRead ==
+    ~(/\ \E i \in DOMAIN results : results[i].ok /\ log[i].ver + 2 <= readVer
+      /\ \E i \in DOMAIN results : log[i].fam = "order" /\ log[i].ver > readVer
+      /\ \E i \in DOMAIN results : log[i].fam # "order")
+
 =============================================================================
