@@ -65,12 +65,17 @@ pub use datawal_core::Record as RawRecord;
 /// The core's result alias.
 pub use datawal_core::Result as CoreResult;
 pub use datawal_core::{
-    CompactionStats, CorruptKind, DataWal, RecordCursor, RecordIter, RecordLog, RecordLogReader,
-    RecordRef, RecordType, RecordView, RecoveryReport, TailDamage, TransformError, LOCK_FILE,
-    MAX_KEY_LEN, MAX_PAYLOAD_LEN, WIRE_VERSION,
+    CompactionStats, CorruptKind, DataWal, LogOptions, RecordCursor, RecordIter, RecordLog,
+    RecordLogReader, RecordRef, RecordType, RecordView, RecoveryReport, TailDamage, TransformError,
+    LOCK_FILE, MAX_KEY_LEN, MAX_PAYLOAD_LEN, WIRE_VERSION,
 };
 
 pub use datawal_typed::{
     from_payload, to_payload, Codec, DecodeError, Entry, Error, Iter, Key, KeyError, Location,
     Options, ReadPolicy, Record, Result, Skipped, TypedLog, TypedReader, TypedWal, WalIter,
 };
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
