@@ -54,6 +54,7 @@ mod options;
 mod payload;
 mod record;
 mod std_impls;
+pub mod testing;
 mod wal;
 
 #[doc(hidden)]

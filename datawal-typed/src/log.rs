@@ -9,7 +9,7 @@ use datawal_core::{
 };
 
 use crate::error::{Error, Location, Result, Skipped};
-use crate::payload::{decode_payload, encode_payload};
+use crate::payload::{append_payload, decode_payload, encode_payload};
 use crate::{Codec, Key, Options, ReadPolicy, Record};
 
 /// A value read from a typed log, with where it was stored.
@@ -160,13 +160,11 @@ impl<T: Record> TypedLog<T> {
         self.key_buf.clear();
         self.buf.clear();
         let mut ranges = Vec::new();
-        let mut scratch = Vec::new();
         for value in values {
             let k0 = self.key_buf.len();
             value.key().encode_key(&mut self.key_buf);
-            encode_payload(value, self.options.codec, &mut scratch)?;
             let p0 = self.buf.len();
-            self.buf.extend_from_slice(&scratch);
+            append_payload(value, self.options.codec, &mut self.buf)?;
             ranges.push((k0..self.key_buf.len(), p0..self.buf.len()));
         }
         let (keys, payloads) = (&self.key_buf, &self.buf);

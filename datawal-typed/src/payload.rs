@@ -9,9 +9,9 @@ pub(crate) const fn fingerprint_of<T: Record>() -> u32 {
     const { fingerprint(T::NAME) }
 }
 
-/// Replace `out` with the envelope and body of `value`.
-pub(crate) fn encode_payload<T: Record>(value: &T, codec: Codec, out: &mut Vec<u8>) -> Result<()> {
-    out.clear();
+/// Append the envelope and body of `value` to `out`. On error `out` may
+/// hold a partial payload; callers discard it.
+pub(crate) fn append_payload<T: Record>(value: &T, codec: Codec, out: &mut Vec<u8>) -> Result<()> {
     out.extend_from_slice(&Header::new(codec, T::VERSION, fingerprint_of::<T>()).to_bytes());
     codec
         .encode_into(value, out)
@@ -20,6 +20,12 @@ pub(crate) fn encode_payload<T: Record>(value: &T, codec: Codec, out: &mut Vec<u
             codec,
             message,
         })
+}
+
+/// Replace `out` with the envelope and body of `value`.
+pub(crate) fn encode_payload<T: Record>(value: &T, codec: Codec, out: &mut Vec<u8>) -> Result<()> {
+    out.clear();
+    append_payload(value, codec, out)
 }
 
 /// Decode a payload as `T`, upgrading older versions. `location` is only

@@ -1,9 +1,8 @@
 //! The `Record` and `Key` traits: the interface between `#[derive(Record)]`
 //! and the typed layer.
 //!
-//! INTERFACE NOTE (for the crate authors; remove once stable): the derive in
-//! `datawal-derive` generates exactly an `impl Record` using the items below
-//! and the helpers in `crate::__private`. Change both together.
+//! The derive in `datawal-derive` generates an `impl Record` using the items
+//! below and the helpers in `crate::__private`: change both together.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -17,7 +16,7 @@ pub trait Record: Serialize + DeserializeOwned + Sized {
     /// Schema version of this type (>= 1).
     const VERSION: u16;
     /// Canonical text of this version's shape (field names and types), used
-    /// by the schema guard in `crate::testing`.
+    /// by the schema guard in [`crate::testing`].
     const SCHEMA: &'static str;
     /// The key type (`()` when no field is marked `#[record(key)]`).
     type Key: Key;
@@ -37,7 +36,8 @@ pub trait Record: Serialize + DeserializeOwned + Sized {
 }
 
 /// A type usable as a key: encoded in an order-preserving, injective,
-/// self-delimiting byte encoding owned by datawal (see `docs/canon.md`).
+/// self-delimiting byte encoding owned by datawal (see [`crate::key`] and
+/// `docs/canon-typed.md`).
 pub trait Key: Sized {
     /// Append the encoding of `self` to `out`.
     fn encode_key(&self, out: &mut Vec<u8>);
