@@ -78,7 +78,7 @@ fn impl_record(cont: &Container) -> TokenStream {
     let mut module_check = TokenStream::new();
     let mut inline_check = TokenStream::new();
     let decode = match &cont.upgrade {
-        None => quote!(#private::decode_current::<Self>(version, codec, body)),
+        None => quote!(#private::decode_current::<Self>(__version, __codec, __body)),
         Some(upgrade) => {
             let old = &upgrade.ty;
             let span = old.span();
@@ -107,10 +107,10 @@ fn impl_record(cont: &Container) -> TokenStream {
             // impl or `Display` bound is reported there.
             match upgrade.kind {
                 UpgradeKind::From => quote_spanned! {span=>
-                    #private_at::decode_from::<Self, #old>(version, codec, body)
+                    #private_at::decode_from::<Self, #old>(__version, __codec, __body)
                 },
                 UpgradeKind::TryFrom => quote_spanned! {span=>
-                    #private_at::decode_try_from::<Self, #old>(version, codec, body)
+                    #private_at::decode_try_from::<Self, #old>(__version, __codec, __body)
                 },
             }
         }
@@ -125,9 +125,9 @@ fn impl_record(cont: &Container) -> TokenStream {
     quote! {
         #[automatically_derived]
         impl #impl_generics #krate::Record for #ident #ty_generics #where_tokens {
-            const NAME: &'static str = #name;
-            const VERSION: u16 = #version;
-            const SCHEMA: &'static str = #schema;
+            const NAME: &'static ::core::primitive::str = #name;
+            const VERSION: ::core::primitive::u16 = #version;
+            const SCHEMA: &'static ::core::primitive::str = #schema;
             type Key = #key_type;
 
             #[inline]
@@ -137,9 +137,9 @@ fn impl_record(cont: &Container) -> TokenStream {
             }
 
             fn decode_version(
-                version: u16,
-                codec: #krate::Codec,
-                body: &[u8]
+                __version: ::core::primitive::u16,
+                __codec: #krate::Codec,
+                __body: &[::core::primitive::u8]
             ) -> ::core::result::Result<Self, #krate::DecodeError> {
                 #inline_check
                 #decode
@@ -268,11 +268,14 @@ mod tests {
             &out,
             "#[automatically_derived] impl ::datawal_typed::Record for OrderV1 {",
         );
-        assert_contains(&out, r#"const NAME: &'static str = "order";"#);
-        assert_contains(&out, "const VERSION: u16 = 1u16;");
         assert_contains(
             &out,
-            r#"const SCHEMA: &'static str = "struct order v1 { #[key] id: u64, cents: u32 }";"#,
+            r#"const NAME: &'static ::core::primitive::str = "order";"#,
+        );
+        assert_contains(&out, "const VERSION: ::core::primitive::u16 = 1u16;");
+        assert_contains(
+            &out,
+            r#"const SCHEMA: &'static ::core::primitive::str = "struct order v1 { #[key] id: u64, cents: u32 }";"#,
         );
         assert_contains(&out, "type Key = u64;");
         assert_contains(
@@ -281,9 +284,10 @@ mod tests {
         );
         assert_contains(
             &out,
-            "fn decode_version(version: u16, codec: ::datawal_typed::Codec, body: &[u8]) \
+            "fn decode_version(__version: ::core::primitive::u16, __codec: ::datawal_typed::Codec, \
+             __body: &[::core::primitive::u8]) \
              -> ::core::result::Result<Self, ::datawal_typed::DecodeError> { \
-             ::datawal_typed::__private::decode_current::<Self>(version, codec, body) }",
+             ::datawal_typed::__private::decode_current::<Self>(__version, __codec, __body) }",
         );
         assert!(
             !out.contains("const_:()"),
@@ -297,7 +301,10 @@ mod tests {
             #[record(version = 4)]
             struct r#Match;
         ));
-        assert_contains(&out, r#"const NAME: &'static str = "Match";"#);
+        assert_contains(
+            &out,
+            r#"const NAME: &'static ::core::primitive::str = "Match";"#,
+        );
         assert_contains(&out, "type Key = ();");
         assert_contains(&out, "fn key(&self) -> Self::Key {}");
     }
@@ -327,7 +334,7 @@ mod tests {
         assert_contains(&out, "type Key = ();");
         assert_contains(
             &out,
-            r#"const SCHEMA: &'static str = "enum event v1 { Created { id: u64 }, Deleted(u64), Reset }";"#,
+            r#"const SCHEMA: &'static ::core::primitive::str = "enum event v1 { Created { id: u64 }, Deleted(u64), Reset }";"#,
         );
     }
 
@@ -339,7 +346,7 @@ mod tests {
         });
         assert_contains(
             &out,
-            "::datawal_typed::__private::decode_from::<Self, OrderV1>(version, codec, body)",
+            "::datawal_typed::__private::decode_from::<Self, OrderV1>(__version, __codec, __body)",
         );
         assert_contains(
             &out,
@@ -361,7 +368,7 @@ mod tests {
         });
         assert_contains(
             &out,
-            "::datawal_typed::__private::decode_try_from::<Self, v2::Thing>(version, codec, body)",
+            "::datawal_typed::__private::decode_try_from::<Self, v2::Thing>(__version, __codec, __body)",
         );
         assert_contains(&out, "`try_from = v2::Thing` must be an older version");
     }
@@ -407,7 +414,7 @@ mod tests {
         );
         assert_contains(
             &out,
-            "::datawal_typed::__private::decode_try_from::<Self, Old<T>>(version, codec, body)",
+            "::datawal_typed::__private::decode_try_from::<Self, Old<T>>(__version, __codec, __body)",
         );
     }
 
