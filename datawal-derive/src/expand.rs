@@ -20,10 +20,13 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
 
 fn impl_record(cont: &Container) -> TokenStream {
     let krate = &cont.krate;
-    let private = quote!(#krate::__private);
     let ident = cont.ident;
     let (impl_generics, ty_generics, where_clause) = cont.generics.split_for_impl();
-    let params = generic_params(cont);
+    let gen = Gen {
+        cont,
+        private: quote!(#krate::__private),
+        params: generic_params(cont),
+    };
 
     let mut predicates: Vec<TokenStream> = where_clause
         .map(|clause| {
@@ -36,91 +39,30 @@ fn impl_record(cont: &Container) -> TokenStream {
         .unwrap_or_default();
     if !cont.generics.params.is_empty() {
         // The derived serde impls carry their own bounds; `Record` needs them.
+        let private = &gen.private;
         predicates.push(quote! {
             #ident #ty_generics: #private::serde::Serialize + #private::serde::de::DeserializeOwned
         });
     }
-
-    // Key type, key expression, and for a composite key a `Key` check
-    // spanned on each key field. (The tuple's own `Key` bound can only be
-    // reported on the derive; one key field's type is `Self::Key` itself,
-    // and its bound is already reported on the field.)
-    let keys = cont.key_fields();
-    let mut key_types = Vec::new();
-    let mut key_exprs = Vec::new();
-    let mut key_checks = Vec::new();
-    for field in &keys {
-        let ty = field.ty;
-        let member = &field.member;
-        let span = ty.span();
-        if mentions_any(ty, &params) {
-            predicates.push(quote_spanned!(span=> #ty: #krate::Key + ::core::clone::Clone));
-        }
-        if keys.len() > 1 {
-            let private_at = respan(private.clone(), span);
-            key_checks.push(quote_spanned!(span=> #private_at::assert_key::<#ty>();));
-        }
-        key_exprs.push(quote_spanned!(span=> ::core::clone::Clone::clone(&self.#member)));
-        key_types.push(ty);
-    }
-    let (key_type, key_expr) = match keys.len() {
-        // An empty body, not `()`: clippy's `unused_unit` fires on user code.
-        0 => (quote!(()), TokenStream::new()),
-        1 => (key_types[0].to_token_stream(), key_exprs[0].clone()),
-        _ => (quote!((#(#key_types,)*)), quote!((#(#key_exprs,)*))),
-    };
+    let key = gen.key(&mut predicates);
+    let decode = gen.decode(&mut predicates);
 
     let name = &cont.name;
     let version = cont.version;
     let schema = schema::schema(cont);
-
-    // `decode_version`, and the checks of the previous version.
-    let mut module_check = TokenStream::new();
-    let mut inline_check = TokenStream::new();
-    let decode = match &cont.upgrade {
-        None => quote!(#private::decode_current::<Self>(__version, __codec, __body)),
-        Some(upgrade) => {
-            let old = &upgrade.ty;
-            let span = old.span();
-            let private_at = respan(private.clone(), span);
-            let generic = mentions_any(old, &params);
-            let checks = upgrade_checks(cont, upgrade.kind, old);
-            if generic {
-                // A free constant cannot name the type's parameters: check
-                // in an inline constant, at monomorphization, and require
-                // the conversion in the where clause.
-                inline_check = quote_spanned!(span=> const { #checks });
-                predicates.push(quote_spanned!(span=> #old: #krate::Record));
-                predicates.push(match upgrade.kind {
-                    UpgradeKind::From => {
-                        quote_spanned!(span=> #ident #ty_generics: ::core::convert::From<#old>)
-                    }
-                    UpgradeKind::TryFrom => quote_spanned! {span=>
-                        #ident #ty_generics: ::core::convert::TryFrom<#old>,
-                        <#ident #ty_generics as ::core::convert::TryFrom<#old>>::Error: ::core::fmt::Display
-                    },
-                });
-            } else {
-                module_check = quote_spanned!(span=> const _: () = { #checks };);
-            }
-            // The whole call is spanned on `old`: a missing `From`/`TryFrom`
-            // impl or `Display` bound is reported there.
-            match upgrade.kind {
-                UpgradeKind::From => quote_spanned! {span=>
-                    #private_at::decode_from::<Self, #old>(__version, __codec, __body)
-                },
-                UpgradeKind::TryFrom => quote_spanned! {span=>
-                    #private_at::decode_try_from::<Self, #old>(__version, __codec, __body)
-                },
-            }
-        }
-    };
-
     let where_tokens = if predicates.is_empty() {
         TokenStream::new()
     } else {
         quote!(where #(#predicates,)*)
     };
+    let KeyImpl {
+        ty: key_type,
+        body: key_body,
+    } = key;
+    let DecodeImpl {
+        body: decode_body,
+        module_check,
+    } = decode;
 
     quote! {
         #[automatically_derived]
@@ -132,8 +74,7 @@ fn impl_record(cont: &Container) -> TokenStream {
 
             #[inline]
             fn key(&self) -> Self::Key {
-                #(#key_checks)*
-                #key_expr
+                #key_body
             }
 
             fn decode_version(
@@ -141,12 +82,134 @@ fn impl_record(cont: &Container) -> TokenStream {
                 __codec: #krate::Codec,
                 __body: &[::core::primitive::u8]
             ) -> ::core::result::Result<Self, #krate::DecodeError> {
-                #inline_check
-                #decode
+                #decode_body
             }
         }
 
         #module_check
+    }
+}
+
+/// What the generators share.
+struct Gen<'c, 'a> {
+    cont: &'c Container<'a>,
+    /// `<crate>::__private`.
+    private: TokenStream,
+    /// The names of the type's type and const parameters.
+    params: Vec<Ident>,
+}
+
+/// `type Key` and the body of `fn key`.
+struct KeyImpl {
+    ty: TokenStream,
+    body: TokenStream,
+}
+
+/// The body of `fn decode_version`, and the free constant that checks the
+/// `from` type (empty when there is none, or when it is checked inline).
+struct DecodeImpl {
+    body: TokenStream,
+    module_check: TokenStream,
+}
+
+impl Gen<'_, '_> {
+    /// The key type and expression: `()` with no key field, the field's type
+    /// with one, a tuple in field order with several; clones of the fields.
+    ///
+    /// For a composite key, a `Key` check spanned on each key field: the
+    /// tuple's own `Key` bound can only be reported on the derive. (One key
+    /// field's type is `Self::Key` itself, and its bound is already reported
+    /// on the field.) Key types that name a type parameter are bounded in the
+    /// where clause.
+    fn key(&self, predicates: &mut Vec<TokenStream>) -> KeyImpl {
+        let krate = &self.cont.krate;
+        let keys = self.cont.key_fields();
+        let mut types = Vec::new();
+        let mut exprs = Vec::new();
+        let mut checks = Vec::new();
+        for field in &keys {
+            let ty = field.ty;
+            let member = &field.member;
+            let span = ty.span();
+            if mentions_any(ty, &self.params) {
+                predicates.push(quote_spanned!(span=> #ty: #krate::Key + ::core::clone::Clone));
+            }
+            if keys.len() > 1 {
+                let private = respan(self.private.clone(), span);
+                checks.push(quote_spanned!(span=> #private::assert_key::<#ty>();));
+            }
+            exprs.push(quote_spanned!(span=> ::core::clone::Clone::clone(&self.#member)));
+            types.push(ty);
+        }
+        match keys.len() {
+            // An empty body, not `()`: clippy's `unused_unit` fires on user code.
+            0 => KeyImpl {
+                ty: quote!(()),
+                body: TokenStream::new(),
+            },
+            1 => KeyImpl {
+                ty: types[0].to_token_stream(),
+                body: exprs.remove(0),
+            },
+            _ => KeyImpl {
+                ty: quote!((#(#types,)*)),
+                body: quote!(#(#checks)* (#(#exprs,)*)),
+            },
+        }
+    }
+
+    /// `decode_version` through the helper that matches `from`, `try_from`
+    /// or neither, and the checks of the previous version.
+    fn decode(&self, predicates: &mut Vec<TokenStream>) -> DecodeImpl {
+        let cont = self.cont;
+        let private = &self.private;
+        let Some(upgrade) = &cont.upgrade else {
+            return DecodeImpl {
+                body: quote!(#private::decode_current::<Self>(__version, __codec, __body)),
+                module_check: TokenStream::new(),
+            };
+        };
+        let krate = &cont.krate;
+        let ident = cont.ident;
+        let (_, ty_generics, _) = cont.generics.split_for_impl();
+        let old = &upgrade.ty;
+        let span = old.span();
+        let private_at = respan(private.clone(), span);
+        let checks = upgrade_checks(cont, upgrade.kind, old);
+
+        // The whole call is spanned on `old`: a missing `From`/`TryFrom`
+        // impl or `Display` bound is reported there.
+        let call = match upgrade.kind {
+            UpgradeKind::From => quote_spanned! {span=>
+                #private_at::decode_from::<Self, #old>(__version, __codec, __body)
+            },
+            UpgradeKind::TryFrom => quote_spanned! {span=>
+                #private_at::decode_try_from::<Self, #old>(__version, __codec, __body)
+            },
+        };
+        if !mentions_any(old, &self.params) {
+            return DecodeImpl {
+                body: call,
+                module_check: quote_spanned!(span=> const _: () = { #checks };),
+            };
+        }
+        // A free constant cannot name the type's parameters: check in an
+        // inline constant, at monomorphization, and require the conversion
+        // in the where clause.
+        predicates.push(quote_spanned!(span=> #old: #krate::Record));
+        predicates.push(match upgrade.kind {
+            UpgradeKind::From => {
+                quote_spanned!(span=> #ident #ty_generics: ::core::convert::From<#old>)
+            }
+            UpgradeKind::TryFrom => quote_spanned! {span=>
+                #ident #ty_generics: ::core::convert::TryFrom<#old>,
+                <#ident #ty_generics as ::core::convert::TryFrom<#old>>::Error: ::core::fmt::Display
+            },
+        });
+        DecodeImpl {
+            body: quote_spanned!(span=> const { #checks } #call),
+            module_check: TokenStream::new(),
+        }
     }
 }
 
