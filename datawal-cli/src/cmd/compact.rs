@@ -1,0 +1,60 @@
+//! `datawal compact DIR OUT_DIR`.
+
+use anyhow::{bail, Result};
+use datawal_core::segment::list_segments;
+use datawal_core::DataWal;
+
+use crate::cli::CompactArgs;
+use crate::exit::Outcome;
+use crate::progress;
+use crate::store::require_dir;
+
+/// Write the live projection as a new store, as `DataWal::compact_to` does.
+///
+/// # Errors
+/// A missing or invalid directory, a directory with no segment files, a
+/// locked store (exit 5), a non-empty target, corruption, I/O.
+pub fn run(args: &CompactArgs) -> Result<Outcome> {
+    require_dir(&args.dir)?;
+    // Opening as a writer creates a store where there is none: refuse
+    // rather than litter a directory that is not a store.
+    if list_segments(&args.dir)?.is_empty() {
+        bail!(
+            "{} holds no segment files (*.dwal): not a datawal store",
+            args.dir.display()
+        );
+    }
+    let bar = progress::spinner("opening the store");
+    let opened = DataWal::open(&args.dir);
+    let db = match opened {
+        Ok(db) => db,
+        Err(e) => {
+            bar.finish_and_clear();
+            return Err(e.into());
+        }
+    };
+    if let Some(t) = db.log().recovery_report()?.tail {
+        bar.suspend(|| {
+            eprintln!(
+                "datawal: note: {}; moved to {}",
+                super::tail_text(&t),
+                t.saved_to
+                    .as_deref()
+                    .map_or_else(|| "nowhere".into(), |p| p.display().to_string())
+            );
+        });
+    }
+    bar.set_message("compacting");
+    let compacted = db.compact_to(&args.out_dir);
+    bar.finish_and_clear();
+    let stats = compacted?;
+    println!(
+        "compacted {} into {}: {} live keys, {} records, {} bytes",
+        args.dir.display(),
+        args.out_dir.display(),
+        stats.live_keys,
+        stats.records_written,
+        stats.bytes_written
+    );
+    Ok(Outcome::Ok)
+}

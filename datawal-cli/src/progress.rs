@@ -1,0 +1,81 @@
+//! Progress on stderr for long work, shown only when stderr is a terminal.
+
+use std::io::IsTerminal as _;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// A byte-counting bar of `total` bytes, hidden unless stderr is a terminal.
+pub fn bytes(total: u64, what: &'static str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(total), target());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what);
+    bar
+}
+
+/// A spinner for work whose size is unknown, hidden unless stderr is a terminal.
+pub fn spinner(what: &'static str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, target());
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+        bar.set_style(style);
+    }
+    bar.set_message(what);
+    if !bar.is_hidden() {
+        bar.enable_steady_tick(Duration::from_millis(120));
+    }
+    bar
+}
+
+fn target() -> ProgressDrawTarget {
+    if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    }
+}
+
+/// A counting bar of `total` items, hidden unless stderr is a terminal.
+pub fn count(total: u64, what: &'static str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(total), target());
+    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what);
+    bar
+}
+
+/// Turns a record's `(segment, end offset)` into a position in the
+/// concatenated segments and moves `bar` there.
+pub struct Tracker<'a> {
+    sizes: &'a crate::store::Sizes,
+    bar: &'a ProgressBar,
+    segment: Option<(u32, u64)>,
+}
+
+impl<'a> Tracker<'a> {
+    /// Track progress over the segments of `sizes` on `bar`.
+    pub fn new(sizes: &'a crate::store::Sizes, bar: &'a ProgressBar) -> Self {
+        Tracker {
+            sizes,
+            bar,
+            segment: None,
+        }
+    }
+
+    /// A record of `segment` ends at `end`.
+    pub fn at(&mut self, segment: u32, end: u64) {
+        let base = match self.segment {
+            Some((id, base)) if id == segment => base,
+            _ => {
+                let base = self.sizes.base_of(segment);
+                self.segment = Some((segment, base));
+                base
+            }
+        };
+        self.bar.set_position(base + end);
+    }
+}

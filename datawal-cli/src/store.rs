@@ -1,0 +1,283 @@
+//! Read-only access to a store: a lock-free snapshot, the last-write-wins
+//! projection built from it, and reading a record back by position.
+//!
+//! Nothing here takes the writer lock or changes a file: these helpers work
+//! while a writer appends.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::os::unix::fs::FileExt as _;
+use std::path::Path;
+
+use anyhow::{bail, Context as _, Result};
+use datawal_core::format::{decode_frame, Decoded, HEADER_LEN, MAGIC};
+use datawal_core::segment::segment_path;
+use datawal_core::{CorruptKind, Error, RecordCursor, RecordLogReader, RecordRef, RecordType};
+
+/// Bytes read at a time when searching a tail for a valid frame.
+const CHUNK: u64 = 1 << 20;
+
+/// Check that `dir` is an existing directory, with a message that says which
+/// of the two it is not.
+///
+/// # Errors
+/// When `dir` is missing, is not a directory, or cannot be inspected.
+pub fn require_dir(dir: &Path) -> Result<()> {
+    match fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => bail!(
+            "{} is not a directory (give the store's directory)",
+            dir.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            bail!("no such store directory: {}", dir.display())
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot inspect {}", dir.display())),
+    }
+}
+
+/// A lock-free snapshot of the store in `dir`.
+///
+/// # Errors
+/// As [`require_dir`], and when the directory cannot be listed.
+pub fn open_reader(dir: &Path) -> Result<RecordLogReader> {
+    require_dir(dir)?;
+    Ok(RecordLogReader::open(dir)?)
+}
+
+/// The sizes of the snapshot's segment files, in snapshot order, and where
+/// each starts in the concatenation (for progress).
+#[derive(Debug, Default)]
+pub struct Sizes {
+    /// `(segment id, size in bytes)`, ascending ids.
+    pub files: Vec<(u32, u64)>,
+}
+
+impl Sizes {
+    /// Stat every segment of the snapshot. A segment that vanished counts as empty.
+    pub fn of(reader: &RecordLogReader) -> Sizes {
+        let files = reader
+            .segments()
+            .iter()
+            .map(|&id| {
+                let len = fs::metadata(segment_path(reader.dir(), id))
+                    .map(|m| m.len())
+                    .unwrap_or(0);
+                (id, len)
+            })
+            .collect();
+        Sizes { files }
+    }
+
+    /// Total bytes.
+    pub fn total(&self) -> u64 {
+        self.files.iter().map(|f| f.1).sum()
+    }
+
+    /// Bytes before segment `id` in the concatenation.
+    pub fn base_of(&self, id: u32) -> u64 {
+        self.files
+            .iter()
+            .take_while(|f| f.0 < id)
+            .map(|f| f.1)
+            .sum()
+    }
+}
+
+/// Counts taken over every record of a snapshot.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Projection {
+    /// The live keys and where their last Put is (last write wins; a Delete removes).
+    pub live: BTreeMap<Vec<u8>, RecordRef>,
+    /// Put records.
+    pub puts: u64,
+    /// Delete records (tombstones).
+    pub deletes: u64,
+    /// Raw records (written by `append`, not part of the key/value view).
+    pub raws: u64,
+    /// Bytes of valid frames.
+    pub frame_bytes: u64,
+    /// Lowest txid seen.
+    pub first_txid: Option<u64>,
+    /// Highest txid seen.
+    pub last_txid: Option<u64>,
+}
+
+impl Projection {
+    /// Read the cursor to its end, calling `progress` with each record's
+    /// segment and end offset.
+    ///
+    /// # Errors
+    /// Corruption and I/O errors of the cursor.
+    pub fn build(cursor: &mut RecordCursor, mut progress: impl FnMut(u32, u64)) -> Result<Self> {
+        let mut p = Projection::default();
+        while let Some(v) = cursor.next_view()? {
+            match v.record_type {
+                RecordType::Put => {
+                    p.puts += 1;
+                    if let Some(slot) = p.live.get_mut(v.key) {
+                        *slot = v.position();
+                    } else {
+                        p.live.insert(v.key.to_vec(), v.position());
+                    }
+                }
+                RecordType::Delete => {
+                    p.deletes += 1;
+                    p.live.remove(v.key);
+                }
+                RecordType::Raw => p.raws += 1,
+            }
+            p.frame_bytes += u64::from(v.len);
+            p.first_txid = Some(p.first_txid.map_or(v.txid, |t| t.min(v.txid)));
+            p.last_txid = Some(p.last_txid.map_or(v.txid, |t| t.max(v.txid)));
+            progress(v.segment, v.offset + u64::from(v.len));
+        }
+        Ok(p)
+    }
+
+    /// Records seen.
+    pub fn records(&self) -> u64 {
+        self.puts + self.deletes + self.raws
+    }
+}
+
+/// Read back the Put of `key` at `r` in the store `dir` and return its value.
+///
+/// # Errors
+/// I/O errors, and [`Error::Corrupt`] when the bytes there are no longer
+/// that record.
+pub fn read_value(dir: &Path, key: &[u8], r: RecordRef) -> Result<Vec<u8>> {
+    let path = segment_path(dir, r.segment);
+    let corrupt = |kind| Error::Corrupt {
+        segment: r.segment,
+        offset: r.offset,
+        path: path.clone(),
+        kind,
+    };
+    let file = File::open(&path).with_context(|| format!("open segment {}", path.display()))?;
+    let mut buf = vec![0u8; r.len as usize];
+    file.read_exact_at(&mut buf, r.offset)
+        .with_context(|| format!("read record at offset {} of {}", r.offset, path.display()))?;
+    match decode_frame(&buf) {
+        Ok(Decoded::Frame(f)) if f.header.record_type == RecordType::Put && f.key == key => {
+            Ok(f.payload.to_vec())
+        }
+        Ok(Decoded::Frame(_)) => Err(corrupt(CorruptKind::Unexpected {
+            detail: "the record read back is not the put of its key".into(),
+        })
+        .into()),
+        Ok(Decoded::Incomplete { available, needed }) => {
+            Err(corrupt(CorruptKind::Truncated { available, needed }).into())
+        }
+        Err(kind) => Err(corrupt(kind).into()),
+    }
+}
+
+/// The offset of the first valid frame that starts after `offset` in the
+/// segment file `path`, if any: what tells a torn tail (nothing valid after
+/// the damage) from damage a writer refuses to cut.
+///
+/// # Errors
+/// I/O errors.
+pub fn next_valid_frame(path: &Path, offset: u64) -> Result<Option<u64>> {
+    let file = File::open(path).with_context(|| format!("open segment {}", path.display()))?;
+    let end = file
+        .metadata()
+        .with_context(|| format!("stat segment {}", path.display()))?
+        .len();
+    let mut pos = offset + 1;
+    let mut buf = Vec::new();
+    while pos + MAGIC.len() as u64 <= end {
+        let n = (end - pos).min(CHUNK) as usize;
+        buf.resize(n, 0);
+        file.read_exact_at(&mut buf, pos)
+            .with_context(|| format!("read segment {}", path.display()))?;
+        for i in 0..n.saturating_sub(MAGIC.len() - 1) {
+            if buf[i..i + MAGIC.len()] == MAGIC && frame_at(&file, pos + i as u64, end)? {
+                return Ok(Some(pos + i as u64));
+            }
+        }
+        // Overlap by the magic's length less one, so no match is split.
+        pos += (n - (MAGIC.len() - 1)) as u64;
+    }
+    Ok(None)
+}
+
+/// `true` when a whole valid frame starts at `at`.
+fn frame_at(file: &File, at: u64, end: u64) -> Result<bool> {
+    if end - at < HEADER_LEN as u64 {
+        return Ok(false);
+    }
+    let mut header = vec![0u8; HEADER_LEN];
+    file.read_exact_at(&mut header, at)?;
+    let needed = match decode_frame(&header) {
+        Ok(Decoded::Incomplete { needed, .. }) => needed,
+        Ok(Decoded::Frame(_)) => return Ok(true),
+        Err(_) => return Ok(false),
+    };
+    if needed > end - at {
+        return Ok(false);
+    }
+    let mut frame = vec![0u8; needed as usize];
+    file.read_exact_at(&mut frame, at)?;
+    Ok(matches!(decode_frame(&frame), Ok(Decoded::Frame(_))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datawal_core::format::encode_into;
+
+    fn frame(txid: u64, key: &[u8], value: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        encode_into(&mut v, RecordType::Put, txid, key, value);
+        v
+    }
+
+    #[test]
+    fn finds_a_valid_frame_after_garbage() {
+        let td = tempfile::tempdir().unwrap();
+        let path = td.path().join("00000001.dwal");
+        let mut bytes = b"DWAL garbage DWAL".to_vec();
+        let at = bytes.len() as u64;
+        bytes.extend(frame(3, b"k", b"v"));
+        fs::write(&path, &bytes).unwrap();
+        assert_eq!(next_valid_frame(&path, 0).unwrap(), Some(at));
+        assert_eq!(next_valid_frame(&path, at).unwrap(), None);
+    }
+
+    #[test]
+    fn no_valid_frame_in_a_torn_tail() {
+        let td = tempfile::tempdir().unwrap();
+        let path = td.path().join("00000001.dwal");
+        let mut f = frame(3, b"k", b"value");
+        f.truncate(f.len() - 2);
+        let mut bytes = vec![0u8; 10];
+        bytes.extend(&f);
+        fs::write(&path, &bytes).unwrap();
+        assert_eq!(next_valid_frame(&path, 0).unwrap(), None);
+    }
+
+    #[test]
+    fn sizes_place_segments_end_to_end() {
+        let s = Sizes {
+            files: vec![(1, 10), (2, 5), (4, 7)],
+        };
+        assert_eq!(s.total(), 22);
+        assert_eq!(s.base_of(1), 0);
+        assert_eq!(s.base_of(2), 10);
+        assert_eq!(s.base_of(4), 15);
+    }
+
+    #[test]
+    fn dir_checks_name_the_problem() {
+        let td = tempfile::tempdir().unwrap();
+        let missing = td.path().join("nope");
+        let e = require_dir(&missing).unwrap_err().to_string();
+        assert!(e.starts_with("no such store directory"), "{e}");
+        let file = td.path().join("f");
+        fs::write(&file, b"x").unwrap();
+        let e = require_dir(&file).unwrap_err().to_string();
+        assert!(e.contains("is not a directory"), "{e}");
+    }
+}
