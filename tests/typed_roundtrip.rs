@@ -69,8 +69,17 @@ fn everything(i: i64) -> Everything {
         neg: i128::MIN + i128::from(i.unsigned_abs()),
         c: '\u{1F980}',
         bytes: vec![0, 1, 0, 255],
-        inner: Inner { x: -0.5, tags: vec!["é".into(), String::new()] },
-        nested: vec![None, Some(Inner { x: f64::MAX, tags: vec![] })],
+        inner: Inner {
+            x: -0.5,
+            tags: vec!["é".into(), String::new()],
+        },
+        nested: vec![
+            None,
+            Some(Inner {
+                x: f64::MAX,
+                tags: vec![],
+            }),
+        ],
         map: [("a".to_string(), 1), ("b".to_string(), 2)].into(),
         pair: (9, "nine".into()),
         array: [1, 2, 3, 4],
@@ -119,11 +128,29 @@ fn logs_of_every_shape_and_codec() {
     for codec in Codec::ALL {
         log_round_trip(codec, &[Unit, Unit]);
         log_round_trip(codec, &[Newtype(0), Newtype(u64::MAX)]);
-        log_round_trip(codec, &[Tuple(-1, "\0".into(), None), Tuple(1, String::new(), Some(true))]);
+        log_round_trip(
+            codec,
+            &[
+                Tuple(-1, "\0".into(), None),
+                Tuple(1, String::new(), Some(true)),
+            ],
+        );
         log_round_trip(codec, &[everything(1), everything(2), everything(-3)]);
         log_round_trip(codec, &shapes());
-        log_round_trip(codec, &[Generic { id: 1, value: vec![1u8, 2] }]);
-        log_round_trip(codec, &[Generic { id: 2, value: Shape::Empty }]);
+        log_round_trip(
+            codec,
+            &[Generic {
+                id: 1,
+                value: vec![1u8, 2],
+            }],
+        );
+        log_round_trip(
+            codec,
+            &[Generic {
+                id: 2,
+                value: Shape::Empty,
+            }],
+        );
         log_round_trip(codec, &[1u64, 2, 3]);
         log_round_trip(codec, &["x".to_string(), String::new()]);
         log_round_trip(codec, &[-1.25f64, f64::MIN_POSITIVE]);
@@ -135,7 +162,10 @@ fn logs_of_every_shape_and_codec() {
 
 #[test]
 fn a_large_value_round_trips() {
-    let big = Generic { id: 1, value: "x".repeat(3 << 20) };
+    let big = Generic {
+        id: 1,
+        value: "x".repeat(3 << 20),
+    };
     for codec in Codec::ALL {
         log_round_trip(codec, std::slice::from_ref(&big));
     }
@@ -179,7 +209,10 @@ fn wals_of_every_key_shape_and_codec() {
         kv.put(&"b".into(), &2).unwrap();
         kv.put(&"a".into(), &1).unwrap();
         kv.put(&"b".into(), &3).unwrap();
-        assert_eq!(kv.items().unwrap(), [("a".to_string(), 1), ("b".to_string(), 3)]);
+        assert_eq!(
+            kv.items().unwrap(),
+            [("a".to_string(), 1), ("b".to_string(), 3)]
+        );
         assert!(kv.contains_key(&"a".into()) && !kv.contains_key(&"c".into()));
         assert!(!kv.is_empty());
 

@@ -24,7 +24,10 @@ fn old_log_reads_as_latest_and_takes_new_records() {
     let mut want = gen::order_log_expected();
     assert_eq!(log.scan().unwrap(), want);
 
-    let newer = Order { id: 100, ..order_v3() };
+    let newer = Order {
+        id: 100,
+        ..order_v3()
+    };
     log.append(&newer).unwrap();
     log.fsync().unwrap();
     drop(log);
@@ -43,11 +46,27 @@ fn each_version_reads_the_part_of_the_chain_it_knows() {
     assert_eq!(read[0], OrderV2::from(order_v1()));
     let skipped = v2.skipped();
     assert_eq!(skipped.len(), 1);
-    assert_eq!((skipped[0].location.segment, skipped[0].location.txid), (3, Some(4)));
-    let Error::Decode { source, version: 3, codec: Codec::Json, .. } = &skipped[0].reason else {
+    assert_eq!(
+        (skipped[0].location.segment, skipped[0].location.txid),
+        (3, Some(4))
+    );
+    let Error::Decode {
+        source,
+        version: 3,
+        codec: Codec::Json,
+        ..
+    } = &skipped[0].reason
+    else {
         panic!("{:?}", skipped[0].reason)
     };
-    assert!(matches!(**source, DecodeError::TooNew { version: 3, latest: 2, .. }));
+    assert!(matches!(
+        **source,
+        DecodeError::TooNew {
+            version: 3,
+            latest: 2,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -76,7 +95,14 @@ fn old_wal_reads_as_latest_and_compacts_to_latest() {
     // Keys 1 and 2 were v1/v2 and are rewritten as v3 with the handle's
     // codec; key 9 was already v3 in JSON, so it is re-encoded too
     // (another codec than the handle's).
-    assert_eq!(headers, [(3, Codec::Postcard), (3, Codec::Postcard), (3, Codec::Postcard)]);
+    assert_eq!(
+        headers,
+        [
+            (3, Codec::Postcard),
+            (3, Codec::Postcard),
+            (3, Codec::Postcard)
+        ]
+    );
     let mut kv = kv;
     assert_eq!(kv.items().unwrap(), gen::order_wal_expected());
 }
@@ -103,7 +129,12 @@ fn plain_compaction_keeps_old_versions_as_they_are() {
 fn a_failing_try_from_stops_upgrade_compaction_and_names_the_record() {
     let dir = tempfile::tempdir().unwrap();
     let mut v2 = TypedWal::<u64, OrderV2>::open(dir.path()).unwrap();
-    v2.insert(&OrderV2 { id: 5, cents: 1, currency: "EURO".into() }).unwrap();
+    v2.insert(&OrderV2 {
+        id: 5,
+        cents: 1,
+        currency: "EURO".into(),
+    })
+    .unwrap();
     v2.insert(&order_v2()).unwrap();
     v2.fsync().unwrap();
     drop(v2);
@@ -112,7 +143,10 @@ fn a_failing_try_from_stops_upgrade_compaction_and_names_the_record() {
     let target = dir.path().join("out");
     let e = kv.compact_upgraded_to(&target).unwrap_err();
     let msg = e.to_string();
-    assert!(msg.contains("`order` version 2 could not be upgraded to version 3"), "{msg}");
+    assert!(
+        msg.contains("`order` version 2 could not be upgraded to version 3"),
+        "{msg}"
+    );
     assert!(msg.contains("\"EURO\" is not a 3-letter code"), "{msg}");
     assert!(msg.contains("key 0x0000000000000005"), "{msg}");
     assert!(!target.exists(), "a failed compaction leaves no target");
@@ -121,9 +155,15 @@ fn a_failing_try_from_stops_upgrade_compaction_and_names_the_record() {
     kv.set_read_policy(ReadPolicy::Skip);
     kv.compact_upgraded_to(&target).unwrap();
     assert_eq!(kv.skipped().len(), 1);
-    assert_eq!(kv.skipped()[0].location.key.as_deref(), Some(&5u64.to_be_bytes()[..]));
+    assert_eq!(
+        kv.skipped()[0].location.key.as_deref(),
+        Some(&5u64.to_be_bytes()[..])
+    );
     let mut out = TypedWal::<u64, OrderV2>::open(&target).unwrap();
     assert_eq!(out.get(&5).unwrap().unwrap().currency, "EURO");
     let e = out.items().unwrap_err();
-    assert!(matches!(e, Error::Decode { version: 3, .. }), "order 8 is now v3: {e}");
+    assert!(
+        matches!(e, Error::Decode { version: 3, .. }),
+        "order 8 is now v3: {e}"
+    );
 }
