@@ -193,11 +193,14 @@ impl SegmentScanner {
             self.end -= self.pos;
             self.pos = 0;
         }
-        let want = needed.max(CHUNK);
-        if self.buf.len() < want {
-            self.buf.resize(want, 0);
-        }
+        let cap = needed.max(CHUNK);
         while self.end < needed {
+            if self.end == self.buf.len() {
+                // Grow by doubling toward the frame's declared length, so a
+                // garbage length on a short file costs no big allocation.
+                let len = (self.buf.len() * 2).clamp(CHUNK, cap);
+                self.buf.resize(len, 0);
+            }
             match self.file.read(&mut self.buf[self.end..]) {
                 Ok(0) => {
                     self.eof = true;
@@ -476,4 +479,58 @@ pub(crate) fn repair_tail(dir: &Path, tail: &mut TailDamage) -> Result<()> {
     fsync_dir(dir)?;
     tail.saved_to = Some(side_path);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::encode_into;
+
+    /// Frames of many sizes, some larger than a read chunk, crossing chunk
+    /// boundaries everywhere: the scanner returns each one, in place.
+    #[test]
+    fn frames_across_chunk_boundaries_and_larger_than_a_chunk() {
+        let td = tempfile::tempdir().unwrap();
+        let mut bytes = Vec::new();
+        let mut expected = Vec::new();
+        let mut size = 1usize;
+        for i in 0..60u64 {
+            size = (size * 7 + 13_001) % (3 * CHUNK / 2);
+            let payload: Vec<u8> = (0..size).map(|j| (j as u64 ^ i) as u8).collect();
+            expected.push((bytes.len() as u64, payload.clone()));
+            encode_into(&mut bytes, RecordType::Raw, i + 1, b"k", &payload);
+        }
+        assert!(bytes.len() > 10 * CHUNK);
+        std::fs::write(segment_path(td.path(), 1), &bytes).unwrap();
+        let mut cursor = RecordCursor::new(td.path(), vec![1], Mode::Recover);
+        let mut got = Vec::new();
+        while let Some(v) = cursor.next_view().unwrap() {
+            assert_eq!(v.key, b"k");
+            got.push((v.offset, v.payload.to_vec()));
+        }
+        assert!(got == expected, "records differ");
+        assert!(cursor.report().tail.is_none());
+        assert_eq!(cursor.report().last_txid_seen, 60);
+    }
+
+    #[test]
+    fn a_huge_declared_length_on_a_tiny_file_is_a_tail_not_an_allocation() {
+        let td = tempfile::tempdir().unwrap();
+        let mut header = Vec::new();
+        encode_into(&mut header, RecordType::Raw, 1, b"", b"");
+        header[20..24].copy_from_slice(&crate::format::MAX_PAYLOAD_LEN.to_le_bytes());
+        std::fs::write(segment_path(td.path(), 1), &header).unwrap();
+        let mut cursor = RecordCursor::new(td.path(), vec![1], Mode::Snapshot);
+        assert!(cursor.next_view().unwrap().is_none());
+        let tail = cursor.report().tail.clone().unwrap();
+        assert!(matches!(
+            tail.kind,
+            CorruptKind::Truncated { available: 28, .. }
+        ));
+        // The buffer grows only as far as the file's bytes justify.
+        assert!(cursor
+            .scanner
+            .as_ref()
+            .is_some_and(|s| s.buf.len() == CHUNK));
+    }
 }
