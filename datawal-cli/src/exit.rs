@@ -91,6 +91,19 @@ pub fn message(err: &anyhow::Error) -> String {
             ));
             break;
         }
+        if let Some(datawal_core::Error::Corrupt {
+            segment,
+            offset,
+            path,
+            kind,
+        }) = cause.downcast_ref()
+        {
+            parts.push(format!(
+                "corrupt record in {} (segment {segment}) at offset {offset}: {kind}",
+                path.display()
+            ));
+            break;
+        }
         let text = cause.to_string();
         let text = text.strip_prefix("datawal: ").unwrap_or(&text);
         parts.push(text.replace('\n', " "));
@@ -158,6 +171,21 @@ mod tests {
             "{m}"
         );
         assert!(!m.contains("RecordLogReader"), "{m}");
+    }
+
+    #[test]
+    fn corrupt_names_file_and_offset() {
+        let e = anyhow::Error::new(datawal_core::Error::Corrupt {
+            segment: 3,
+            offset: 96,
+            path: PathBuf::from("/s/00000003.dwal"),
+            kind: datawal_core::CorruptKind::NonZeroFlags { found: 1 },
+        });
+        assert_eq!(
+            message(&e),
+            "corrupt record in /s/00000003.dwal (segment 3) at offset 96: \
+             reserved flags byte is 0x01 (must be 0)"
+        );
     }
 
     #[test]

@@ -35,20 +35,37 @@ pub fn base64(bytes: &[u8]) -> String {
     B64.encode(bytes)
 }
 
-/// Bytes as one readable token: a quoted, escaped string when they are UTF-8,
-/// else `hex:…` (up to 64 bytes) or `base64:…`. With `limit`, at most that
-/// many bytes are shown, followed by `… (N bytes)`.
+/// `bytes` as text, when they are UTF-8 without control characters other
+/// than tab, line feed and carriage return.
+pub fn as_text(bytes: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let readable = text
+        .chars()
+        .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'));
+    readable.then_some(text)
+}
+
+/// Bytes as one readable token: a quoted, escaped string when they are
+/// text (see [`as_text`]), else `hex:…` (up to 64 bytes) or `base64:…`.
+/// With `limit`, at most that many bytes are shown, followed by
+/// `… (N bytes)`.
 pub fn bytes_text(bytes: &[u8], limit: Option<usize>) -> String {
+    binary_or_text(bytes, limit, true)
+}
+
+/// As [`bytes_text`], never as text when `text_ok` is false.
+fn binary_or_text(bytes: &[u8], limit: Option<usize>, text_ok: bool) -> String {
     let cut = limit.filter(|&n| bytes.len() > n);
-    let mut s = match std::str::from_utf8(bytes) {
-        Ok(text) => {
+    let text = if text_ok { as_text(bytes) } else { None };
+    let mut s = match text {
+        Some(text) => {
             let shown = match cut {
                 Some(n) => &text[..floor_char_boundary(text, n)],
                 None => text,
             };
             format!("{shown:?}")
         }
-        Err(_) => {
+        None => {
             let shown = &bytes[..cut.unwrap_or(bytes.len())];
             if bytes.len() <= HEX_MAX {
                 format!("hex:{}", hex(shown))
@@ -99,7 +116,12 @@ pub fn payload_text(payload: &[u8], limit: Option<usize>) -> String {
                 };
                 format!("{} {body}", typed_header(&t))
             }
-            None => format!("{} {}", typed_header(&t), bytes_text(t.body, limit)),
+            // A bincode or postcard body is bytes, even when they happen to be UTF-8.
+            None => format!(
+                "{} {}",
+                typed_header(&t),
+                binary_or_text(t.body, limit, t.codec == envelope::Codec::Json)
+            ),
         },
         None => bytes_text(payload, limit),
     }
@@ -196,7 +218,23 @@ mod tests {
     fn text_is_quoted_and_escaped() {
         assert_eq!(bytes_text(b"ada", None), "\"ada\"");
         assert_eq!(bytes_text(b"a\nb\"", None), "\"a\\nb\\\"\"");
+        assert_eq!(bytes_text("héllo".as_bytes(), None), "\"héllo\"");
         assert_eq!(bytes_text(b"", None), "\"\"");
+    }
+
+    #[test]
+    fn control_characters_make_bytes_binary() {
+        assert_eq!(bytes_text(b"a\tb\r\n", None), "\"a\\tb\\r\\n\"");
+        assert_eq!(bytes_text(b"\0ada", None), "hex:00616461");
+        assert_eq!(bytes_text(b"\x1b[31m", None), "hex:1b5b33316d");
+    }
+
+    #[test]
+    fn binary_codec_bodies_are_never_text() {
+        let p = typed(2, b"ada");
+        assert!(payload_text(&p, None).ends_with("codec=postcard) hex:616461"));
+        let j = typed(3, b"ada");
+        assert!(payload_text(&j, None).ends_with("codec=json) \"ada\""));
     }
 
     #[test]

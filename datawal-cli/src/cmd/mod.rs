@@ -38,3 +38,13 @@ fn tail_text(t: &datawal_core::TailDamage) -> String {
         t.bytes
     )
 }
+
+/// `"1 record"`, `"2 records"`.
+fn count(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

@@ -30,22 +30,22 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome> {
         Err(e) => {
             writeln!(
                 out,
-                "corrupt: {} records checked before the damage",
-                cursor.report().records_replayed
+                "corrupt: {} intact before the damage",
+                super::count(cursor.report().records_replayed, "record")
             )?;
             out.flush()?;
             return Err(e);
         }
     };
     let summary = format!(
-        "{} segments, {} records, txids {}, {} bytes",
-        reader.segments().len(),
-        p.records(),
+        "{} in {}, txids {}, {}",
+        super::count(p.records(), "record"),
+        super::count(reader.segments().len() as u64, "segment"),
         match (p.first_txid, p.last_txid) {
             (Some(a), Some(b)) => format!("{a}..{b}"),
             _ => "none".into(),
         },
-        p.frame_bytes
+        super::count(p.frame_bytes, "byte")
     );
     let Some(tail) = cursor.report().tail.clone() else {
         writeln!(out, "ok: {summary}")?;

@@ -1,0 +1,129 @@
+//! `datawal verify`: exit 0 clean, 3 torn tail, 4 hard corruption, with
+//! segment file and offset named; never changes the store.
+
+mod common;
+use common::*;
+
+fn verify(dir: &std::path::Path) -> Run {
+    datawal(["verify".as_ref(), dir.as_os_str()])
+}
+
+#[test]
+fn clean_store_exits_0() {
+    let td = tempfile::tempdir().unwrap();
+    kv_store(td.path());
+    let r = verify(td.path());
+    r.code(0);
+    assert_eq!(
+        r.stdout,
+        "ok: 7 records in 1 segment, txids 1..7, 283 bytes\n"
+    );
+    assert!(r.stderr.is_empty());
+}
+
+#[test]
+fn empty_directory_is_clean() {
+    let td = tempfile::tempdir().unwrap();
+    verify(td.path()).code(0);
+}
+
+#[test]
+fn torn_tail_exits_3_and_is_left_in_place() {
+    let td = tempfile::tempdir().unwrap();
+    two_segments(td.path());
+    let last = seg(td.path(), 2);
+    let len = std::fs::metadata(&last).unwrap().len();
+    cut(&last, 3);
+    let before = snapshot(td.path());
+    let r = verify(td.path());
+    r.code(3);
+    assert!(
+        r.stdout
+            .starts_with("torn tail: segment 00000002.dwal at offset 0: record truncated"),
+        "{}",
+        r.stdout
+    );
+    assert!(r
+        .stdout
+        .contains(&format!("{} bytes after the valid prefix", len - 3)));
+    assert!(
+        r.stdout.contains("intact: 2 records in 2 segments"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(snapshot(td.path()), before, "verify must not repair");
+}
+
+#[test]
+fn zero_filled_tail_exits_3() {
+    let td = tempfile::tempdir().unwrap();
+    kv_store(td.path());
+    let path = seg(td.path(), 1);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let end = bytes.len();
+    bytes.extend([0u8; 100]);
+    std::fs::write(&path, bytes).unwrap();
+    let r = verify(td.path());
+    r.code(3);
+    assert!(
+        r.stdout.contains(&format!("at offset {end}")),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn crc_error_in_a_closed_segment_exits_4_naming_file_and_offset() {
+    let td = tempfile::tempdir().unwrap();
+    two_segments(td.path());
+    let second = 24 + 1 + 1 + 4;
+    flip(&seg(td.path(), 1), second + 24 + 1);
+    let r = verify(td.path());
+    r.code(4).one_line_error(&[
+        "00000001.dwal",
+        &format!("at offset {second}"),
+        "CRC-32C mismatch",
+    ]);
+    assert_eq!(r.stdout, "corrupt: 1 record intact before the damage\n");
+}
+
+#[test]
+fn truncated_closed_segment_exits_4() {
+    let td = tempfile::tempdir().unwrap();
+    two_segments(td.path());
+    cut(&seg(td.path(), 1), 2);
+    verify(td.path())
+        .code(4)
+        .one_line_error(&["00000001.dwal", "truncated"]);
+}
+
+#[test]
+fn structural_damage_in_the_last_segment_exits_4() {
+    let td = tempfile::tempdir().unwrap();
+    kv_store(td.path());
+    // Flags byte of the second record.
+    flip(&seg(td.path(), 1), 32 + 7);
+    verify(td.path())
+        .code(4)
+        .one_line_error(&["00000001.dwal", "offset 32", "flags"]);
+}
+
+#[test]
+fn damage_followed_by_valid_records_exits_4() {
+    let td = tempfile::tempdir().unwrap();
+    kv_store(td.path());
+    // A payload byte of the second record: a CRC error that looks like a
+    // torn tail, but five valid records follow it.
+    flip(&seg(td.path(), 1), 32 + 24 + 6);
+    let r = verify(td.path());
+    r.code(4).one_line_error(&[
+        "00000001.dwal",
+        "offset 32",
+        "valid record follows at offset 69",
+    ]);
+    assert!(
+        r.stdout.starts_with("corrupt: 1 record in 1 segment"),
+        "{}",
+        r.stdout
+    );
+}
