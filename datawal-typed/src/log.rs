@@ -183,8 +183,8 @@ impl<T: Record> TypedLog<T> {
     /// # Errors
     /// Under [`ReadPolicy::Stop`], the first record that does not decode
     /// ([`Error::Envelope`], [`Error::WrongType`], [`Error::Decode`],
-    /// [`Error::Key`] is not checked here); core errors ([`Error::Core`])
-    /// under either policy.
+    /// [`Error::RecordType`]); core errors ([`Error::Core`]) under either
+    /// policy. (A log's key field is not decoded: the value carries its key.)
     pub fn scan(&mut self) -> Result<Vec<T>> {
         let mut iter = self.iter()?;
         let mut out = Vec::new();
@@ -420,3 +420,73 @@ impl<T: Record> Iterator for Iter<T> {
 }
 
 impl<T: Record> std::iter::FusedIterator for Iter<T> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_log_and_empty_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = TypedLog::<u64>::open(dir.path()).unwrap();
+        assert!(log.append_batch(&[]).unwrap().is_empty());
+        assert!(log.scan().unwrap().is_empty());
+        assert!(log.iter().unwrap().next().is_none());
+    }
+
+    #[test]
+    fn entries_carry_their_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = TypedLog::<String>::open_with(dir.path(), Codec::Json).unwrap();
+        let r1 = log.append(&"a".into()).unwrap();
+        log.rotate().unwrap();
+        let refs = log
+            .append_batch(&["b".to_string(), "c".to_string()])
+            .unwrap();
+        let entries = log.scan_entries().unwrap();
+        let got: Vec<_> = entries
+            .iter()
+            .map(|e| (e.segment, e.offset, e.txid))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (r1.segment, r1.offset, 1),
+                (refs[0].segment, refs[0].offset, 2),
+                (refs[1].segment, refs[1].offset, 3)
+            ]
+        );
+        assert_eq!(
+            entries[2].location(),
+            Location::in_log(2, refs[1].offset, 3)
+        );
+        assert_eq!(entries[2].value, "c");
+    }
+
+    #[test]
+    fn iterator_is_fused_after_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = TypedLog::<u32>::open(dir.path()).unwrap();
+        log.raw_mut().append(b"x").unwrap();
+        log.append(&1).unwrap();
+        let mut it = log.iter().unwrap();
+        assert!(it.next().unwrap().is_err());
+        assert!(it.next().is_none());
+        assert!(it.next().is_none());
+    }
+
+    #[test]
+    fn reader_sees_fsynced_records_while_the_writer_holds_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = TypedLog::<u32>::open(dir.path()).unwrap();
+        log.append_batch(&[1, 2, 3]).unwrap();
+        log.fsync().unwrap();
+        assert!(
+            TypedLog::<u32>::open(dir.path()).is_err(),
+            "one writer at a time"
+        );
+        let reader = TypedReader::<u32>::open(dir.path(), ReadPolicy::Stop).unwrap();
+        let read: Vec<u32> = reader.iter().map(|e| e.unwrap().value).collect();
+        assert_eq!(read, [1, 2, 3]);
+    }
+}
