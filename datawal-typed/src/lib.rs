@@ -7,7 +7,7 @@
 //! - [`Key`]: a key type with an order-preserving byte encoding ([`key`]).
 //! - [`Codec`]: how bodies are encoded (bincode, postcard, JSON).
 //!
-//! Every typed record's payload is an 8-byte [envelope](envelope) (format
+//! Every typed record's payload is an 8-byte [`envelope`] (format
 //! version, codec id, schema version, type fingerprint) followed by the
 //! codec's body; keys use datawal's own [key encoding](key). Both are
 //! specified byte by byte in `docs/canon-typed.md`.
