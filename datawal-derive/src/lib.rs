@@ -41,6 +41,8 @@
 //! as `Record::Key`; several give a tuple of their types in field order; none
 //! gives `()`. `key(&self)` returns clones of the key fields, so key field
 //! types must implement `Key` and `Clone`. Enums always have the key `()`.
+//! A key field cannot be skipped by serde (`#[serde(skip)]`): the decoded
+//! value would lose its key.
 //!
 //! # Generics
 //!
