@@ -1,0 +1,856 @@
+//! Side-by-side comparison with the published crate (`datawal = "=0.1.5"`):
+//! identical workloads, in one process, in the same temporary directory, and
+//! a table of ratios (time ours / time theirs) against the targets of issue 6.
+//!
+//! ```text
+//! cargo bench -p datawal-core --bench compare                   # full sizes (100k records)
+//! DATAWAL_BENCH_QUICK=1 cargo bench -p datawal-core --bench compare   # a few seconds
+//! DATAWAL_BENCH_DIR=/some/fs cargo bench -p datawal-core --bench compare
+//! ```
+//!
+//! Each figure is the median of several rounds; the two crates alternate
+//! round by round so that a noisy neighbour hurts both alike. Reads come
+//! from the page cache (every store is written just before it is read).
+//! Rows marked "fsync" depend on the disk and filesystem more than on code.
+//!
+//! Keydir memory is measured with a counting global allocator: bytes live
+//! after `DataWal::open` minus bytes live before, per live key, minus the
+//! key length (allocator bookkeeping is not counted by either crate).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::time::{Duration, Instant};
+
+use datawal_core::{DataWal, RecordLog, RecordType};
+
+/// Counts live heap bytes (requested sizes).
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: every method forwards to `System` with the caller's arguments
+// unchanged and only adds bookkeeping on an atomic counter.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded as is.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded as is.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded as is.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded as is.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_add(
+                new_size as isize - layout.size() as isize,
+                Ordering::Relaxed,
+            );
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn live_bytes() -> isize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+/// Sizes of one run.
+struct Sizes {
+    /// Records in the append, scan and open workloads; keys in the KV ones.
+    n: usize,
+    /// Appends, each followed by an fsync.
+    fsyncs: usize,
+    /// Batches of 100 records, each followed by an fsync.
+    batches: usize,
+    /// Rounds per workload (the median is reported).
+    rounds: usize,
+}
+
+impl Sizes {
+    fn from_env() -> Self {
+        let quick = std::env::var_os("DATAWAL_BENCH_QUICK").is_some_and(|v| v != "0")
+            || std::env::args().any(|a| a == "--quick");
+        let mut s = if quick {
+            Sizes {
+                n: 20_000,
+                fsyncs: 30,
+                batches: 10,
+                rounds: 3,
+            }
+        } else {
+            Sizes {
+                n: 100_000,
+                fsyncs: 200,
+                batches: 50,
+                rounds: 7,
+            }
+        };
+        if let Some(n) = std::env::var("DATAWAL_BENCH_N")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            s.n = n;
+        }
+        if let Some(r) = std::env::var("DATAWAL_BENCH_ROUNDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            s.rounds = r;
+        }
+        s
+    }
+}
+
+const PAYLOAD_LEN: usize = 64;
+const BATCH: usize = 100;
+
+fn payload() -> Vec<u8> {
+    (0..PAYLOAD_LEN as u8).collect()
+}
+
+fn key(i: usize) -> Vec<u8> {
+    format!("key:{i:08}").into_bytes()
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+/// A fresh directory name under `base` (not created).
+struct Dirs {
+    base: PathBuf,
+    next: Cell<usize>,
+}
+
+impl Dirs {
+    fn fresh(&self, tag: &str) -> PathBuf {
+        self.next.set(self.next.get() + 1);
+        self.base.join(format!("{tag}-{}", self.next.get()))
+    }
+}
+
+/// One row of the table: the time of each crate for `ops` operations.
+struct Row {
+    name: String,
+    unit: &'static str,
+    ops: usize,
+    ours: Duration,
+    theirs: Option<Duration>,
+    target: Target,
+    fsync: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Target {
+    /// ours / theirs at most this.
+    AtMost(f64),
+    /// Throughput ours / theirs at least this (time ratio at most 1/x).
+    ThroughputAtLeast(f64),
+    /// Operations per second at least this (ours only).
+    RateAtLeast(f64),
+    None,
+}
+
+impl Row {
+    fn per_op(d: Duration, ops: usize) -> f64 {
+        d.as_secs_f64() * 1e9 / ops as f64
+    }
+
+    fn ratio(&self) -> Option<f64> {
+        self.theirs
+            .map(|t| self.ours.as_secs_f64() / t.as_secs_f64())
+    }
+
+    fn verdict(&self) -> String {
+        let ratio = self.ratio();
+        match (self.target, ratio) {
+            (Target::AtMost(x), Some(r)) => {
+                format!("≤ {x:.2}: {}", if r <= x { "met" } else { "MISSED" })
+            }
+            (Target::ThroughputAtLeast(x), Some(r)) => {
+                let gain = 1.0 / r;
+                format!(
+                    "≥ {x:.1}× throughput ({gain:.2}×): {}",
+                    if gain >= x { "met" } else { "MISSED" }
+                )
+            }
+            (Target::RateAtLeast(x), _) => {
+                let rate = self.ops as f64 / self.ours.as_secs_f64();
+                format!(
+                    "≥ {:.0} M/s ({:.1} M/s): {}",
+                    x / 1e6,
+                    rate / 1e6,
+                    if rate >= x { "met" } else { "MISSED" }
+                )
+            }
+            _ => "-".to_string(),
+        }
+    }
+}
+
+/// Run `ours` and `theirs` alternately for `rounds` rounds; each returns the
+/// time of its measured section.
+fn duel(
+    rounds: usize,
+    mut ours: impl FnMut() -> Duration,
+    mut theirs: impl FnMut() -> Duration,
+) -> (Duration, Duration) {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for i in 0..rounds {
+        if i % 2 == 0 {
+            a.push(ours());
+            b.push(theirs());
+        } else {
+            b.push(theirs());
+            a.push(ours());
+        }
+    }
+    (median(a), median(b))
+}
+
+fn timed<T>(f: impl FnOnce() -> T) -> (Duration, T) {
+    let t = Instant::now();
+    let out = f();
+    (t.elapsed(), out)
+}
+
+fn fill_ours_log(dir: &Path, n: usize, p: &[u8]) {
+    let mut log = RecordLog::open(dir).unwrap();
+    for _ in 0..n {
+        log.append(p).unwrap();
+    }
+    log.fsync().unwrap();
+}
+
+fn fill_theirs_log(dir: &Path, n: usize, p: &[u8]) {
+    let mut log = datawal015::RecordLog::open(dir).unwrap();
+    for _ in 0..n {
+        log.append(p).unwrap();
+    }
+    log.fsync().unwrap();
+}
+
+fn main() {
+    let sizes = Sizes::from_env();
+    let base = match std::env::var_os("DATAWAL_BENCH_DIR") {
+        Some(d) => tempfile::tempdir_in(d).unwrap(),
+        None => tempfile::tempdir().unwrap(),
+    };
+    let dirs = Dirs {
+        base: base.path().to_path_buf(),
+        next: Cell::new(0),
+    };
+    let p = payload();
+    let n = sizes.n;
+    let mut rows: Vec<Row> = Vec::new();
+    eprintln!(
+        "datawal compare: n = {n}, fsyncs = {}, batches = {} × {BATCH}, rounds = {}, dir = {}",
+        sizes.fsyncs,
+        sizes.batches,
+        sizes.rounds,
+        base.path().display()
+    );
+
+    // --- append, no fsync -------------------------------------------------
+    let (ours, theirs) = duel(
+        sizes.rounds,
+        || {
+            let d = dirs.fresh("append");
+            let mut log = RecordLog::open(&d).unwrap();
+            let t = timed(|| {
+                for _ in 0..n {
+                    black_box(log.append(black_box(&p)).unwrap());
+                }
+            })
+            .0;
+            drop(log);
+            std::fs::remove_dir_all(&d).unwrap();
+            t
+        },
+        || {
+            let d = dirs.fresh("append");
+            let mut log = datawal015::RecordLog::open(&d).unwrap();
+            let t = timed(|| {
+                for _ in 0..n {
+                    black_box(log.append(black_box(&p)).unwrap());
+                }
+            })
+            .0;
+            drop(log);
+            std::fs::remove_dir_all(&d).unwrap();
+            t
+        },
+    );
+    rows.push(Row {
+        name: format!("append {PAYLOAD_LEN} B, no fsync"),
+        unit: "record",
+        ops: n,
+        ours,
+        theirs: Some(theirs),
+        target: Target::AtMost(1.1),
+        fsync: false,
+    });
+
+    // --- append + fsync after each -----------------------------------------
+    let m = sizes.fsyncs;
+    let (ours, theirs) = duel(
+        sizes.rounds,
+        || {
+            let d = dirs.fresh("fsync");
+            let mut log = RecordLog::open(&d).unwrap();
+            log.append(&p).unwrap();
+            log.fsync().unwrap();
+            let t = timed(|| {
+                for _ in 0..m {
+                    log.append(&p).unwrap();
+                    log.fsync().unwrap();
+                }
+            })
+            .0;
+            drop(log);
+            std::fs::remove_dir_all(&d).unwrap();
+            t
+        },
+        || {
+            let d = dirs.fresh("fsync");
+            let mut log = datawal015::RecordLog::open(&d).unwrap();
+            log.append(&p).unwrap();
+            log.fsync().unwrap();
+            let t = timed(|| {
+                for _ in 0..m {
+                    log.append(&p).unwrap();
+                    log.fsync().unwrap();
+                }
+            })
+            .0;
+            drop(log);
+            std::fs::remove_dir_all(&d).unwrap();
+            t
+        },
+    );
+    rows.push(Row {
+        name: format!("append {PAYLOAD_LEN} B + fsync each"),
+        unit: "record",
+        ops: m,
+        ours,
+        theirs: Some(theirs),
+        target: Target::AtMost(0.75),
+        fsync: true,
+    });
+
+    // --- batch of 100 + one fsync -------------------------------------------
+    let b = sizes.batches;
+    let (ours, theirs) = duel(
+        sizes.rounds,
+        || {
+            let d = dirs.fresh("batch");
+            let mut log = RecordLog::open(&d).unwrap();
+            log.append(&p).unwrap();
+            log.fsync().unwrap();
+            let t = timed(|| {
+                for _ in 0..b {
+                    log.append_batch((0..BATCH).map(|_| (RecordType::Raw, &b""[..], &p[..])))
+                        .unwrap();
+                    log.fsync().unwrap();
+                }
+            })
+            .0;
+            drop(log);
+            std::fs::remove_dir_all(&d).unwrap();
+            t
+        },
+        || {
+            let d = dirs.fresh("batch");
+            let mut log = datawal015::RecordLog::open(&d).unwrap();
+            log.append(&p).unwrap();
+            log.fsync().unwrap();
+            let t = timed(|| {
+                for _ in 0..b {
+                    for _ in 0..BATCH {
+                        log.append(&p).unwrap();
+                    }
+                    log.fsync().unwrap();
+                }
+            })
+            .0;
+            drop(log);
+            std::fs::remove_dir_all(&d).unwrap();
+            t
+        },
+    );
+    rows.push(Row {
+        name: format!(
+            "append_batch {BATCH} × {PAYLOAD_LEN} B + fsync (theirs: {BATCH} appends + fsync)"
+        ),
+        unit: "record",
+        ops: b * BATCH,
+        ours,
+        theirs: Some(theirs),
+        target: Target::ThroughputAtLeast(2.0),
+        fsync: true,
+    });
+
+    // --- scan, scan_iter, cursor, open of a log of n records ---------------
+    let ours_dir = dirs.fresh("log-ours");
+    let theirs_dir = dirs.fresh("log-theirs");
+    fill_ours_log(&ours_dir, n, &p);
+    fill_theirs_log(&theirs_dir, n, &p);
+    assert_eq!(
+        std::fs::read(ours_dir.join("00000001.dwal")).unwrap(),
+        std::fs::read(theirs_dir.join("00000001.dwal")).unwrap(),
+        "both crates must write the same bytes"
+    );
+    {
+        let mut ol = RecordLog::open(&ours_dir).unwrap();
+        let mut tl = datawal015::RecordLog::open(&theirs_dir).unwrap();
+        let (ours, theirs) = duel(
+            sizes.rounds,
+            || {
+                let (t, v) = timed(|| ol.scan().unwrap());
+                assert_eq!(v.len(), n);
+                drop(black_box(v));
+                t
+            },
+            || {
+                let (t, v) = timed(|| tl.scan().unwrap());
+                assert_eq!(v.len(), n);
+                drop(black_box(v));
+                t
+            },
+        );
+        rows.push(Row {
+            name: format!("scan() of {n} × {PAYLOAD_LEN} B"),
+            unit: "record",
+            ops: n,
+            ours,
+            theirs: Some(theirs),
+            target: Target::AtMost(0.33),
+            fsync: false,
+        });
+
+        let (ours, theirs) = duel(
+            sizes.rounds,
+            || {
+                timed(|| {
+                    let mut bytes = 0usize;
+                    for r in ol.scan_iter().unwrap() {
+                        bytes += r.unwrap().payload.len();
+                    }
+                    assert_eq!(bytes, n * PAYLOAD_LEN);
+                })
+                .0
+            },
+            || {
+                timed(|| {
+                    let mut bytes = 0usize;
+                    for r in tl.scan_iter().unwrap() {
+                        bytes += r.unwrap().payload.len();
+                    }
+                    assert_eq!(bytes, n * PAYLOAD_LEN);
+                })
+                .0
+            },
+        );
+        rows.push(Row {
+            name: format!("scan_iter() of {n} × {PAYLOAD_LEN} B"),
+            unit: "record",
+            ops: n,
+            ours,
+            theirs: Some(theirs),
+            target: Target::None,
+            fsync: false,
+        });
+
+        let (ours, theirs) = duel(
+            sizes.rounds,
+            || {
+                timed(|| {
+                    let mut cursor = ol.cursor().unwrap();
+                    let mut bytes = 0usize;
+                    while let Some(v) = cursor.next_view().unwrap() {
+                        bytes += black_box(v.payload).len();
+                    }
+                    assert_eq!(bytes, n * PAYLOAD_LEN);
+                })
+                .0
+            },
+            || {
+                timed(|| {
+                    let mut bytes = 0usize;
+                    for r in tl.scan_iter().unwrap() {
+                        bytes += r.unwrap().payload.len();
+                    }
+                    assert_eq!(bytes, n * PAYLOAD_LEN);
+                })
+                .0
+            },
+        );
+        rows.push(Row {
+            name: format!("cursor()+next_view() of {n} (theirs: scan_iter)"),
+            unit: "record",
+            ops: n,
+            ours,
+            theirs: Some(theirs),
+            target: Target::RateAtLeast(40e6),
+            fsync: false,
+        });
+    }
+    let (ours, theirs) = duel(
+        sizes.rounds,
+        || {
+            let (t, log) = timed(|| RecordLog::open(&ours_dir).unwrap());
+            assert_eq!(log.next_txid(), n as u64 + 1);
+            drop(log);
+            t
+        },
+        || {
+            let (t, log) = timed(|| datawal015::RecordLog::open(&theirs_dir).unwrap());
+            drop(black_box(log));
+            t
+        },
+    );
+    rows.push(Row {
+        name: format!("RecordLog::open on {n} records"),
+        unit: "open",
+        ops: 1,
+        ours,
+        theirs: Some(theirs),
+        target: Target::AtMost(0.33),
+        fsync: false,
+    });
+
+    // --- DataWal: put, open, get, delete ----------------------------------
+    let keys: Vec<Vec<u8>> = (0..n).map(key).collect();
+    let kv_ours = dirs.fresh("kv-ours");
+    let kv_theirs = dirs.fresh("kv-theirs");
+    let mut first = (true, true);
+    let (ours, theirs) = duel(
+        sizes.rounds,
+        || {
+            let d = if first.0 {
+                first.0 = false;
+                kv_ours.clone()
+            } else {
+                dirs.fresh("put")
+            };
+            let mut db = DataWal::open(&d).unwrap();
+            let t = timed(|| {
+                for k in &keys {
+                    db.put(k, &p).unwrap();
+                }
+            })
+            .0;
+            db.fsync().unwrap();
+            drop(db);
+            if d != kv_ours {
+                std::fs::remove_dir_all(&d).unwrap();
+            }
+            t
+        },
+        || {
+            let d = if first.1 {
+                first.1 = false;
+                kv_theirs.clone()
+            } else {
+                dirs.fresh("put")
+            };
+            let mut db = datawal015::DataWal::open(&d).unwrap();
+            let t = timed(|| {
+                for k in &keys {
+                    db.put(k, &p).unwrap();
+                }
+            })
+            .0;
+            db.fsync().unwrap();
+            drop(db);
+            if d != kv_theirs {
+                std::fs::remove_dir_all(&d).unwrap();
+            }
+            t
+        },
+    );
+    rows.push(Row {
+        name: format!("DataWal::put {n} keys × {PAYLOAD_LEN} B, no fsync"),
+        unit: "put",
+        ops: n,
+        ours,
+        theirs: Some(theirs),
+        target: Target::None,
+        fsync: false,
+    });
+
+    let (mut mem_ours, mut mem_theirs) = (0isize, 0isize);
+    let (ours, theirs) = duel(
+        sizes.rounds,
+        || {
+            let before = live_bytes();
+            let (t, db) = timed(|| DataWal::open(&kv_ours).unwrap());
+            mem_ours = live_bytes() - before;
+            assert_eq!(db.len(), n);
+            drop(db);
+            t
+        },
+        || {
+            let before = live_bytes();
+            let (t, db) = timed(|| datawal015::DataWal::open(&kv_theirs).unwrap());
+            mem_theirs = live_bytes() - before;
+            assert_eq!(db.len(), n);
+            drop(db);
+            t
+        },
+    );
+    rows.push(Row {
+        name: format!("DataWal::open with {n} keys"),
+        unit: "open",
+        ops: 1,
+        ours,
+        theirs: Some(theirs),
+        target: Target::AtMost(0.25),
+        fsync: false,
+    });
+
+    // Same pseudo-random sequence of keys for both.
+    let gets = n;
+    let order: Vec<usize> = {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        (0..gets)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x % n as u64) as usize
+            })
+            .collect()
+    };
+    {
+        let db = DataWal::open(&kv_ours).unwrap();
+        let mut tdb = datawal015::DataWal::open(&kv_theirs).unwrap();
+        let (ours, theirs) = duel(
+            sizes.rounds,
+            || {
+                timed(|| {
+                    for &i in &order {
+                        let v = db.get(&keys[i]).unwrap();
+                        debug_assert!(v.is_some());
+                        black_box(v);
+                    }
+                })
+                .0
+            },
+            || {
+                timed(|| {
+                    for &i in &order {
+                        let v = tdb.get(&keys[i]).unwrap();
+                        debug_assert!(v.is_some());
+                        black_box(v);
+                    }
+                })
+                .0
+            },
+        );
+        rows.push(Row {
+            name: format!("DataWal::get, random, {n} keys"),
+            unit: "get",
+            ops: gets,
+            ours,
+            theirs: Some(theirs),
+            target: Target::AtMost(0.9),
+            fsync: false,
+        });
+    }
+
+    let dels = n / 5;
+    let (ours, theirs) = duel(
+        sizes.rounds,
+        || {
+            let d = dirs.fresh("del");
+            let mut db = DataWal::open(&d).unwrap();
+            for k in &keys[..dels] {
+                db.put(k, &p).unwrap();
+            }
+            let t = timed(|| {
+                for k in &keys[..dels] {
+                    db.delete(k).unwrap();
+                }
+            })
+            .0;
+            assert!(db.is_empty());
+            drop(db);
+            std::fs::remove_dir_all(&d).unwrap();
+            t
+        },
+        || {
+            let d = dirs.fresh("del");
+            let mut db = datawal015::DataWal::open(&d).unwrap();
+            for k in &keys[..dels] {
+                db.put(k, &p).unwrap();
+            }
+            let t = timed(|| {
+                for k in &keys[..dels] {
+                    db.delete(k).unwrap();
+                }
+            })
+            .0;
+            assert!(db.is_empty());
+            drop(db);
+            std::fs::remove_dir_all(&d).unwrap();
+            t
+        },
+    );
+    rows.push(Row {
+        name: format!("DataWal::delete {dels} live keys, no fsync"),
+        unit: "delete",
+        ops: dels,
+        ours,
+        theirs: Some(theirs),
+        target: Target::None,
+        fsync: false,
+    });
+
+    // --- compact_to and export_jsonl: n puts over n/2 keys -----------------
+    // Every key is written twice; the second pass goes in a scrambled order,
+    // so live records are not in key order on disk.
+    let live = n / 2;
+    let step = 7919 % live.max(1);
+    let cmp_ours = dirs.fresh("cmp-ours");
+    let cmp_theirs = dirs.fresh("cmp-theirs");
+    {
+        let mut db = DataWal::open(&cmp_ours).unwrap();
+        let mut tdb = datawal015::DataWal::open(&cmp_theirs).unwrap();
+        for k in &keys[..live] {
+            db.put(k, &p).unwrap();
+            tdb.put(k, &p).unwrap();
+        }
+        for i in 0..live {
+            let k = &keys[(i * step) % live];
+            let mut v = p.clone();
+            v[0] = 1;
+            db.put(k, &v).unwrap();
+            tdb.put(k, &v).unwrap();
+        }
+        db.fsync().unwrap();
+        tdb.fsync().unwrap();
+        assert_eq!(db.len(), live);
+    }
+    {
+        let db = DataWal::open(&cmp_ours).unwrap();
+        let mut tdb = datawal015::DataWal::open(&cmp_theirs).unwrap();
+        let (ours, theirs) = duel(
+            sizes.rounds,
+            || {
+                let out = dirs.fresh("compact");
+                let (t, stats) = timed(|| db.compact_to(&out).unwrap());
+                assert_eq!(stats.live_keys, live as u64);
+                std::fs::remove_dir_all(&out).unwrap();
+                t
+            },
+            || {
+                let out = dirs.fresh("compact");
+                let (t, stats) = timed(|| tdb.compact_to(&out).unwrap());
+                assert_eq!(stats.live_keys, live as u64);
+                std::fs::remove_dir_all(&out).unwrap();
+                t
+            },
+        );
+        rows.push(Row {
+            name: format!("compact_to: {n} puts, {live} live keys"),
+            unit: "compaction",
+            ops: 1,
+            ours,
+            theirs: Some(theirs),
+            target: Target::AtMost(0.35),
+            fsync: true,
+        });
+
+        let (ours, theirs) = duel(
+            sizes.rounds,
+            || {
+                let out = dirs.fresh("export").with_extension("jsonl");
+                let t = timed(|| db.export_jsonl(&out).unwrap()).0;
+                std::fs::remove_file(&out).unwrap();
+                t
+            },
+            || {
+                let out = dirs.fresh("export").with_extension("jsonl");
+                let t = timed(|| tdb.export_jsonl(&out).unwrap()).0;
+                std::fs::remove_file(&out).unwrap();
+                t
+            },
+        );
+        rows.push(Row {
+            name: format!("export_jsonl: {live} live keys"),
+            unit: "export",
+            ops: 1,
+            ours,
+            theirs: Some(theirs),
+            target: Target::None,
+            fsync: true,
+        });
+    }
+
+    // --- table -------------------------------------------------------------
+    println!();
+    println!("| workload | ours | published 0.1.5 | ratio (ours/theirs) | target | fsync-bound |");
+    println!("|---|---:|---:|---:|---|---|");
+    for r in &rows {
+        let fmt = |d: Duration| {
+            let ns = Row::per_op(d, r.ops);
+            if ns >= 1e6 {
+                format!("{:.2} ms/{}", ns / 1e6, r.unit)
+            } else if ns >= 1e3 {
+                format!("{:.2} µs/{}", ns / 1e3, r.unit)
+            } else {
+                format!("{:.1} ns/{}", ns, r.unit)
+            }
+        };
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            r.name,
+            fmt(r.ours),
+            r.theirs.map(fmt).unwrap_or_else(|| "-".into()),
+            r.ratio()
+                .map(|x| format!("{x:.3}"))
+                .unwrap_or_else(|| "-".into()),
+            r.verdict(),
+            if r.fsync { "yes" } else { "no" },
+        );
+    }
+    let key_len = keys[0].len() as f64;
+    let per = |m: isize| m as f64 / n as f64;
+    let verdict = if per(mem_ours) - key_len <= 48.0 {
+        "met"
+    } else {
+        "MISSED"
+    };
+    println!(
+        "| keydir memory after DataWal::open ({n} keys of {} B) | {:.1} B/key (key + {:.1}) | {:.1} B/key (key + {:.1}) | {:.3} | ≤ key + 48: {verdict} | no |",
+        key_len,
+        per(mem_ours),
+        per(mem_ours) - key_len,
+        per(mem_theirs),
+        per(mem_theirs) - key_len,
+        mem_ours as f64 / mem_theirs as f64,
+    );
+}
