@@ -102,6 +102,10 @@ pub struct ScanArgs {
     /// Show keys and payloads whole (text lines cut them at 200 bytes otherwise).
     #[arg(long)]
     pub full: bool,
+    /// Name typed records of this type (`#[record(name = "…")]`) instead of
+    /// showing its fingerprint; repeat for several types.
+    #[arg(long = "type-name", value_name = "NAME")]
+    pub type_names: Vec<String>,
 }
 
 /// Arguments of `datawal get`.
@@ -123,6 +127,10 @@ pub struct GetArgs {
     /// Print the live record as a JSON object, as `scan --json` does.
     #[arg(long)]
     pub json: bool,
+    /// Name typed values of this type instead of showing its fingerprint;
+    /// repeat for several types.
+    #[arg(long = "type-name", value_name = "NAME")]
+    pub type_names: Vec<String>,
 }
 
 /// Arguments of `datawal export`.

@@ -1,6 +1,6 @@
 //! Exit codes and the one-line error message.
 
-use std::io;
+use std::io::{self, Write as _};
 use std::process::ExitCode;
 
 /// Success; for `verify`, a clean store.
@@ -119,8 +119,18 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
     if is_broken_pipe(err) {
         return ExitCode::from(OK);
     }
-    eprintln!("datawal: error: {}", message(err));
+    say(&format!("datawal: error: {}", message(err)));
     ExitCode::from(code_of(err))
+}
+
+/// Write `line` and a newline to stderr. A closed stderr is ignored (never a panic).
+pub fn say(line: &str) {
+    let _ = writeln!(io::stderr().lock(), "{line}");
+}
+
+/// Report `what` on stderr as `datawal: note: …`.
+pub fn note(what: &str) {
+    say(&format!("datawal: note: {what}"));
 }
 
 #[cfg(test)]

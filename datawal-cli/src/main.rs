@@ -23,7 +23,10 @@ use clap::Parser as _;
 fn main() -> ExitCode {
     // No Rust backtrace for users: a panic is a bug, reported in one line.
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("datawal: error: internal error ({info}); please report this bug");
+        exit::say(&format!(
+            "datawal: error: internal error ({}); please report this bug",
+            info.to_string().replace('\n', " ")
+        ));
         std::process::exit(i32::from(exit::INTERNAL));
     }));
     let cli = match cli::Cli::try_parse() {

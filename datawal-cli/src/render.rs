@@ -7,6 +7,7 @@ use base64::Engine as _;
 use datawal_core::segment::segment_path;
 use datawal_core::RecordView;
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -14,6 +15,28 @@ use crate::envelope::{self, Typed};
 
 /// Binary values up to this many bytes are shown as hex, longer ones as base64.
 const HEX_MAX: usize = 64;
+
+/// Record type names given on the command line (`--type-name`), by fingerprint.
+#[derive(Debug, Clone, Default)]
+pub struct TypeNames(HashMap<u32, String>);
+
+impl TypeNames {
+    /// The table for `names`: each keyed by its fingerprint, CRC-32C of its
+    /// UTF-8 bytes (as the typed layer computes it).
+    pub fn new<S: AsRef<str>>(names: &[S]) -> TypeNames {
+        TypeNames(
+            names
+                .iter()
+                .map(|n| (crc32c::crc32c(n.as_ref().as_bytes()), n.as_ref().to_owned()))
+                .collect(),
+        )
+    }
+
+    /// The name whose fingerprint is `fp`, if one was given.
+    pub fn get(&self, fp: u32) -> Option<&str> {
+        self.0.get(&fp).map(String::as_str)
+    }
+}
 
 /// The file name of segment `id` (`00000001.dwal`).
 pub fn segment_name(id: u32) -> String {
@@ -89,11 +112,15 @@ fn floor_char_boundary(s: &str, n: usize) -> usize {
     i
 }
 
-/// The header of a typed payload: `typed(fingerprint=0x…, version=N, codec=…)`.
-pub fn typed_header(t: &Typed<'_>) -> String {
+/// The header of a typed payload: `typed(fingerprint=0x…, version=N,
+/// codec=…)`, or `typed(type=NAME, …)` when `names` knows the fingerprint.
+pub fn typed_header(t: &Typed<'_>, names: &TypeNames) -> String {
+    let ty = match names.get(t.fingerprint) {
+        Some(name) => format!("type={name}"),
+        None => format!("fingerprint={:#010x}", t.fingerprint),
+    };
     format!(
-        "typed(fingerprint={:#010x}, version={}, codec={})",
-        t.fingerprint,
+        "typed({ty}, version={}, codec={})",
         t.schema_version,
         t.codec.name()
     )
@@ -101,7 +128,7 @@ pub fn typed_header(t: &Typed<'_>) -> String {
 
 /// A payload as one readable token: typed envelopes with their header and,
 /// for the JSON codec, the decoded JSON; other bytes as [`bytes_text`].
-pub fn payload_text(payload: &[u8], limit: Option<usize>) -> String {
+pub fn payload_text(payload: &[u8], limit: Option<usize>, names: &TypeNames) -> String {
     match envelope::detect(payload) {
         Some(t) => match t.json() {
             Some(v) => {
@@ -114,12 +141,12 @@ pub fn payload_text(payload: &[u8], limit: Option<usize>) -> String {
                     ),
                     None => body,
                 };
-                format!("{} {body}", typed_header(&t))
+                format!("{} {body}", typed_header(&t, names))
             }
             // A bincode or postcard body is bytes, even when they happen to be UTF-8.
             None => format!(
                 "{} {}",
-                typed_header(&t),
+                typed_header(&t, names),
                 binary_or_text(t.body, limit, t.codec == envelope::Codec::Json)
             ),
         },
@@ -128,7 +155,7 @@ pub fn payload_text(payload: &[u8], limit: Option<usize>) -> String {
 }
 
 /// One record as a line of text (no newline).
-pub fn record_line(v: &RecordView<'_>, limit: Option<usize>) -> String {
+pub fn record_line(v: &RecordView<'_>, limit: Option<usize>, names: &TypeNames) -> String {
     let mut s = format!(
         "{}@{} txid={} {}",
         segment_name(v.segment),
@@ -140,14 +167,17 @@ pub fn record_line(v: &RecordView<'_>, limit: Option<usize>) -> String {
         let _ = write!(s, " key={}", bytes_text(v.key, limit));
     }
     if !v.payload.is_empty() {
-        let _ = write!(s, " payload={}", payload_text(v.payload, limit));
+        let _ = write!(s, " payload={}", payload_text(v.payload, limit, names));
     }
     s
 }
 
 /// A typed envelope as a JSON object.
-pub fn typed_json(t: &Typed<'_>) -> Value {
+pub fn typed_json(t: &Typed<'_>, names: &TypeNames) -> Value {
     let mut m = Map::new();
+    if let Some(name) = names.get(t.fingerprint) {
+        m.insert("type_name".into(), json!(name));
+    }
     m.insert("codec".into(), json!(t.codec.name()));
     m.insert("codec_id".into(), json!(t.codec.id()));
     m.insert("schema_version".into(), json!(t.schema_version));
@@ -165,7 +195,7 @@ pub fn typed_json(t: &Typed<'_>) -> Value {
 /// One record as a JSON object: position, txid, type, the key and payload
 /// as base64 (exact), as text when they are UTF-8, and the typed envelope
 /// when the payload has one.
-pub fn record_json(v: &RecordView<'_>) -> Value {
+pub fn record_json(v: &RecordView<'_>, names: &TypeNames) -> Value {
     let mut m = Map::new();
     m.insert("segment".into(), json!(v.segment));
     m.insert("file".into(), json!(segment_name(v.segment)));
@@ -179,7 +209,7 @@ pub fn record_json(v: &RecordView<'_>) -> Value {
     m.insert("key_b64".into(), json!(base64(v.key)));
     match envelope::detect(v.payload) {
         Some(t) => {
-            m.insert("typed".into(), typed_json(&t));
+            m.insert("typed".into(), typed_json(&t, names));
         }
         None => {
             if let Ok(p) = std::str::from_utf8(v.payload) {
@@ -208,6 +238,26 @@ mod tests {
         }
     }
 
+    fn none() -> TypeNames {
+        TypeNames::default()
+    }
+
+    #[test]
+    fn type_names_replace_known_fingerprints() {
+        let names = TypeNames::new(&["order", "user"]);
+        let mut p = vec![1, 3, 2, 0];
+        p.extend_from_slice(&crc32c::crc32c(b"order").to_le_bytes());
+        p.extend_from_slice(b"{}");
+        assert_eq!(
+            payload_text(&p, None, &names),
+            "typed(type=order, version=2, codec=json) {}"
+        );
+        let t = envelope::detect(&p).unwrap();
+        assert_eq!(typed_json(&t, &names)["type_name"], "order");
+        assert!(typed_json(&t, &none()).get("type_name").is_none());
+        assert!(payload_text(&p, None, &none()).starts_with("typed(fingerprint=0x"));
+    }
+
     fn typed(codec: u8, body: &[u8]) -> Vec<u8> {
         let mut p = vec![1, codec, 3, 0, 0xd4, 0xc3, 0xb2, 0xa1];
         p.extend_from_slice(body);
@@ -232,9 +282,9 @@ mod tests {
     #[test]
     fn binary_codec_bodies_are_never_text() {
         let p = typed(2, b"ada");
-        assert!(payload_text(&p, None).ends_with("codec=postcard) hex:616461"));
+        assert!(payload_text(&p, None, &none()).ends_with("codec=postcard) hex:616461"));
         let j = typed(3, b"ada");
-        assert!(payload_text(&j, None).ends_with("codec=json) \"ada\""));
+        assert!(payload_text(&j, None, &none()).ends_with("codec=json) \"ada\""));
     }
 
     #[test]
@@ -259,28 +309,28 @@ mod tests {
     fn typed_json_payloads_show_their_json() {
         let p = typed(3, br#"{"id": 7}"#);
         assert_eq!(
-            payload_text(&p, None),
+            payload_text(&p, None, &none()),
             "typed(fingerprint=0xa1b2c3d4, version=3, codec=json) {\"id\":7}"
         );
         let b = typed(1, &[0x07, 0xff]);
         assert_eq!(
-            payload_text(&b, None),
+            payload_text(&b, None, &none()),
             "typed(fingerprint=0xa1b2c3d4, version=3, codec=bincode) hex:07ff"
         );
         let bad = typed(3, b"{oops");
-        assert!(payload_text(&bad, None).ends_with("codec=json) \"{oops\""));
+        assert!(payload_text(&bad, None, &none()).ends_with("codec=json) \"{oops\""));
     }
 
     #[test]
     fn record_line_names_segment_offset_txid_type() {
         let v = view(RecordType::Put, b"user:1", b"ada");
         assert_eq!(
-            record_line(&v, None),
+            record_line(&v, None, &none()),
             "00000002.dwal@48 txid=7 put key=\"user:1\" payload=\"ada\""
         );
         let d = view(RecordType::Delete, b"user:1", b"");
         assert_eq!(
-            record_line(&d, None),
+            record_line(&d, None, &none()),
             "00000002.dwal@48 txid=7 delete key=\"user:1\""
         );
     }
@@ -289,7 +339,7 @@ mod tests {
     fn record_json_is_exact_and_readable() {
         let p = typed(3, br#"{"id":7}"#);
         let v = view(RecordType::Raw, &[0xff], &p);
-        let j = record_json(&v);
+        let j = record_json(&v, &none());
         assert_eq!(j["file"], "00000002.dwal");
         assert_eq!(j["type"], "raw");
         assert!(j.get("key").is_none(), "non-UTF-8 key has no text form");
@@ -299,6 +349,6 @@ mod tests {
         assert_eq!(j["typed"]["schema_version"], 3);
         assert_eq!(j["payload_b64"], base64(&p));
         let t = view(RecordType::Put, b"k", b"v");
-        assert_eq!(record_json(&t)["payload"], "v");
+        assert_eq!(record_json(&t, &none())["payload"], "v");
     }
 }

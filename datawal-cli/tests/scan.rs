@@ -213,3 +213,47 @@ fn a_closed_pipe_is_not_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn type_names_label_fingerprints() {
+    let td = tempfile::tempdir().unwrap();
+    kv_store(td.path());
+    let r = datawal([
+        "scan".as_ref(),
+        td.path().as_os_str(),
+        "--type-name".as_ref(),
+        "order".as_ref(),
+        "--type-name".as_ref(),
+        "user".as_ref(),
+    ]);
+    r.code(0);
+    assert!(
+        r.stdout
+            .contains("payload=typed(type=order, version=2, codec=json) {"),
+        "{}",
+        r.stdout
+    );
+    let j = datawal([
+        "get".as_ref(),
+        td.path().as_os_str(),
+        "order:7".as_ref(),
+        "--json".as_ref(),
+        "--type-name".as_ref(),
+        "order".as_ref(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&j.code(0).stdout).unwrap();
+    assert_eq!(v["typed"]["type_name"], "order");
+    // A name that does not match leaves the fingerprint.
+    let other = datawal([
+        "get".as_ref(),
+        td.path().as_os_str(),
+        "order:7".as_ref(),
+        "--type-name".as_ref(),
+        "invoice".as_ref(),
+    ]);
+    assert!(
+        other.code(0).stdout.starts_with("typed(fingerprint=0x"),
+        "{}",
+        other.stdout
+    );
+}

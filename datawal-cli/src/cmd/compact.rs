@@ -1,5 +1,7 @@
 //! `datawal compact DIR OUT_DIR`.
 
+use std::io::Write as _;
+
 use anyhow::{bail, Result};
 use datawal_core::segment::list_segments;
 use datawal_core::DataWal;
@@ -35,26 +37,29 @@ pub fn run(args: &CompactArgs) -> Result<Outcome> {
     };
     if let Some(t) = db.log().recovery_report()?.tail {
         bar.suspend(|| {
-            eprintln!(
-                "datawal: note: {}; moved to {}",
+            crate::exit::note(&format!(
+                "{}; moved to {}",
                 super::tail_text(&t),
                 t.saved_to
                     .as_deref()
                     .map_or_else(|| "nowhere".into(), |p| p.display().to_string())
-            );
+            ));
         });
     }
     bar.set_message("compacting");
     let compacted = db.compact_to(&args.out_dir);
     bar.finish_and_clear();
     let stats = compacted?;
-    println!(
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
         "compacted {} into {}: {} live keys, {} records, {} bytes",
         args.dir.display(),
         args.out_dir.display(),
         stats.live_keys,
         stats.records_written,
         stats.bytes_written
-    );
+    )?;
+    out.flush()?;
     Ok(Outcome::Ok)
 }

@@ -10,7 +10,7 @@ use datawal_core::{Record, RecordType, RecordView};
 
 use crate::cli::GetArgs;
 use crate::exit::Outcome;
-use crate::render::{bytes_text, payload_text, record_json};
+use crate::render::{bytes_text, payload_text, record_json, TypeNames};
 use crate::store::open_reader;
 
 /// Print the live value of a key, from a lock-free snapshot.
@@ -48,13 +48,14 @@ pub fn run(args: &GetArgs) -> Result<Outcome> {
         }
     }
     let Some(r) = live else {
-        eprintln!(
+        crate::exit::say(&format!(
             "datawal: key {} is not live in {} (never written, or deleted)",
             bytes_text(&key, Some(200)),
             args.dir.display()
-        );
+        ));
         return Ok(Outcome::NotFound);
     };
+    let names = TypeNames::new(&args.type_names);
     let mut out = std::io::stdout().lock();
     if args.raw {
         out.write_all(&r.payload)?;
@@ -68,9 +69,9 @@ pub fn run(args: &GetArgs) -> Result<Outcome> {
             offset: r.offset,
             len: r.len,
         };
-        writeln!(out, "{}", record_json(&view))?;
+        writeln!(out, "{}", record_json(&view, &names))?;
     } else {
-        writeln!(out, "{}", payload_text(&r.payload, None))?;
+        writeln!(out, "{}", payload_text(&r.payload, None, &names))?;
     }
     out.flush()?;
     Ok(Outcome::Ok)

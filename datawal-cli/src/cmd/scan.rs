@@ -6,7 +6,7 @@ use anyhow::Result;
 
 use crate::cli::ScanArgs;
 use crate::exit::Outcome;
-use crate::render::{record_json, record_line};
+use crate::render::{record_json, record_line, TypeNames};
 use crate::store::open_reader;
 
 /// Bytes of a key or payload shown on a text line without `--full`.
@@ -22,6 +22,7 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     let mut cursor = reader.cursor();
     let mut out = BufWriter::new(std::io::stdout().lock());
     let limit = (!args.full).then_some(TEXT_LIMIT);
+    let names = TypeNames::new(&args.type_names);
     let mut printed = 0u64;
     let mut complete = true;
     loop {
@@ -41,19 +42,19 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
             continue;
         }
         if args.json {
-            writeln!(out, "{}", record_json(&view))?;
+            writeln!(out, "{}", record_json(&view, &names))?;
         } else {
-            writeln!(out, "{}", record_line(&view, limit))?;
+            writeln!(out, "{}", record_line(&view, limit, &names))?;
         }
         printed += 1;
     }
     out.flush()?;
     if complete {
         if let Some(t) = &cursor.report().tail {
-            eprintln!(
-                "datawal: note: the scan stopped at a torn tail: {}",
+            crate::exit::note(&format!(
+                "the scan stopped at a torn tail: {}",
                 super::tail_text(t)
-            );
+            ));
         }
     }
     Ok(Outcome::Ok)
