@@ -53,9 +53,11 @@ pub enum Command {
     /// Exits 1 when the key is not live.
     #[command(after_help = HELP_TABLE)]
     Get(GetArgs),
-    /// Write the live key/value pairs as JSON lines, exactly as
-    /// `DataWal::export_jsonl` does: `{"key_b64":…,"value_b64":…}` per line,
-    /// sorted by key bytes.
+    /// Write the live key/value pairs as JSON lines (as `DataWal::export_jsonl`).
+    ///
+    /// The same bytes as the library's export: `{"key_b64":…,"value_b64":…}`
+    /// per line, sorted by key bytes, standard base64, written to a temporary
+    /// file and renamed into place. Reads a snapshot: no lock is needed.
     #[command(after_help = HELP_TABLE)]
     Export(ExportArgs),
     /// Write the live pairs as a new, compacted store (`DataWal::compact_to`).

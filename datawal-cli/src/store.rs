@@ -4,7 +4,8 @@
 //! Nothing here takes the writer lock or changes a file: these helpers work
 //! while a writer appends.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
 use std::os::unix::fs::FileExt as _;
 use std::path::Path;
@@ -16,6 +17,8 @@ use datawal_core::{CorruptKind, Error, RecordCursor, RecordLogReader, RecordRef,
 
 /// Bytes read at a time when searching a tail for a valid frame.
 const CHUNK: u64 = 1 << 20;
+/// Segment files a [`ValueReader`] keeps open at most.
+const MAX_OPEN_SEGMENTS: usize = 64;
 
 /// Check that `dir` is an existing directory, with a message that says which
 /// of the two it is not.
@@ -141,35 +144,60 @@ impl Projection {
     }
 }
 
-/// Read back the Put of `key` at `r` in the store `dir` and return its value.
-///
-/// # Errors
-/// I/O errors, and [`Error::Corrupt`] when the bytes there are no longer
-/// that record.
-pub fn read_value(dir: &Path, key: &[u8], r: RecordRef) -> Result<Vec<u8>> {
-    let path = segment_path(dir, r.segment);
-    let corrupt = |kind| Error::Corrupt {
-        segment: r.segment,
-        offset: r.offset,
-        path: path.clone(),
-        kind,
-    };
-    let file = File::open(&path).with_context(|| format!("open segment {}", path.display()))?;
-    let mut buf = vec![0u8; r.len as usize];
-    file.read_exact_at(&mut buf, r.offset)
-        .with_context(|| format!("read record at offset {} of {}", r.offset, path.display()))?;
-    match decode_frame(&buf) {
-        Ok(Decoded::Frame(f)) if f.header.record_type == RecordType::Put && f.key == key => {
-            Ok(f.payload.to_vec())
+/// Reads live values back by position, keeping each segment file open.
+#[derive(Debug)]
+pub struct ValueReader<'a> {
+    dir: &'a Path,
+    files: HashMap<u32, File>,
+}
+
+impl<'a> ValueReader<'a> {
+    /// A reader of the store in `dir`.
+    pub fn new(dir: &'a Path) -> Self {
+        ValueReader {
+            dir,
+            files: HashMap::new(),
         }
-        Ok(Decoded::Frame(_)) => Err(corrupt(CorruptKind::Unexpected {
-            detail: "the record read back is not the put of its key".into(),
-        })
-        .into()),
-        Ok(Decoded::Incomplete { available, needed }) => {
-            Err(corrupt(CorruptKind::Truncated { available, needed }).into())
+    }
+
+    /// Read back the Put of `key` at `r` and return its value.
+    ///
+    /// # Errors
+    /// I/O errors, and [`Error::Corrupt`] when the bytes there are no longer
+    /// that record.
+    pub fn read(&mut self, key: &[u8], r: RecordRef) -> Result<Vec<u8>> {
+        let path = segment_path(self.dir, r.segment);
+        let corrupt = |kind| Error::Corrupt {
+            segment: r.segment,
+            offset: r.offset,
+            path: path.clone(),
+            kind,
+        };
+        if self.files.len() >= MAX_OPEN_SEGMENTS && !self.files.contains_key(&r.segment) {
+            self.files.clear();
         }
-        Err(kind) => Err(corrupt(kind).into()),
+        let file = match self.files.entry(r.segment) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(
+                File::open(&path).with_context(|| format!("open segment {}", path.display()))?,
+            ),
+        };
+        let mut buf = vec![0u8; r.len as usize];
+        file.read_exact_at(&mut buf, r.offset)
+            .with_context(|| format!("read record at offset {} of {}", r.offset, path.display()))?;
+        match decode_frame(&buf) {
+            Ok(Decoded::Frame(f)) if f.header.record_type == RecordType::Put && f.key == key => {
+                Ok(f.payload.to_vec())
+            }
+            Ok(Decoded::Frame(_)) => Err(corrupt(CorruptKind::Unexpected {
+                detail: "the record read back is not the put of its key".into(),
+            })
+            .into()),
+            Ok(Decoded::Incomplete { available, needed }) => {
+                Err(corrupt(CorruptKind::Truncated { available, needed }).into())
+            }
+            Err(kind) => Err(corrupt(kind).into()),
+        }
     }
 }
 
@@ -256,6 +284,30 @@ mod tests {
         bytes.extend(&f);
         fs::write(&path, &bytes).unwrap();
         assert_eq!(next_valid_frame(&path, 0).unwrap(), None);
+    }
+
+    #[test]
+    fn values_read_back_and_checked() {
+        let td = tempfile::tempdir().unwrap();
+        let mut bytes = frame(1, b"a", b"one");
+        let second = bytes.len() as u64;
+        bytes.extend(frame(2, b"b", b"two"));
+        fs::write(td.path().join("00000001.dwal"), &bytes).unwrap();
+        let mut vr = ValueReader::new(td.path());
+        let r = |offset, len| RecordRef {
+            segment: 1,
+            offset,
+            len,
+        };
+        assert_eq!(vr.read(b"a", r(0, second as u32)).unwrap(), b"one");
+        assert_eq!(vr.read(b"b", r(second, second as u32)).unwrap(), b"two");
+        let e = vr.read(b"a", r(second, second as u32)).unwrap_err();
+        assert!(e.to_string().contains("not the put of its key"), "{e}");
+        let e = vr.read(b"a", r(1, second as u32)).unwrap_err();
+        assert!(
+            e.downcast_ref::<Error>().is_some_and(Error::is_corrupt),
+            "{e}"
+        );
     }
 
     #[test]

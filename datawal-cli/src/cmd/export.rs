@@ -10,7 +10,7 @@ use crate::cli::ExportArgs;
 use crate::exit::Outcome;
 use crate::progress;
 use crate::render::base64;
-use crate::store::{open_reader, read_value, Projection, Sizes};
+use crate::store::{open_reader, Projection, Sizes, ValueReader};
 
 /// Write the live pairs as JSON lines, byte for byte as
 /// `DataWal::export_jsonl`, from a lock-free snapshot.
@@ -63,8 +63,9 @@ pub fn run(args: &ExportArgs) -> Result<Outcome> {
 /// directly: the same bytes `serde_json` gives the core's export.
 fn write_rows(dir: &Path, p: &Projection, w: &mut impl Write) -> Result<()> {
     let bar = progress::count(p.live.len() as u64, "exporting");
+    let mut values = ValueReader::new(dir);
     for (key, r) in &p.live {
-        let value = read_value(dir, key, *r)?;
+        let value = values.read(key, *r)?;
         writeln!(
             w,
             "{{\"key_b64\":\"{}\",\"value_b64\":\"{}\"}}",
