@@ -32,10 +32,10 @@ pub enum Command {
     ///
     /// Exit 0 when clean, 3 when the last segment ends in a torn tail (what a
     /// crash mid-append leaves; the records before it are intact, and the
-    /// writer's next open moves the tail aside into a `*.torn` file), 4 for
-    /// hard corruption (a damaged record in a closed segment, structural
-    /// damage anywhere, or damage followed by valid records). The segment
-    /// file and offset are named. Run on a store a writer is appending to,
+    /// writer's next open moves the tail aside into a `*.torn` file; intact
+    /// records found after the damage, which go with it, are counted), 4 for
+    /// hard corruption (a damaged record in a closed segment, or structural
+    /// damage anywhere). The segment file and offset are named. Run on a store a writer is appending to,
     /// a record being written at that instant can show as a torn tail.
     #[command(after_help = HELP_TABLE)]
     Verify(VerifyArgs),

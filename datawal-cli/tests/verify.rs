@@ -109,21 +109,44 @@ fn structural_damage_in_the_last_segment_exits_4() {
 }
 
 #[test]
-fn damage_followed_by_valid_records_exits_4() {
+fn damage_followed_by_intact_records_is_a_tail_with_a_warning() {
     let td = tempfile::tempdir().unwrap();
     kv_store(td.path());
-    // A payload byte of the second record: a CRC error that looks like a
-    // torn tail, but five valid records follow it.
+    // A payload byte of the second record: a CRC error in the last segment
+    // is where the valid prefix ends, and the five intact records after it
+    // go with the tail. verify counts them.
     flip(&seg(td.path(), 1), 32 + 24 + 6);
+    let before = snapshot(td.path());
     let r = verify(td.path());
-    r.code(4).one_line_error(&[
-        "00000001.dwal",
-        "offset 32",
-        "valid record follows at offset 69",
-    ]);
+    r.code(3);
+    let lines: Vec<&str> = r.stdout.lines().collect();
     assert!(
-        r.stdout.starts_with("corrupt: 1 record in 1 segment"),
+        lines[0].starts_with("torn tail: segment 00000001.dwal at offset 32: CRC-32C mismatch"),
         "{}",
         r.stdout
     );
+    assert!(
+        lines[0].contains("251 bytes after the valid prefix"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        lines[1],
+        "warning: 5 intact records after the damage; they are cut with the tail"
+    );
+    assert_eq!(
+        lines[2],
+        "intact: 1 record in 1 segment, txids 1..1, 32 bytes"
+    );
+    assert_eq!(snapshot(td.path()), before);
+}
+
+#[test]
+fn a_plain_torn_tail_has_no_warning() {
+    let td = tempfile::tempdir().unwrap();
+    kv_store(td.path());
+    cut(&seg(td.path(), 1), 1);
+    let r = verify(td.path());
+    r.code(3);
+    assert!(!r.stdout.contains("warning"), "{}", r.stdout);
 }

@@ -4,18 +4,17 @@ use std::io::Write as _;
 
 use anyhow::Result;
 use datawal_core::segment::segment_path;
-use datawal_core::{CorruptKind, Error};
 
 use crate::cli::VerifyArgs;
 use crate::exit::Outcome;
 use crate::progress;
-use crate::store::{next_valid_frame, open_reader, Projection, Sizes};
+use crate::store::{intact_frames_after, open_reader, Projection, Sizes};
 
 /// Check every record of the store, judging its end as a writer's open would.
 ///
 /// # Errors
-/// Hard corruption (as [`Error::Corrupt`], exit 4), a missing or invalid
-/// directory, I/O.
+/// Hard corruption (as `datawal_core::Error::Corrupt`, exit 4), a missing
+/// or invalid directory, I/O.
 pub fn run(args: &VerifyArgs) -> Result<Outcome> {
     let reader = open_reader(&args.dir)?;
     let sizes = Sizes::of(&reader);
@@ -52,27 +51,21 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome> {
         out.flush()?;
         return Ok(Outcome::Ok);
     };
-    // A writer refuses to cut damage that valid records follow: so does verify.
-    let path = segment_path(&args.dir, tail.segment);
-    if let Some(next) = next_valid_frame(&path, tail.offset)? {
-        writeln!(out, "corrupt: {summary} before the damage")?;
-        out.flush()?;
-        return Err(Error::Corrupt {
-            segment: tail.segment,
-            offset: tail.offset,
-            path,
-            kind: CorruptKind::ValidRecordsFollow {
-                damage: Box::new(tail.kind),
-                next_valid_offset: next,
-            },
-        }
-        .into());
-    }
     writeln!(
         out,
         "torn tail: {}; a writer's next open moves these bytes to a *.torn file",
         super::tail_text(&tail)
     )?;
+    // Records after the damage go with the tail: say so, they may matter.
+    let path = segment_path(&args.dir, tail.segment);
+    let after = intact_frames_after(&path, tail.offset)?;
+    if after > 0 {
+        writeln!(
+            out,
+            "warning: {} after the damage; they are cut with the tail",
+            super::count(after, "intact record")
+        )?;
+    }
     writeln!(out, "intact: {summary}")?;
     out.flush()?;
     Ok(Outcome::TornTail)
