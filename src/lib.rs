@@ -71,7 +71,7 @@ pub use datawal_core::{
 };
 
 pub use datawal_typed::{
-    from_payload, to_payload, Codec, DecodeError, Entry, Error, Iter, Key, KeyError, Location,
+    from_payload, to_payload, Codec, DecodeError, Entry, Error, Key, KeyError, Location, LogIter,
     Options, ReadPolicy, Record, Result, Skipped, TypedLog, TypedReader, TypedWal, WalIter,
 };
 

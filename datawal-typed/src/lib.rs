@@ -63,7 +63,7 @@ pub mod __private;
 
 pub use codec::Codec;
 pub use error::{DecodeError, Error, KeyError, Location, Result, Skipped};
-pub use log::{Entry, Iter, TypedLog, TypedReader};
+pub use log::{Entry, LogIter, TypedLog, TypedReader};
 pub use options::{Options, ReadPolicy};
 pub use payload::{from_payload, to_payload};
 pub use record::{Key, Record};

@@ -220,8 +220,8 @@ impl<T: Record> TypedLog<T> {
     ///
     /// # Errors
     /// As [`RecordLog::cursor`].
-    pub fn iter(&self) -> Result<Iter<T>> {
-        Ok(Iter::new(self.log.cursor()?, self.options.read_policy))
+    pub fn iter(&self) -> Result<LogIter<T>> {
+        Ok(LogIter::new(self.log.cursor()?, self.options.read_policy))
     }
 
     /// Make everything appended so far durable.
@@ -305,8 +305,8 @@ impl<T: Record> TypedReader<T> {
 
     /// A streaming iterator over the snapshot.
     #[must_use]
-    pub fn iter(&self) -> Iter<T> {
-        Iter::new(self.reader.cursor(), self.policy)
+    pub fn iter(&self) -> LogIter<T> {
+        LogIter::new(self.reader.cursor(), self.policy)
     }
 
     /// The core reader.
@@ -322,7 +322,7 @@ impl<T: Record> TypedReader<T> {
 /// Under [`ReadPolicy::Stop`] it yields the first error and then ends;
 /// under [`ReadPolicy::Skip`] it leaves undecodable records out and lists
 /// them in [`skipped`](Self::skipped). Core errors always end it.
-pub struct Iter<T: Record> {
+pub struct LogIter<T: Record> {
     cursor: RecordCursor,
     policy: ReadPolicy,
     skipped: Vec<Skipped>,
@@ -330,9 +330,9 @@ pub struct Iter<T: Record> {
     _type: PhantomData<fn() -> T>,
 }
 
-impl<T: Record> fmt::Debug for Iter<T> {
+impl<T: Record> fmt::Debug for LogIter<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Iter")
+        f.debug_struct("LogIter")
             .field("type", &T::NAME)
             .field("cursor", &self.cursor)
             .field("policy", &self.policy)
@@ -341,9 +341,9 @@ impl<T: Record> fmt::Debug for Iter<T> {
     }
 }
 
-impl<T: Record> Iter<T> {
+impl<T: Record> LogIter<T> {
     fn new(cursor: RecordCursor, policy: ReadPolicy) -> Self {
-        Iter {
+        LogIter {
             cursor,
             policy,
             skipped: Vec::new(),
@@ -398,7 +398,7 @@ impl<T: Record> Iter<T> {
     }
 }
 
-impl<T: Record> Iterator for Iter<T> {
+impl<T: Record> Iterator for LogIter<T> {
     type Item = Result<Entry<T>>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -419,7 +419,7 @@ impl<T: Record> Iterator for Iter<T> {
     }
 }
 
-impl<T: Record> std::iter::FusedIterator for Iter<T> {}
+impl<T: Record> std::iter::FusedIterator for LogIter<T> {}
 
 #[cfg(test)]
 mod tests {
