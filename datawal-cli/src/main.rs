@@ -1,9 +1,27 @@
 //! `datawal`: inspect, verify, export and compact datawal stores.
 //!
+//! ```text
+//! datawal stat    DIR [--json]
+//! datawal verify  DIR
+//! datawal scan    DIR [--json] [--from-txid N] [--limit N] [--full] [--type-name NAME]...
+//! datawal get     DIR KEY [--hex | --base64] [--raw | --json] [--type-name NAME]...
+//! datawal export  DIR OUT.jsonl|-
+//! datawal compact DIR OUT_DIR
+//! ```
+//!
 //! Every subcommand but `compact` reads a lock-free snapshot
 //! ([`datawal_core::RecordLogReader`]) and changes nothing on disk, so it
-//! works on a store a writer is appending to. Exit codes are listed in
-//! [`exit`] and in `datawal --help`.
+//! works on a store a writer is appending to, including stores written by
+//! the published `datawal` 0.1 crates (same wire format). `compact` opens
+//! the store as its writer (`DataWal::open` + `compact_to`).
+//!
+//! Memory: `stat` and `export` keep the live keys (not the values) in
+//! memory; `verify`, `scan` and `get` stream.
+//!
+//! Modules: [`cli`] (the clap definition), [`cmd`] (one module per
+//! subcommand), [`store`] (snapshot, projection, reading values back),
+//! [`render`] (readable and JSON forms), [`envelope`] (the typed header),
+//! [`exit`] (exit codes and the one-line error), [`progress`].
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

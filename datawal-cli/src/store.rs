@@ -108,20 +108,28 @@ pub struct Projection {
 
 impl Projection {
     /// Read the cursor to its end, calling `progress` with each record's
-    /// segment and end offset.
+    /// segment and end offset. With `keys` false, only counts are taken and
+    /// `live` stays empty (memory stays flat).
     ///
     /// # Errors
     /// Corruption and I/O errors of the cursor.
-    pub fn build(cursor: &mut RecordCursor, mut progress: impl FnMut(u32, u64)) -> Result<Self> {
+    pub fn build(
+        cursor: &mut RecordCursor,
+        keys: bool,
+        mut progress: impl FnMut(u32, u64),
+    ) -> Result<Self> {
         let mut p = Projection::default();
         while let Some(v) = cursor.next_view()? {
             match v.record_type {
                 RecordType::Put => {
                     p.puts += 1;
-                    if let Some(slot) = p.live.get_mut(v.key) {
-                        *slot = v.position();
-                    } else {
-                        p.live.insert(v.key.to_vec(), v.position());
+                    if keys {
+                        match p.live.get_mut(v.key) {
+                            Some(slot) => *slot = v.position(),
+                            None => {
+                                p.live.insert(v.key.to_vec(), v.position());
+                            }
+                        }
                     }
                 }
                 RecordType::Delete => {
@@ -334,6 +342,43 @@ mod tests {
             e.downcast_ref::<Error>().is_some_and(Error::is_corrupt),
             "{e}"
         );
+    }
+
+    #[test]
+    fn projection_is_last_write_wins() {
+        let td = tempfile::tempdir().unwrap();
+        let mut db = datawal_core::DataWal::open(td.path()).unwrap();
+        db.put(b"a", b"1").unwrap();
+        db.put(b"b", b"2").unwrap();
+        db.delete(b"a").unwrap();
+        db.put(b"b", b"3").unwrap();
+        db.put(b"a", b"4").unwrap();
+        db.delete(b"c").unwrap();
+        db.fsync().unwrap();
+        let reader = RecordLogReader::open(td.path()).unwrap();
+        let mut ends = Vec::new();
+        let p = Projection::build(&mut reader.cursor(), true, |s, e| ends.push((s, e))).unwrap();
+        assert_eq!((p.puts, p.deletes, p.raws, p.records()), (4, 2, 0, 6));
+        assert_eq!((p.first_txid, p.last_txid), (Some(1), Some(6)));
+        assert_eq!(ends.len(), 6);
+        assert_eq!(ends.last().map(|e| e.1), Some(p.frame_bytes));
+        let mut values = ValueReader::new(td.path());
+        let live: Vec<(Vec<u8>, Vec<u8>)> = p
+            .live
+            .iter()
+            .map(|(k, r)| (k.clone(), values.read(k, *r).unwrap()))
+            .collect();
+        assert_eq!(
+            live,
+            vec![
+                (b"a".to_vec(), b"4".to_vec()),
+                (b"b".to_vec(), b"3".to_vec())
+            ]
+        );
+        let counts = Projection::build(&mut reader.cursor(), false, |_, _| {}).unwrap();
+        assert!(counts.live.is_empty());
+        assert_eq!(counts.records(), 6);
+        assert_eq!(counts.frame_bytes, p.frame_bytes);
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub fn run(args: &ExportArgs) -> Result<Outcome> {
     let bar = progress::bytes(sizes.total(), "reading");
     let mut cursor = reader.cursor();
     let mut tracker = progress::Tracker::new(&sizes, &bar);
-    let built = Projection::build(&mut cursor, |s, e| tracker.at(s, e));
+    let built = Projection::build(&mut cursor, true, |s, e| tracker.at(s, e));
     bar.finish_and_clear();
     let p = built?;
 

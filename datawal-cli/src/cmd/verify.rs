@@ -21,7 +21,7 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome> {
     let bar = progress::bytes(sizes.total(), "verifying");
     let mut cursor = reader.cursor();
     let mut tracker = progress::Tracker::new(&sizes, &bar);
-    let built = Projection::build(&mut cursor, |s, e| tracker.at(s, e));
+    let built = Projection::build(&mut cursor, false, |s, e| tracker.at(s, e));
     bar.finish_and_clear();
     let mut out = std::io::stdout().lock();
     let p = match built {
