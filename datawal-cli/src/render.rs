@@ -163,7 +163,8 @@ pub fn record_line(v: &RecordView<'_>, limit: Option<usize>, names: &TypeNames) 
         v.txid,
         v.record_type.name()
     );
-    if !v.key.is_empty() {
+    // Raw records usually have no key; puts and deletes always show theirs.
+    if !v.key.is_empty() || v.record_type != datawal_core::RecordType::Raw {
         let _ = write!(s, " key={}", bytes_text(v.key, limit));
     }
     if !v.payload.is_empty() {
@@ -332,6 +333,16 @@ mod tests {
         assert_eq!(
             record_line(&d, None, &none()),
             "00000002.dwal@48 txid=7 delete key=\"user:1\""
+        );
+        let empty = view(RecordType::Put, b"", b"v");
+        assert_eq!(
+            record_line(&empty, None, &none()),
+            "00000002.dwal@48 txid=7 put key=\"\" payload=\"v\""
+        );
+        let raw = view(RecordType::Raw, b"", b"v");
+        assert_eq!(
+            record_line(&raw, None, &none()),
+            "00000002.dwal@48 txid=7 raw payload=\"v\""
         );
     }
 
