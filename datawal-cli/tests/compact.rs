@@ -129,3 +129,36 @@ fn corrupt_store_exits_4() {
         .one_line_error(&["00000001.dwal", "offset 30"]);
     assert!(!out.exists());
 }
+
+#[test]
+fn intact_records_cut_with_a_tail_are_counted() {
+    let td = tempfile::tempdir().unwrap();
+    let store = td.path().join("s");
+    kv_store(&store);
+    // A payload byte of the second record: five intact records follow.
+    flip(&seg(&store, 1), 32 + 24 + 6);
+    let r = compact(&store, &td.path().join("c"));
+    if r.code == 0 {
+        // The core's recovery cuts everything after the first damage of the
+        // last segment and keeps it aside: the note says what went with it.
+        assert!(
+            r.stderr
+                .contains("(5 intact records after the damage went with it)"),
+            "{}",
+            r.stderr
+        );
+        let stat = datawal([
+            "stat".as_ref(),
+            td.path().join("c").as_os_str(),
+            "--json".as_ref(),
+        ]);
+        assert!(
+            stat.code(0).stdout.contains("\"live_keys\":0"),
+            "{}",
+            stat.stdout
+        );
+    } else {
+        // A core that refuses to cut valid records reports corruption.
+        r.code(4).one_line_error(&["00000001.dwal", "offset 32"]);
+    }
+}

@@ -9,7 +9,7 @@ use datawal_core::DataWal;
 use crate::cli::CompactArgs;
 use crate::exit::Outcome;
 use crate::progress;
-use crate::store::require_dir;
+use crate::store::{intact_frames_after, require_dir};
 
 /// Write the live projection as a new store, as `DataWal::compact_to` does.
 ///
@@ -36,15 +36,19 @@ pub fn run(args: &CompactArgs) -> Result<Outcome> {
         }
     };
     if let Some(t) = db.log().recovery_report()?.tail {
-        bar.suspend(|| {
-            crate::exit::note(&format!(
-                "{}; moved to {}",
-                super::tail_text(&t),
-                t.saved_to
-                    .as_deref()
-                    .map_or_else(|| "nowhere".into(), |p| p.display().to_string())
-            ));
-        });
+        let saved = match t.saved_to.as_deref() {
+            // The side file starts with the damaged frame.
+            Some(p) => match intact_frames_after(p, 0)? {
+                0 => format!("moved to {}", p.display()),
+                n => format!(
+                    "moved to {} ({} after the damage went with it)",
+                    p.display(),
+                    super::count(n, "intact record")
+                ),
+            },
+            None => "cut".into(),
+        };
+        bar.suspend(|| crate::exit::note(&format!("{}; {saved}", super::tail_text(&t))));
     }
     bar.set_message("compacting");
     let compacted = db.compact_to(&args.out_dir);
