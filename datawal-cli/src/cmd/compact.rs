@@ -57,12 +57,12 @@ pub fn run(args: &CompactArgs) -> Result<Outcome> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "compacted {} into {}: {} live keys, {} records, {} bytes",
+        "compacted {} into {}: {}, {}, {}",
         args.dir.display(),
         args.out_dir.display(),
-        stats.live_keys,
-        stats.records_written,
-        stats.bytes_written
+        super::count(stats.live_keys, "live key"),
+        super::count(stats.records_written, "record"),
+        super::count(stats.bytes_written, "byte")
     )?;
     out.flush()?;
     Ok(Outcome::Ok)
