@@ -1,0 +1,174 @@
+//! Shared helpers for the reliability tests (`crash_*`, `fault_*`,
+//! `concurrency_*`, `fuzz_*`): a small deterministic PRNG, frame builders,
+//! and the plumbing that re-executes the test binary as a child process.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::thread::JoinHandle;
+
+use datawal_core::format::encode_into;
+use datawal_core::RecordType;
+
+/// SplitMix64: tiny, fast in debug builds, good enough for test inputs.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.below(hi - lo + 1)
+    }
+
+    /// `true` with probability `1/n`.
+    pub fn one_in(&mut self, n: u64) -> bool {
+        self.below(n) == 0
+    }
+
+    pub fn fill(&mut self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            let x = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&x[..chunk.len()]);
+        }
+    }
+
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        let mut v = vec![0u8; n];
+        self.fill(&mut v);
+        v
+    }
+}
+
+/// A seed from the environment (`DATAWAL_SEED`) or the clock; printed so a
+/// failure can be replayed.
+pub fn seed(test: &str) -> u64 {
+    let seed = std::env::var("DATAWAL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        });
+    eprintln!("{test}: DATAWAL_SEED={seed}");
+    seed
+}
+
+/// One encoded frame.
+pub fn frame(rt: RecordType, txid: u64, key: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    encode_into(&mut v, rt, txid, key, payload);
+    v
+}
+
+/// Environment variable that turns a test binary into a child process.
+pub const CHILD_ENV: &str = "DATAWAL_RELIABILITY_CHILD";
+
+/// The child mode this process runs in, if any.
+pub fn child_mode() -> Option<String> {
+    std::env::var(CHILD_ENV).ok()
+}
+
+/// A re-executed copy of the current test binary running `test_name` with
+/// `env`, stdout piped and read line by line on a thread.
+pub struct ChildProc {
+    pub child: Child,
+    pub lines: Receiver<String>,
+    reader: Option<JoinHandle<()>>,
+}
+
+impl ChildProc {
+    pub fn spawn(test_name: &str, mode: &str, dir: &Path, env: &[(&str, String)]) -> Self {
+        let exe = std::env::current_exe().expect("current_exe");
+        let mut cmd = Command::new(exe);
+        cmd.args([test_name, "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD_ENV, mode)
+            .env("DATAWAL_CHILD_DIR", dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn child");
+        let stdout = child.stdout.take().expect("child stdout");
+        let (tx, rx) = channel();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        ChildProc {
+            child,
+            lines: rx,
+            reader: Some(reader),
+        }
+    }
+
+    /// SIGKILL the child and reap it; returns every line it printed that
+    /// the caller has not taken yet (the pipe is drained to EOF).
+    pub fn kill(mut self) -> Vec<String> {
+        // `Child::kill` sends SIGKILL on Unix.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.drain()
+    }
+
+    /// Wait for the child to exit on its own; returns its remaining lines and status.
+    pub fn wait(mut self) -> (Vec<String>, std::process::ExitStatus) {
+        let status = self.child.wait().expect("wait child");
+        (self.drain(), status)
+    }
+
+    fn drain(&mut self) -> Vec<String> {
+        if let Some(h) = self.reader.take() {
+            let _ = h.join();
+        }
+        self.lines.try_iter().collect()
+    }
+}
+
+/// Print one protocol line from a child and flush it.
+pub fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// The store directory a child was given.
+pub fn child_dir() -> std::path::PathBuf {
+    std::env::var_os("DATAWAL_CHILD_DIR")
+        .expect("DATAWAL_CHILD_DIR")
+        .into()
+}
+
+pub fn env_u64(name: &str) -> u64 {
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} not set"))
+        .parse()
+        .unwrap_or_else(|_| panic!("{name} not a number"))
+}
