@@ -1,0 +1,379 @@
+//! The typed layer against the raw core on the same bytes, in one process:
+//! a table of ratios (time typed / time raw) against the targets of issue 6
+//! (typed append ≤ 1.25 × raw append of the same bytes; typed scan ≤ 2 × raw
+//! scan).
+//!
+//! ```text
+//! cargo bench --bench typed_compare                       # 100k records
+//! DATAWAL_BENCH_QUICK=1 cargo bench --bench typed_compare # a few seconds
+//! ```
+//!
+//! "Raw" gets the bytes the typed layer would write (key encoding and
+//! envelope computed beforehand), so the ratio is the cost of encoding and
+//! decoding. The median of several alternating rounds is reported.
+
+use std::cell::{Cell, RefCell};
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use datawal_core::{DataWal, RecordLog, RecordType};
+use datawal_typed::key::encode_key_to_vec;
+use datawal_typed::{to_payload, Codec, Record, TypedLog, TypedWal};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+#[record(name = "bench_order", version = 1)]
+struct Order {
+    #[record(key)]
+    id: u64,
+    customer: String,
+    cents: u64,
+    items: u16,
+    note: String,
+}
+
+fn order(i: u64) -> Order {
+    Order {
+        id: i,
+        customer: format!("customer-{:05}", i % 10_000),
+        cents: i * 7 + 99,
+        items: (i % 9) as u16,
+        note: "two day shipping".to_string(),
+    }
+}
+
+struct Sizes {
+    n: usize,
+    rounds: usize,
+}
+
+fn sizes() -> Sizes {
+    let quick = std::env::var_os("DATAWAL_BENCH_QUICK").is_some_and(|v| v != "0")
+        || std::env::args().any(|a| a == "--quick");
+    let mut s = if quick {
+        Sizes {
+            n: 20_000,
+            rounds: 3,
+        }
+    } else {
+        Sizes {
+            n: 100_000,
+            rounds: 7,
+        }
+    };
+    if let Some(n) = std::env::var("DATAWAL_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        s.n = n;
+    }
+    s
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+/// Alternate typed and raw rounds; medians of (typed, raw).
+fn duel(
+    rounds: usize,
+    mut typed: impl FnMut() -> Duration,
+    mut raw: impl FnMut() -> Duration,
+) -> (Duration, Duration) {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for i in 0..rounds {
+        if i % 2 == 0 {
+            a.push(typed());
+            b.push(raw());
+        } else {
+            b.push(raw());
+            a.push(typed());
+        }
+    }
+    (median(a), median(b))
+}
+
+fn timed(f: impl FnOnce()) -> Duration {
+    let t = Instant::now();
+    f();
+    t.elapsed()
+}
+
+struct Row {
+    name: String,
+    ops: usize,
+    typed: Duration,
+    raw: Duration,
+    target: Option<f64>,
+}
+
+fn fresh(base: &Path, tag: &str, k: &Cell<usize>) -> PathBuf {
+    k.set(k.get() + 1);
+    base.join(format!("{tag}-{}", k.get()))
+}
+
+fn main() {
+    let s = sizes();
+    let n = s.n;
+    let base = tempfile::tempdir().unwrap();
+    let k = Cell::new(0usize);
+    let mut rows = Vec::new();
+    let values: Vec<Order> = (0..n as u64).map(order).collect();
+    eprintln!(
+        "typed_compare: n = {n}, rounds = {}, dir = {}",
+        s.rounds,
+        base.path().display()
+    );
+
+    for codec in [Codec::Bincode, Codec::Postcard, Codec::Json] {
+        let encoded: Vec<(Vec<u8>, Vec<u8>)> = values
+            .iter()
+            .map(|v| (encode_key_to_vec(&v.key()), to_payload(v, codec).unwrap()))
+            .collect();
+        let payload_len = encoded[0].1.len();
+
+        // append, one at a time, no fsync
+        let dirs = RefCell::new(Vec::new());
+        let (typed, raw) = duel(
+            s.rounds,
+            || {
+                let d = fresh(base.path(), "typed", &k);
+                let mut log = TypedLog::<Order>::open_with(&d, codec).unwrap();
+                let t = timed(|| {
+                    for v in &values {
+                        black_box(log.append(v).unwrap());
+                    }
+                });
+                dirs.borrow_mut().push(d);
+                t
+            },
+            || {
+                let d = base.path().join(format!("raw-{}", dirs.borrow().len()));
+                let mut log = RecordLog::open(&d).unwrap();
+                let t = timed(|| {
+                    for (key, payload) in &encoded {
+                        black_box(log.append_record(RecordType::Raw, key, payload).unwrap());
+                    }
+                });
+                drop(log);
+                std::fs::remove_dir_all(&d).unwrap();
+                t
+            },
+        );
+        rows.push(Row {
+            name: format!("append, {codec} (~{payload_len} B payload), no fsync"),
+            ops: n,
+            typed,
+            raw,
+            target: Some(1.25),
+        });
+
+        // append_batch of 100, no fsync
+        let (typed, raw) = duel(
+            s.rounds,
+            || {
+                let d = fresh(base.path(), "typed-batch", &k);
+                let mut log = TypedLog::<Order>::open_with(&d, codec).unwrap();
+                let t = timed(|| {
+                    for chunk in values.chunks(100) {
+                        black_box(log.append_batch(chunk).unwrap());
+                    }
+                });
+                drop(log);
+                std::fs::remove_dir_all(&d).unwrap();
+                t
+            },
+            || {
+                let d = fresh(base.path(), "raw-batch", &k);
+                let mut log = RecordLog::open(&d).unwrap();
+                let t = timed(|| {
+                    for chunk in encoded.chunks(100) {
+                        black_box(
+                            log.append_batch(
+                                chunk.iter().map(|(k, p)| (RecordType::Raw, &k[..], &p[..])),
+                            )
+                            .unwrap(),
+                        );
+                    }
+                });
+                drop(log);
+                std::fs::remove_dir_all(&d).unwrap();
+                t
+            },
+        );
+        rows.push(Row {
+            name: format!("append_batch of 100, {codec}, no fsync"),
+            ops: n,
+            typed,
+            raw,
+            target: None,
+        });
+
+        // scan of the store written by the typed append above (same bytes)
+        let store = dirs.borrow()[0].clone();
+        {
+            let log = RefCell::new(TypedLog::<Order>::open_with(&store, codec).unwrap());
+            let (typed, raw) = duel(
+                s.rounds,
+                || {
+                    let t = Instant::now();
+                    let v = log.borrow_mut().scan().unwrap();
+                    let t = t.elapsed();
+                    assert_eq!(v.len(), n);
+                    drop(black_box(v));
+                    t
+                },
+                || {
+                    let t = Instant::now();
+                    let v = log.borrow_mut().raw_mut().scan().unwrap();
+                    let t = t.elapsed();
+                    assert_eq!(v.len(), n);
+                    drop(black_box(v));
+                    t
+                },
+            );
+            rows.push(Row {
+                name: format!("scan() of {n}, {codec}"),
+                ops: n,
+                typed,
+                raw,
+                target: Some(2.0),
+            });
+            let (typed, raw) = duel(
+                s.rounds,
+                || {
+                    timed(|| {
+                        let mut sum = 0u64;
+                        for e in log.borrow().iter().unwrap() {
+                            sum += e.unwrap().value.cents;
+                        }
+                        black_box(sum);
+                    })
+                },
+                || {
+                    timed(|| {
+                        let mut sum = 0usize;
+                        for r in log.borrow().raw().scan_iter().unwrap() {
+                            sum += r.unwrap().payload.len();
+                        }
+                        black_box(sum);
+                    })
+                },
+            );
+            rows.push(Row {
+                name: format!("iter() of {n}, {codec} (raw: scan_iter)"),
+                ops: n,
+                typed,
+                raw,
+                target: None,
+            });
+        }
+        for d in dirs.borrow().iter() {
+            std::fs::remove_dir_all(d).unwrap();
+        }
+    }
+
+    // TypedWal against DataWal on the same bytes (bincode)
+    let codec = Codec::Bincode;
+    let encoded: Vec<(Vec<u8>, Vec<u8>)> = values
+        .iter()
+        .map(|v| (encode_key_to_vec(&v.key()), to_payload(v, codec).unwrap()))
+        .collect();
+    let tdir = fresh(base.path(), "typed-kv", &k);
+    let rdir = fresh(base.path(), "raw-kv", &k);
+    let mut first = (true, true);
+    let (typed, raw) = duel(
+        s.rounds,
+        || {
+            let d = if std::mem::take(&mut first.0) {
+                tdir.clone()
+            } else {
+                base.path().join("typed-kv-scratch")
+            };
+            let mut db = TypedWal::<u64, Order>::open_with(&d, codec).unwrap();
+            let t = timed(|| {
+                for v in &values {
+                    db.insert(v).unwrap();
+                }
+            });
+            drop(db);
+            if d != tdir {
+                std::fs::remove_dir_all(&d).unwrap();
+            }
+            t
+        },
+        || {
+            let d = if std::mem::take(&mut first.1) {
+                rdir.clone()
+            } else {
+                base.path().join("raw-kv-scratch")
+            };
+            let mut db = DataWal::open(&d).unwrap();
+            let t = timed(|| {
+                for (key, payload) in &encoded {
+                    db.put(key, payload).unwrap();
+                }
+            });
+            drop(db);
+            if d != rdir {
+                std::fs::remove_dir_all(&d).unwrap();
+            }
+            t
+        },
+    );
+    rows.push(Row {
+        name: format!("TypedWal::insert vs DataWal::put, {n} keys, bincode"),
+        ops: n,
+        typed,
+        raw,
+        target: None,
+    });
+    {
+        let tdb = TypedWal::<u64, Order>::open_with(&tdir, codec).unwrap();
+        let rdb = DataWal::open(&rdir).unwrap();
+        let (typed, raw) = duel(
+            s.rounds,
+            || {
+                timed(|| {
+                    for i in (0..n as u64).step_by(7) {
+                        black_box(tdb.get(&i).unwrap());
+                    }
+                })
+            },
+            || {
+                timed(|| {
+                    for (key, _) in encoded.iter().step_by(7) {
+                        black_box(rdb.get(key).unwrap());
+                    }
+                })
+            },
+        );
+        rows.push(Row {
+            name: "TypedWal::get vs DataWal::get, bincode".to_string(),
+            ops: n.div_ceil(7),
+            typed,
+            raw,
+            target: None,
+        });
+    }
+
+    println!();
+    println!("| workload | typed | raw, same bytes | ratio (typed/raw) | target |");
+    println!("|---|---:|---:|---:|---|");
+    for r in &rows {
+        let per = |d: Duration| format!("{:.1} ns", d.as_secs_f64() * 1e9 / r.ops as f64);
+        let ratio = r.typed.as_secs_f64() / r.raw.as_secs_f64();
+        let verdict = match r.target {
+            Some(x) => format!("≤ {x:.2}: {}", if ratio <= x { "met" } else { "MISSED" }),
+            None => "-".to_string(),
+        };
+        println!(
+            "| {} | {} | {} | {ratio:.3} | {verdict} |",
+            r.name,
+            per(r.typed),
+            per(r.raw)
+        );
+    }
+}
