@@ -55,14 +55,6 @@ pub enum CorruptKind {
         /// Bytes the frame needs.
         needed: u64,
     },
-    /// Damage in the last segment that would look like a torn tail, except
-    /// that a valid frame follows it: cutting there would drop records.
-    ValidRecordsFollow {
-        /// The damage found.
-        damage: Box<CorruptKind>,
-        /// Offset of the next valid frame.
-        next_valid_offset: u64,
-    },
     /// The frame is valid but is not the record the key directory expected.
     Unexpected {
         /// What was expected and what was found.
@@ -107,14 +99,6 @@ impl fmt::Display for CorruptKind {
             CorruptKind::Truncated { available, needed } => write!(
                 f,
                 "record truncated ({available} of {needed} bytes present)"
-            ),
-            CorruptKind::ValidRecordsFollow {
-                damage,
-                next_valid_offset,
-            } => write!(
-                f,
-                "{damage}, and a valid record follows at offset {next_valid_offset}, \
-                 so this is not a torn tail"
             ),
             CorruptKind::Unexpected { detail } => f.write_str(detail),
         }

@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::format::{check_lengths, encode_into, frame_len, RecordType};
 use crate::lock::DirLock;
-use crate::recovery::{
-    repair_tail, Mode, Record, RecordCursor, RecordRef, RecordView, RecoveryReport,
-};
+use crate::recovery::{repair_tail, Record, RecordCursor, RecordRef, RecordView, RecoveryReport};
 use crate::segment::{ensure_dir, fsync_dir, list_segments, segment_path};
 
 /// Settings for [`RecordLog::open_with`] and [`crate::DataWal::open_with`].
@@ -105,7 +103,7 @@ impl RecordLog {
             ids.push(1);
         }
         let active_id = *ids.last().unwrap_or(&1);
-        let mut cursor = RecordCursor::new(dir, ids, Mode::Recover);
+        let mut cursor = RecordCursor::new(dir, ids);
         let mut active_size = 0;
         while let Some(view) = cursor.next_view()? {
             visit(&view);
@@ -402,11 +400,7 @@ impl RecordLog {
     /// # Errors
     /// [`Error::Io`] when the directory cannot be listed.
     pub fn cursor(&self) -> Result<RecordCursor> {
-        Ok(RecordCursor::new(
-            &self.dir,
-            list_segments(&self.dir)?,
-            Mode::Snapshot,
-        ))
+        Ok(RecordCursor::new(&self.dir, list_segments(&self.dir)?))
     }
 
     /// Release the lock. Does not fsync: call [`fsync`](Self::fsync) first

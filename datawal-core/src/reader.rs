@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Result;
 use crate::log::RecordIter;
-use crate::recovery::{Mode, Record, RecordCursor, RecoveryReport};
+use crate::recovery::{Record, RecordCursor, RecoveryReport};
 use crate::segment::{list_segments, require_dir};
 
 /// A read-only view of a store directory, safe to open while a writer appends.
@@ -46,7 +46,7 @@ impl RecordLogReader {
 
     /// A zero-copy lending cursor over the snapshot.
     pub fn cursor(&self) -> RecordCursor {
-        RecordCursor::new(&self.dir, self.segments.clone(), Mode::Snapshot)
+        RecordCursor::new(&self.dir, self.segments.clone())
     }
 
     /// A streaming iterator over owned records of the snapshot.

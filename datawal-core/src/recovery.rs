@@ -9,8 +9,10 @@
 //!   reported in [`RecoveryReport::tail`]. Bad magic other than zeros, an
 //!   unknown version or record type, non-zero flags and oversize lengths are
 //!   hard errors anywhere.
-//! - When the writer recovers, a damaged region followed by a valid frame is
-//!   not a torn tail (cutting it would drop records): it is a hard error.
+//! - Everything after the first damage in the last segment is the tail, even
+//!   when intact frames follow it (a crash can write pages back out of
+//!   order): the writer keeps those bytes aside and reports how many intact
+//!   frames they hold.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -112,6 +114,12 @@ pub struct TailDamage {
     /// Where the writer saved the cut bytes before truncating the segment
     /// (`None` for read-only scans, which change nothing).
     pub saved_to: Option<PathBuf>,
+    /// How many CRC-valid frames the cut bytes still contain after the
+    /// damage, counted by the writer's repair (`None` for read-only scans).
+    /// Non-zero means records were cut that a crash alone does not explain
+    /// (for example a store where the published crate appended after torn
+    /// bytes, or media damage): they are in the `saved_to` file.
+    pub intact_frames_cut: Option<u64>,
 }
 
 /// What a scan or recovery found.
@@ -134,16 +142,6 @@ pub struct RecoveryReport {
     pub last_txid_seen: u64,
     /// The torn tail, if any, and where its bytes were saved.
     pub tail: Option<TailDamage>,
-}
-
-/// How a scan treats the end of the last segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
-    /// A reader: stop at the first incomplete or damaged frame of the last
-    /// segment (a writer may be appending to it right now).
-    Snapshot,
-    /// The writer's recovery: also prove that no valid frame follows the damage.
-    Recover,
 }
 
 /// One step of a segment scanner.
@@ -257,7 +255,6 @@ pub struct RecordCursor {
     ids: Vec<u32>,
     idx: usize,
     scanner: Option<SegmentScanner>,
-    mode: Mode,
     report: RecoveryReport,
     done: bool,
 }
@@ -273,13 +270,12 @@ impl std::fmt::Debug for RecordCursor {
 }
 
 impl RecordCursor {
-    pub(crate) fn new(dir: &Path, ids: Vec<u32>, mode: Mode) -> Self {
+    pub(crate) fn new(dir: &Path, ids: Vec<u32>) -> Self {
         RecordCursor {
             dir: dir.to_path_buf(),
             ids,
             idx: 0,
             scanner: None,
-            mode,
             report: RecoveryReport::default(),
             done: false,
         }
@@ -377,19 +373,6 @@ impl RecordCursor {
         let file_len = std::fs::metadata(&path)
             .map_err(|e| Error::io("stat segment", &path, e))?
             .len();
-        if self.mode == Mode::Recover {
-            if let Some(next) = next_valid_frame(&path, offset)? {
-                return Err(Error::Corrupt {
-                    segment: id,
-                    offset,
-                    path,
-                    kind: CorruptKind::ValidRecordsFollow {
-                        damage: Box::new(kind),
-                        next_valid_offset: next,
-                    },
-                });
-            }
-        }
         let bytes = file_len.saturating_sub(offset);
         self.report.tail_truncated = 1;
         self.report.tail_bytes_discarded = bytes;
@@ -399,6 +382,7 @@ impl RecordCursor {
             bytes,
             kind,
             saved_to: None,
+            intact_frames_cut: None,
         });
         Ok(())
     }
@@ -429,19 +413,22 @@ fn read_from(path: &Path, offset: u64) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// The offset of the first valid frame that starts after `offset`, if any.
-fn next_valid_frame(path: &Path, offset: u64) -> Result<Option<u64>> {
-    let tail = read_from(path, offset)?;
+/// How many CRC-valid frames start in `bytes` after its first byte (the
+/// damaged frame itself), counting each at most once.
+fn count_intact_frames(bytes: &[u8]) -> u64 {
+    let mut n = 0;
     let mut i = 1;
-    while i + MAGIC.len() <= tail.len() {
-        if tail[i..i + MAGIC.len()] == MAGIC {
-            if let Ok(Decoded::Frame(_)) = decode_frame(&tail[i..]) {
-                return Ok(Some(offset + i as u64));
+    while i + MAGIC.len() <= bytes.len() {
+        if bytes[i..i + MAGIC.len()] == MAGIC {
+            if let Ok(Decoded::Frame(f)) = decode_frame(&bytes[i..]) {
+                n += 1;
+                i += f.header.frame_len() as usize;
+                continue;
             }
         }
         i += 1;
     }
-    Ok(None)
+    n
 }
 
 /// Move the torn tail aside and truncate the segment to its valid prefix,
@@ -478,6 +465,7 @@ pub(crate) fn repair_tail(dir: &Path, tail: &mut TailDamage) -> Result<()> {
         .map_err(|e| Error::io("truncate torn tail", &seg_path, e))?;
     fsync_dir(dir)?;
     tail.saved_to = Some(side_path);
+    tail.intact_frames_cut = Some(count_intact_frames(&bytes));
     Ok(())
 }
 
@@ -502,7 +490,7 @@ mod tests {
         }
         assert!(bytes.len() > 10 * CHUNK);
         std::fs::write(segment_path(td.path(), 1), &bytes).unwrap();
-        let mut cursor = RecordCursor::new(td.path(), vec![1], Mode::Recover);
+        let mut cursor = RecordCursor::new(td.path(), vec![1]);
         let mut got = Vec::new();
         while let Some(v) = cursor.next_view().unwrap() {
             assert_eq!(v.key, b"k");
@@ -520,7 +508,7 @@ mod tests {
         encode_into(&mut header, RecordType::Raw, 1, b"", b"");
         header[20..24].copy_from_slice(&crate::format::MAX_PAYLOAD_LEN.to_le_bytes());
         std::fs::write(segment_path(td.path(), 1), &header).unwrap();
-        let mut cursor = RecordCursor::new(td.path(), vec![1], Mode::Snapshot);
+        let mut cursor = RecordCursor::new(td.path(), vec![1]);
         assert!(cursor.next_view().unwrap().is_none());
         let tail = cursor.report().tail.clone().unwrap();
         assert!(matches!(

@@ -288,10 +288,11 @@ fn published_reads_our_repaired_store_including_later_appends() {
 }
 
 /// The published crate keeps torn bytes and appends after them; records it
-/// appends there are lost to it on the next open. We refuse to cut such a
-/// store silently: the damage is followed by valid records.
+/// appends there are lost to it on the next open. We take the same longest
+/// valid prefix, but keep every cut byte aside and count the intact records
+/// among them, so nothing is destroyed silently.
 #[test]
-fn published_store_with_records_after_torn_bytes_is_refused_not_truncated() {
+fn published_store_with_records_after_torn_bytes_is_cut_saved_and_counted() {
     let td = tempfile::tempdir().unwrap();
     let dir = td.path();
     {
@@ -301,6 +302,7 @@ fn published_store_with_records_after_torn_bytes_is_refused_not_truncated() {
     }
     let seg = dir.join("00000001.dwal");
     let mut bytes = fs::read(&seg).unwrap();
+    let valid_len = bytes.len() as u64;
     bytes.extend_from_slice(b"DWAL\x01\x00\x00\x00torn");
     fs::write(&seg, &bytes).unwrap();
     {
@@ -315,19 +317,22 @@ fn published_store_with_records_after_torn_bytes_is_refused_not_truncated() {
         "the published crate lost the append"
     );
     drop(again);
-    let before = fs::read(&seg).unwrap();
-    let err = datawal_core::RecordLog::open(dir).unwrap_err();
-    assert!(
-        matches!(
-            &err,
-            datawal_core::Error::Corrupt {
-                kind: datawal_core::CorruptKind::ValidRecordsFollow { .. },
-                ..
-            }
-        ),
-        "{err:?}"
+    let damaged = fs::read(&seg).unwrap();
+
+    let log = datawal_core::RecordLog::open(dir).unwrap();
+    let tail = log.recovery_report().unwrap().tail.unwrap();
+    assert_eq!(tail.offset, valid_len);
+    assert_eq!(
+        tail.intact_frames_cut,
+        Some(1),
+        "the lost append is counted"
     );
-    assert_eq!(fs::read(&seg).unwrap(), before, "nothing was cut");
+    let saved = fs::read(tail.saved_to.unwrap()).unwrap();
+    assert_eq!(
+        saved,
+        damaged[valid_len as usize..],
+        "and kept, byte for byte"
+    );
 }
 
 #[test]
