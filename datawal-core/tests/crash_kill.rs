@@ -701,7 +701,7 @@ fn kill_during_compact_to() {
         );
         let mut seen = Vec::new();
         wait_for(&child, "POINT compact_start", &mut seen);
-        std::thread::sleep(Duration::from_micros(rng.below(10_000)));
+        std::thread::sleep(Duration::from_micros(rng.below(25_000)));
         seen.extend(child.kill());
         assert!(seen.iter().any(|l| l.starts_with("ACK")));
         let db = DataWal::open(&dir).unwrap();
