@@ -162,6 +162,8 @@ enum Step {
 struct SegmentScanner {
     file: File,
     path: PathBuf,
+    /// First buffer size: the file's length at open, within `HEADER_LEN..=CHUNK`.
+    floor: usize,
     buf: Vec<u8>,
     pos: usize,
     end: usize,
@@ -172,9 +174,14 @@ struct SegmentScanner {
 impl SegmentScanner {
     fn open(path: PathBuf) -> Result<Self> {
         let file = File::open(&path).map_err(|e| Error::io("open segment", &path, e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| Error::io("stat segment", &path, e))?
+            .len();
         Ok(SegmentScanner {
             file,
             path,
+            floor: (len.min(CHUNK as u64) as usize).max(HEADER_LEN),
             buf: Vec::new(),
             pos: 0,
             end: 0,
@@ -191,12 +198,14 @@ impl SegmentScanner {
             self.end -= self.pos;
             self.pos = 0;
         }
-        let cap = needed.max(CHUNK);
+        let cap = needed.max(self.floor);
         while self.end < needed {
             if self.end == self.buf.len() {
-                // Grow by doubling toward the frame's declared length, so a
-                // garbage length on a short file costs no big allocation.
-                let len = (self.buf.len() * 2).clamp(CHUNK, cap);
+                // Start from the file's size (small segments get small
+                // buffers) and grow by doubling toward the frame's declared
+                // length, so a garbage length on a short file costs no big
+                // allocation.
+                let len = (self.buf.len() * 2).max(self.floor).min(cap);
                 self.buf.resize(len, 0);
             }
             match self.file.read(&mut self.buf[self.end..]) {
@@ -359,7 +368,10 @@ impl RecordCursor {
         let path = segment_path(&self.dir, id);
         let tail_like = match &kind {
             CorruptKind::Truncated { .. } | CorruptKind::CrcMismatch { .. } => true,
-            CorruptKind::BadMagic { found } => *found == [0; 4],
+            CorruptKind::BadMagic { found } if *found == [0; 4] => true,
+            CorruptKind::BadMagic { .. } | CorruptKind::UnknownVersion { found: 0 } => {
+                zero_filled_from_inside_magic(&path, offset)?
+            }
             _ => false,
         };
         if !(is_last && tail_like) {
@@ -400,6 +412,19 @@ impl RecordCursor {
     pub(crate) fn into_report(self) -> RecoveryReport {
         self.report
     }
+}
+
+/// `true` when the header at `offset` is the start of the magic followed by
+/// zeros (`D\0\0\0…`, `DWAL\0\0…`): a crash zero-filled the blocks from
+/// inside the magic on. Only the magic and the version can fail that way;
+/// zeros are valid for every later field (type Raw, flags, lengths).
+fn zero_filled_from_inside_magic(path: &Path, offset: u64) -> Result<bool> {
+    let mut h = [0u8; HEADER_LEN];
+    let f = File::open(path).map_err(|e| Error::io("open segment", path, e))?;
+    std::os::unix::fs::FileExt::read_exact_at(&f, &mut h, offset)
+        .map_err(|e| Error::io("read segment", path, e))?;
+    let z = h.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    Ok(z <= MAGIC.len() && h[..z] == MAGIC[..z])
 }
 
 /// Read everything from `offset` to the end of the segment.
@@ -519,6 +544,6 @@ mod tests {
         assert!(cursor
             .scanner
             .as_ref()
-            .is_some_and(|s| s.buf.len() == CHUNK));
+            .is_some_and(|s| s.buf.len() <= 64));
     }
 }

@@ -287,9 +287,6 @@ fn zero_tail_of_any_length_is_a_torn_tail() {
 }
 
 #[test]
-#[ignore = "BUG: recovery.rs tail_or_corrupt treats a zero run that starts 1..=4 bytes into a \
-            header (DWAL\\0\\0.. or D\\0\\0\\0..) as corrupt; a power cut leaves exactly that. \
-            See /tmp/reliability-bugs.txt"]
 fn zero_fill_from_inside_the_magic_or_version_is_a_torn_tail() {
     for k in 1..=4u64 {
         let td = tempfile::tempdir().unwrap();
