@@ -391,13 +391,12 @@ fn recovery_path_survives_thousands_of_hostile_directories() {
     let td = tempfile::tempdir().unwrap();
     let mut scratch = Vec::new();
     let (mut opened, mut refused, mut tails) = (0u32, 0u32, 0u32);
-    // 1,000 in CI (each case costs a few scans, and every scan zero-fills a
-    // 1 MiB buffer per segment, slow in debug builds); more with
+    // 4,000 in CI (a few seconds in a debug build); more with
     // DATAWAL_FUZZ_DIRS=<n>.
     let cases: u32 = std::env::var("DATAWAL_FUZZ_DIRS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000);
+        .unwrap_or(4_000);
     for case in 0..cases {
         let dir = td.path().join(format!("c{case}"));
         fs::create_dir(&dir).unwrap();
@@ -457,7 +456,7 @@ fn recovery_path_survives_thousands_of_hostile_directories() {
     eprintln!(
         "recovery: {cases} directories: {opened} opened ({tails} with a torn tail repaired), {refused} refused with Error::Corrupt"
     );
-    assert!(opened > 25 && refused > 25 && tails > 25);
+    assert!(opened > 100 && refused > 100 && tails > 100);
 }
 
 // ------------------------------------------------------- memory bounds
