@@ -369,8 +369,16 @@ fn run(ops: Vec<Op>, max_segment_bytes: Option<u64>) -> Result<(), TestCaseError
     Ok(())
 }
 
+/// `default` cases, or `PROPTEST_CASES` when set (for longer local runs).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(400), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn record_log_matches_vec_model(
