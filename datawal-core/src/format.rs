@@ -261,6 +261,52 @@ pub fn decode_frame(buf: &[u8]) -> Result<Decoded<'_>, CorruptKind> {
     }))
 }
 
+/// The first eight header bytes of a valid frame with record type 0: magic,
+/// version 1, type, flags 0 (the type byte is masked out by [`WORD0_MASK`]).
+const WORD0: u64 = u64::from_le_bytes([
+    MAGIC[0],
+    MAGIC[1],
+    MAGIC[2],
+    MAGIC[3],
+    WIRE_VERSION.to_le_bytes()[0],
+    WIRE_VERSION.to_le_bytes()[1],
+    0,
+    0,
+]);
+/// Every bit of the first header word but the record type's.
+const WORD0_MASK: u64 = !(0xFF << (8 * OFF_RECORD_TYPE));
+
+/// The hot path of a scan: the header of a complete frame at the start of
+/// `buf` whose every check passes (the same checks as [`decode_frame`], CRC
+/// included), or `None` when [`decode_frame`] must decide what is there
+/// (an incomplete frame, or damage, which it names precisely).
+#[inline]
+pub fn valid_frame_header(buf: &[u8]) -> Option<Header> {
+    let h = buf.first_chunk::<HEADER_LEN>()?;
+    let word0 = u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
+    if word0 & WORD0_MASK != WORD0 {
+        return None;
+    }
+    let record_type = RecordType::from_byte(h[OFF_RECORD_TYPE])?;
+    let key_len = le_u32(h, OFF_KEY_LEN);
+    let payload_len = le_u32(h, OFF_PAYLOAD_LEN);
+    if key_len > MAX_KEY_LEN || payload_len > MAX_PAYLOAD_LEN {
+        return None;
+    }
+    let body_end = HEADER_LEN + key_len as usize + payload_len as usize;
+    let (body, rest) = buf.split_at_checked(body_end)?;
+    let stored = u32::from_le_bytes(*rest.first_chunk::<CRC_LEN>()?);
+    if crc32c::crc32c(body) != stored {
+        return None;
+    }
+    Some(Header {
+        record_type,
+        txid: le_u64(h, OFF_TXID),
+        key_len,
+        payload_len,
+    })
+}
+
 /// Render a key for a message: UTF-8 text when it is printable, hex otherwise.
 pub fn display_key(key: &[u8]) -> String {
     match std::str::from_utf8(key) {
@@ -372,6 +418,36 @@ mod tests {
             Err(crate::Error::KeyTooLarge { .. })
         ));
         assert!(check_lengths(&key[..MAX_KEY_LEN as usize], b"").is_ok());
+    }
+
+    #[test]
+    fn fast_path_agrees_with_decode_frame() {
+        let good = frame(RecordType::Put, 7, b"key", b"value");
+        let Decoded::Frame(f) = decode_frame(&good).unwrap() else {
+            panic!("expected a frame")
+        };
+        assert_eq!(valid_frame_header(&good), Some(f.header));
+        for rt in [RecordType::Raw, RecordType::Delete] {
+            let g = frame(rt, 1, b"", b"");
+            assert_eq!(valid_frame_header(&g).unwrap().record_type, rt);
+        }
+        // Every single-byte change and every truncation: the fast path
+        // accepts exactly what decode_frame accepts as a frame.
+        for at in 0..good.len() {
+            for delta in [1u8, 0x80, 0xFF] {
+                let mut bad = good.clone();
+                bad[at] = bad[at].wrapping_add(delta);
+                let slow = matches!(decode_frame(&bad), Ok(Decoded::Frame(_)));
+                assert_eq!(
+                    valid_frame_header(&bad).is_some(),
+                    slow,
+                    "byte {at} + {delta}"
+                );
+            }
+        }
+        for cut in 0..good.len() {
+            assert_eq!(valid_frame_header(&good[..cut]), None, "cut {cut}");
+        }
     }
 
     #[test]

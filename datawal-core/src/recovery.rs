@@ -19,7 +19,9 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{CorruptKind, Error, Result};
-use crate::format::{decode_frame, Decoded, Header, RecordType, HEADER_LEN, MAGIC};
+use crate::format::{
+    decode_frame, valid_frame_header, Decoded, Header, RecordType, HEADER_LEN, MAGIC,
+};
 use crate::segment::{fsync_dir, segment_path};
 
 /// Bytes read from a segment per `read` call.
@@ -221,6 +223,17 @@ impl SegmentScanner {
         Ok(())
     }
 
+    /// The next frame when it is complete in the buffer and valid: the hot
+    /// path, with no error values built. `None` sends the caller to
+    /// [`advance`](Self::advance).
+    #[inline]
+    fn next_fast(&mut self) -> Option<(usize, Header, u64)> {
+        let at = self.pos;
+        let header = valid_frame_header(self.buf.get(at..self.end)?)?;
+        self.pos = at + header.frame_len() as usize;
+        Some((at, header, self.base + at as u64))
+    }
+
     fn advance(&mut self) -> Result<Step> {
         loop {
             let offset = self.base + self.pos as u64;
@@ -296,6 +309,40 @@ impl RecordCursor {
     /// [`Error::Corrupt`] for damage that is not a torn tail, [`Error::Io`]
     /// when a segment cannot be read. After an error the cursor is finished.
     pub fn next_view(&mut self) -> Result<Option<RecordView<'_>>> {
+        let fast = match self.scanner.as_mut() {
+            Some(scanner) if !self.done => scanner.next_fast(),
+            _ => None,
+        };
+        let (at, header, offset) = match fast {
+            Some(step) => step,
+            None => match self.next_slow()? {
+                Some(step) => step,
+                None => return Ok(None),
+            },
+        };
+        self.report.records_replayed += 1;
+        self.report.last_txid_seen = self.report.last_txid_seen.max(header.txid);
+        let (Some(scanner), Some(&id)) = (self.scanner.as_ref(), self.ids.get(self.idx)) else {
+            return Ok(None);
+        };
+        let key_start = at + HEADER_LEN;
+        let key_end = key_start + header.key_len as usize;
+        let payload_end = key_end + header.payload_len as usize;
+        Ok(Some(RecordView {
+            record_type: header.record_type,
+            txid: header.txid,
+            key: &scanner.buf[key_start..key_end],
+            payload: &scanner.buf[key_end..payload_end],
+            segment: id,
+            offset,
+            len: header.frame_len() as u32,
+        }))
+    }
+
+    /// Everything but the hot path: opening segments, refilling the buffer,
+    /// the end of a segment, damage.
+    #[cold]
+    fn next_slow(&mut self) -> Result<Option<(usize, Header, u64)>> {
         let step = loop {
             if self.done {
                 return Ok(None);
@@ -337,25 +384,7 @@ impl RecordCursor {
                 }
             }
         };
-        let (at, header, offset) = step;
-        self.report.records_replayed += 1;
-        self.report.last_txid_seen = self.report.last_txid_seen.max(header.txid);
-        let id = self.ids[self.idx];
-        let Some(scanner) = self.scanner.as_ref() else {
-            return Ok(None);
-        };
-        let key_start = at + HEADER_LEN;
-        let key_end = key_start + header.key_len as usize;
-        let payload_end = key_end + header.payload_len as usize;
-        Ok(Some(RecordView {
-            record_type: header.record_type,
-            txid: header.txid,
-            key: &scanner.buf[key_start..key_end],
-            payload: &scanner.buf[key_end..payload_end],
-            segment: id,
-            offset,
-            len: header.frame_len() as u32,
-        }))
+        Ok(Some(step))
     }
 
     fn tail_or_corrupt(
