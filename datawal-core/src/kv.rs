@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::{CorruptKind, Error, Result};
 use crate::format::{decode_frame, Decoded, RecordType};
+use crate::keydir::{KeyBuf, KeyHashBuilder, INLINE_KEY};
 use crate::log::{LogOptions, RecordLog};
 use crate::recovery::{RecordRef, RecordView};
 use crate::segment::segment_path;
@@ -24,8 +25,8 @@ const MAX_OPEN_SEGMENTS: usize = 64;
 #[derive(Debug)]
 pub struct DataWal {
     log: RecordLog,
-    keydir: HashMap<Box<[u8]>, RecordRef>,
-    files: Mutex<HashMap<u32, Arc<File>>>,
+    keydir: HashMap<KeyBuf, RecordRef, KeyHashBuilder>,
+    files: Mutex<HashMap<u32, Arc<File>, KeyHashBuilder>>,
 }
 
 impl DataWal {
@@ -43,16 +44,11 @@ impl DataWal {
     /// # Errors
     /// As [`RecordLog::open`].
     pub fn open_with(dir: impl AsRef<Path>, options: LogOptions) -> Result<Self> {
-        let mut keydir: HashMap<Box<[u8]>, RecordRef> = HashMap::new();
+        let mut keydir: HashMap<KeyBuf, RecordRef, KeyHashBuilder> =
+            HashMap::with_hasher(KeyHashBuilder::new());
         let log = RecordLog::open_visit(dir.as_ref(), options, |v: &RecordView<'_>| {
             match v.record_type {
-                RecordType::Put => {
-                    if let Some(slot) = keydir.get_mut(v.key) {
-                        *slot = v.position();
-                    } else {
-                        keydir.insert(v.key.into(), v.position());
-                    }
-                }
+                RecordType::Put => set(&mut keydir, v.key, v.position()),
                 RecordType::Delete => {
                     keydir.remove(v.key);
                 }
@@ -62,7 +58,7 @@ impl DataWal {
         Ok(DataWal {
             log,
             keydir,
-            files: Mutex::new(HashMap::new()),
+            files: Mutex::new(HashMap::with_hasher(KeyHashBuilder::new())),
         })
     }
 
@@ -103,14 +99,17 @@ impl DataWal {
 
     /// The live keys, sorted by bytes.
     pub fn keys(&self) -> Vec<Vec<u8>> {
-        let mut keys: Vec<Vec<u8>> = self.keydir.keys().map(|k| k.to_vec()).collect();
+        let mut keys: Vec<Vec<u8>> = self.keydir.keys().map(|k| k.as_slice().to_vec()).collect();
         keys.sort_unstable();
         keys
     }
 
     pub(crate) fn sorted_entries(&self) -> Vec<(&[u8], RecordRef)> {
-        let mut v: Vec<(&[u8], RecordRef)> =
-            self.keydir.iter().map(|(k, r)| (&k[..], *r)).collect();
+        let mut v: Vec<(&[u8], RecordRef)> = self
+            .keydir
+            .iter()
+            .map(|(k, r)| (k.as_slice(), *r))
+            .collect();
         v.sort_unstable_by(|a, b| a.0.cmp(b.0));
         v
     }
@@ -195,11 +194,7 @@ impl DataWal {
     /// As [`RecordLog::append_record`].
     pub fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
         let r = self.log.append_record(RecordType::Put, key, value)?;
-        if let Some(slot) = self.keydir.get_mut(key) {
-            *slot = r;
-        } else {
-            self.keydir.insert(key.into(), r);
-        }
+        set(&mut self.keydir, key, r);
         Ok(())
     }
 
@@ -228,5 +223,18 @@ impl DataWal {
     /// As [`RecordLog::rotate`].
     pub fn rotate(&mut self) -> Result<()> {
         self.log.rotate()
+    }
+}
+
+/// Point `key` at `r`. A short key is built in place and looked up once; a
+/// long one is only boxed when it is new.
+#[inline]
+fn set(keydir: &mut HashMap<KeyBuf, RecordRef, KeyHashBuilder>, key: &[u8], r: RecordRef) {
+    if key.len() <= INLINE_KEY {
+        keydir.insert(KeyBuf::from(key), r);
+    } else if let Some(slot) = keydir.get_mut(key) {
+        *slot = r;
+    } else {
+        keydir.insert(KeyBuf::from(key), r);
     }
 }

@@ -38,6 +38,7 @@ mod compaction;
 mod error;
 mod export;
 pub mod format;
+mod keydir;
 mod kv;
 mod lock;
 mod log;
