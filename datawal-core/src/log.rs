@@ -229,15 +229,16 @@ impl RecordLog {
         buf.clear();
         let encoded = self.encode_batch(&mut buf, records);
         let res = encoded.and_then(|(mut refs, txid)| {
+            if refs.is_empty() {
+                return Ok(refs);
+            }
             // The batch is one write, so it lands in one segment.
             self.rotate_if_full(buf.len() as u64)?;
             for r in &mut refs {
                 r.segment = self.active_id;
                 r.offset += self.active_size;
             }
-            if !buf.is_empty() {
-                self.write_buf(&buf)?;
-            }
+            self.write_buf(&buf)?;
             self.next_txid = txid;
             Ok(refs)
         });

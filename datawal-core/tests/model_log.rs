@@ -21,11 +21,6 @@ use datawal_core::{
 };
 use proptest::prelude::*;
 
-/// An empty `append_batch` on a segment already over `max_segment_bytes`
-/// rotates (a known bug, reported; see `empty_batch_does_not_rotate`). Until
-/// it is fixed the property skips empty batches when the option is set.
-const EMPTY_BATCH_ROTATES_BUG: bool = true;
-
 #[derive(Debug, Clone)]
 enum Damage {
     /// Append the first `len` bytes (of a valid frame's) — a torn write.
@@ -264,9 +259,6 @@ fn run(ops: Vec<Op>, max_segment_bytes: Option<u64>) -> Result<(), TestCaseError
                 m.push(p, r);
             }
             Op::Batch { lens, fill } => {
-                if lens.is_empty() && max_segment_bytes.is_some() && EMPTY_BATCH_ROTATES_BUG {
-                    continue;
-                }
                 let ps: Vec<Vec<u8>> = lens
                     .iter()
                     .enumerate()
@@ -400,8 +392,6 @@ proptest! {
 /// Found by `record_log_matches_vec_model`: an empty batch writes nothing but
 /// still rotates when the active segment is over `max_segment_bytes`.
 #[test]
-#[ignore = "BUG: log.rs append_batch calls rotate_if_full(0) for an empty batch, creating a new \
-            segment for a no-op; see /tmp/reliability-bugs.txt"]
 fn empty_batch_does_not_rotate() {
     let td = tempfile::tempdir().unwrap();
     let mut log =
