@@ -7,10 +7,36 @@ use crate::error::{Error, Result};
 use crate::format::RecordType;
 use crate::kv::DataWal;
 use crate::log::RecordLog;
+use crate::recovery::RecordRef;
 use crate::segment::{fsync_dir, temp_sibling};
 
-/// Bytes of encoded records gathered before each write to the output.
+/// Bytes of records read, and written to the output, at a time.
 const BATCH_BYTES: usize = 1 << 20;
+
+/// `entries` cut into runs of about [`BATCH_BYTES`] of records (at least
+/// one record each).
+pub(crate) fn batches<'e, 'k>(
+    entries: &'e [(&'k [u8], RecordRef)],
+) -> impl Iterator<Item = &'e [(&'k [u8], RecordRef)]> {
+    let mut rest = entries;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut bytes = 0usize;
+        let n = rest
+            .iter()
+            .take_while(|(_, r)| {
+                bytes += r.len as usize;
+                bytes <= BATCH_BYTES
+            })
+            .count()
+            .max(1);
+        let (batch, tail) = rest.split_at(n);
+        rest = tail;
+        Some(batch)
+    })
+}
 
 /// What [`DataWal::compact_to`] wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,29 +114,25 @@ impl DataWal {
         let result = (|| {
             let mut out = RecordLog::open(&tmp)?;
             let mut stats = CompactionStats::default();
-            let mut pending: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-            let mut pending_bytes = 0;
             let entries = self.sorted_entries();
             stats.live_keys = entries.len() as u64;
-            for (i, (key, r)) in entries.iter().enumerate() {
-                let value = self.read_value(key, *r)?;
-                let value = transform(key, value).map_err(|source| Error::Transform {
-                    key: key.to_vec(),
-                    source,
-                })?;
-                pending_bytes += key.len() + value.len();
-                pending.push((key.to_vec(), value));
-                if pending_bytes >= BATCH_BYTES || i + 1 == entries.len() {
-                    let refs = out.append_batch(
-                        pending
-                            .iter()
-                            .map(|(k, v)| (RecordType::Put, &k[..], &v[..])),
-                    )?;
-                    stats.records_written += refs.len() as u64;
-                    stats.bytes_written += refs.iter().map(|r| u64::from(r.len)).sum::<u64>();
-                    pending.clear();
-                    pending_bytes = 0;
+            for batch in batches(&entries) {
+                let mut values = Vec::with_capacity(batch.len());
+                for ((key, _), value) in batch.iter().zip(self.read_values(batch)) {
+                    let value = transform(key, value?).map_err(|source| Error::Transform {
+                        key: key.to_vec(),
+                        source,
+                    })?;
+                    values.push(value);
                 }
+                let refs = out.append_batch(
+                    batch
+                        .iter()
+                        .zip(&values)
+                        .map(|((k, _), v)| (RecordType::Put, *k, &v[..])),
+                )?;
+                stats.records_written += refs.len() as u64;
+                stats.bytes_written += refs.iter().map(|r| u64::from(r.len)).sum::<u64>();
             }
             out.fsync()?;
             out.close()?;

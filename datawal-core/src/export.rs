@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde::Serialize;
 
+use crate::compaction::batches;
 use crate::error::{Error, Result};
 use crate::kv::DataWal;
 use crate::segment::{fsync_dir, temp_sibling};
@@ -48,21 +49,24 @@ impl DataWal {
         let mut w = BufWriter::new(file);
         let io = |e| Error::io("write export file", tmp, e);
         let (mut k64, mut v64) = (String::new(), String::new());
-        for (key, r) in self.sorted_entries() {
-            let value = self.read_value(key, r)?;
-            k64.clear();
-            v64.clear();
-            B64.encode_string(key, &mut k64);
-            B64.encode_string(&value, &mut v64);
-            serde_json::to_writer(
-                &mut w,
-                &Row {
-                    key_b64: &k64,
-                    value_b64: &v64,
-                },
-            )
-            .map_err(|e| io(e.into()))?;
-            w.write_all(b"\n").map_err(io)?;
+        let entries = self.sorted_entries();
+        for batch in batches(&entries) {
+            for ((key, _), value) in batch.iter().zip(self.read_values(batch)) {
+                let value = value?;
+                k64.clear();
+                v64.clear();
+                B64.encode_string(key, &mut k64);
+                B64.encode_string(&value, &mut v64);
+                serde_json::to_writer(
+                    &mut w,
+                    &Row {
+                        key_b64: &k64,
+                        value_b64: &v64,
+                    },
+                )
+                .map_err(|e| io(e.into()))?;
+                w.write_all(b"\n").map_err(io)?;
+            }
         }
         let file = w.into_inner().map_err(|e| io(e.into_error()))?;
         file.sync_all().map_err(io)

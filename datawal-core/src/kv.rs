@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
+use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -119,9 +120,12 @@ impl DataWal {
     /// # Errors
     /// As [`get`](Self::get).
     pub fn items(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.sorted_entries()
-            .into_iter()
-            .map(|(k, r)| Ok((k.to_vec(), self.read_value(k, r)?)))
+        let entries = self.sorted_entries();
+        let values = self.read_values(&entries);
+        entries
+            .iter()
+            .zip(values)
+            .map(|((k, _), v)| Ok((k.to_vec(), v?)))
             .collect()
     }
 
@@ -154,38 +158,77 @@ impl DataWal {
     /// Read the Put record at `r` and return its payload.
     pub(crate) fn read_value(&self, key: &[u8], r: RecordRef) -> Result<Vec<u8>> {
         let file = self.segment_file(r.segment)?;
-        let path = || segment_path(self.log.dir(), r.segment);
-        let corrupt = |kind| Error::Corrupt {
-            segment: r.segment,
-            offset: r.offset,
-            path: path(),
-            kind,
-        };
         let mut buf = vec![0u8; r.len as usize];
         file.read_exact_at(&mut buf, r.offset)
-            .map_err(|e| Error::io("read record", path(), e))?;
-        let (header, k_len) = match decode_frame(&buf) {
-            Ok(Decoded::Frame(f)) => {
-                if f.header.record_type != RecordType::Put || f.key != key {
-                    return Err(corrupt(CorruptKind::Unexpected {
-                        detail: format!(
-                            "expected the put of key {}, found a {} record",
-                            crate::format::display_key(key),
-                            f.header.record_type.name()
-                        ),
-                    }));
-                }
-                (f.header, f.key.len())
-            }
-            Ok(Decoded::Incomplete { available, needed }) => {
-                return Err(corrupt(CorruptKind::Truncated { available, needed }))
-            }
-            Err(kind) => return Err(corrupt(kind)),
-        };
-        let start = crate::format::HEADER_LEN + k_len;
-        buf.truncate(start + header.payload_len as usize);
-        buf.drain(..start);
+            .map_err(|e| Error::io("read record", segment_path(self.log.dir(), r.segment), e))?;
+        let payload = put_payload(key, &buf).map_err(|kind| self.corrupt(r, kind))?;
+        buf.truncate(payload.end);
+        buf.drain(..payload.start);
         Ok(buf)
+    }
+
+    fn corrupt(&self, r: RecordRef, kind: CorruptKind) -> Error {
+        Error::Corrupt {
+            segment: r.segment,
+            offset: r.offset,
+            path: segment_path(self.log.dir(), r.segment),
+            kind,
+        }
+    }
+
+    /// The values of `entries`, in the same order, each as
+    /// [`read_value`](Self::read_value) returns it, with few `pread`s: the
+    /// records are visited by position, and records close together in a
+    /// segment are read with one call. An entry whose bulk read or decoding
+    /// fails is read again alone, so its error is the one `get` reports.
+    pub(crate) fn read_values(&self, entries: &[(&[u8], RecordRef)]) -> Vec<Result<Vec<u8>>> {
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        order.sort_unstable_by_key(|&i| (entries[i].1.segment, entries[i].1.offset));
+        let mut out: Vec<Option<Result<Vec<u8>>>> = Vec::new();
+        out.resize_with(entries.len(), || None);
+        let mut buf = Vec::new();
+        let mut i = 0;
+        while i < order.len() {
+            let first = entries[order[i]].1;
+            let start = first.offset;
+            let mut end = start + u64::from(first.len);
+            let mut j = i + 1;
+            while let Some(&k) = order.get(j) {
+                let r = entries[k].1;
+                let r_end = r.offset + u64::from(r.len);
+                if r.segment != first.segment
+                    || r.offset > end + RUN_GAP
+                    || r_end - start > RUN_BYTES
+                {
+                    break;
+                }
+                end = end.max(r_end);
+                j += 1;
+            }
+            buf.clear();
+            buf.resize((end - start) as usize, 0);
+            let read = self
+                .segment_file(first.segment)
+                .ok()
+                .filter(|f| f.read_exact_at(&mut buf, start).is_ok());
+            for &k in &order[i..j] {
+                let (key, r) = entries[k];
+                let rel = (r.offset - start) as usize;
+                let bulk = read.as_ref().and_then(|_| {
+                    let frame = &buf[rel..rel + r.len as usize];
+                    put_payload(key, frame).ok().map(|p| frame[p].to_vec())
+                });
+                out[k] = Some(match bulk {
+                    Some(value) => Ok(value),
+                    None => self.read_value(key, r),
+                });
+            }
+            i = j;
+        }
+        out.into_iter()
+            .zip(entries)
+            .map(|(v, (key, r))| v.unwrap_or_else(|| self.read_value(key, *r)))
+            .collect()
     }
 
     /// Set `key` to `value` (one Put record).
@@ -236,5 +279,113 @@ fn set(keydir: &mut HashMap<KeyBuf, RecordRef, KeyHashBuilder>, key: &[u8], r: R
         *slot = r;
     } else {
         keydir.insert(KeyBuf::from(key), r);
+    }
+}
+
+/// Most bytes read by one `pread` in [`DataWal::read_values`].
+const RUN_BYTES: u64 = 1 << 20;
+/// Largest gap of unwanted bytes read through, rather than starting a new
+/// `pread`, in [`DataWal::read_values`].
+const RUN_GAP: u64 = 16 << 10;
+
+/// Where the payload is in `frame`, which must be exactly one CRC-valid Put
+/// record of `key`.
+fn put_payload(key: &[u8], frame: &[u8]) -> std::result::Result<Range<usize>, CorruptKind> {
+    match decode_frame(frame) {
+        Ok(Decoded::Frame(f)) => {
+            if f.header.record_type != RecordType::Put || f.key != key {
+                return Err(CorruptKind::Unexpected {
+                    detail: format!(
+                        "expected the put of key {}, found a {} record",
+                        crate::format::display_key(key),
+                        f.header.record_type.name()
+                    ),
+                });
+            }
+            let start = crate::format::HEADER_LEN + f.key.len();
+            Ok(start..start + f.payload.len())
+        }
+        Ok(Decoded::Incomplete { available, needed }) => {
+            Err(CorruptKind::Truncated { available, needed })
+        }
+        Err(kind) => Err(kind),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store with `n` keys over three segments, values of varied sizes,
+    /// some keys overwritten and some deleted.
+    fn store(dir: &Path, n: usize) -> DataWal {
+        let mut db = DataWal::open(dir).unwrap();
+        for i in 0..n {
+            if i == n / 3 || i == 2 * n / 3 {
+                db.rotate().unwrap();
+            }
+            let key = format!("k{i:05}-{}", "x".repeat(i % 40));
+            db.put(key.as_bytes(), &vec![i as u8; i % 300]).unwrap();
+            if i % 7 == 0 {
+                db.put(key.as_bytes(), format!("again {i}").as_bytes())
+                    .unwrap();
+            }
+            if i % 11 == 0 {
+                db.delete(key.as_bytes()).unwrap();
+            }
+        }
+        db
+    }
+
+    #[test]
+    fn bulk_reads_equal_gets_in_any_order() {
+        let td = tempfile::tempdir().unwrap();
+        let db = store(td.path(), 2000);
+        let mut entries = db.sorted_entries();
+        let want: Vec<Vec<u8>> = entries
+            .iter()
+            .map(|(k, _)| db.get(k).unwrap().unwrap())
+            .collect();
+        let got: Vec<Vec<u8>> = db
+            .read_values(&entries)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(got, want);
+        entries.reverse();
+        let got: Vec<Vec<u8>> = db
+            .read_values(&entries)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let want: Vec<Vec<u8>> = want.into_iter().rev().collect();
+        assert_eq!(got, want);
+        assert!(db.read_values(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_damaged_record_in_a_bulk_read_fails_alone_with_the_error_get_gives() {
+        let td = tempfile::tempdir().unwrap();
+        let db = store(td.path(), 300);
+        let entries = db.sorted_entries();
+        let (victim_key, victim) = entries[entries.len() / 2];
+        // Flip a payload byte of the victim on disk (its CRC no longer matches).
+        let path = segment_path(db.dir(), victim.segment);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = victim.offset as usize + victim.len as usize - 5;
+        bytes[at] ^= 0xFF;
+        std::fs::write(&path, &bytes).unwrap();
+
+        let results = db.read_values(&entries);
+        for ((key, _), res) in entries.iter().zip(&results) {
+            if *key == victim_key {
+                let bulk = res.as_ref().unwrap_err().to_string();
+                let single = db.get(key).unwrap_err().to_string();
+                assert_eq!(bulk, single);
+                assert!(bulk.contains("CRC") || bulk.contains("crc"), "{bulk}");
+            } else {
+                assert_eq!(res.as_ref().unwrap(), &db.get(key).unwrap().unwrap());
+            }
+        }
     }
 }
