@@ -746,7 +746,7 @@ fn kill_during_export_jsonl() {
         // The first export finished before the ACK: that is the old file.
         let old = fs::read(&out).unwrap();
         wait_for(&child, "POINT export_start", &mut seen);
-        std::thread::sleep(Duration::from_micros(rng.below(30_000)));
+        std::thread::sleep(Duration::from_micros(rng.below(80_000)));
         seen.extend(child.kill());
         let db = DataWal::open(&dir).unwrap();
         let fresh = td.path().join(format!("fresh-{g}.jsonl"));
