@@ -853,4 +853,46 @@ fn main() {
         per(mem_theirs) - key_len,
         mem_ours as f64 / mem_theirs as f64,
     );
+
+    // The keydir's bytes per key depend on where the key count falls
+    // between two doublings of the hash table: measure both ends around n.
+    if std::env::var_os("DATAWAL_BENCH_NO_SWEEP").is_none() {
+        let buckets = ((n * 8).div_ceil(7)).next_power_of_two();
+        let fullest = buckets / 8 * 7;
+        for count in [fullest, fullest + 1] {
+            let ours_dir = dirs.fresh("mem-ours");
+            let theirs_dir = dirs.fresh("mem-theirs");
+            let keys: Vec<Vec<u8>> = (0..count).map(key).collect();
+            {
+                let mut db = DataWal::open(&ours_dir).unwrap();
+                let mut tdb = datawal015::DataWal::open(&theirs_dir).unwrap();
+                for k in &keys {
+                    db.put(k, &p).unwrap();
+                    tdb.put(k, &p).unwrap();
+                }
+            }
+            let before = live_bytes();
+            let db = DataWal::open(&ours_dir).unwrap();
+            let ours = (live_bytes() - before) as f64 / count as f64;
+            drop(db);
+            let before = live_bytes();
+            let tdb = datawal015::DataWal::open(&theirs_dir).unwrap();
+            let theirs = (live_bytes() - before) as f64 / count as f64;
+            drop(tdb);
+            let verdict = if ours - key_len <= 48.0 {
+                "met"
+            } else {
+                "MISSED"
+            };
+            println!(
+                "| keydir memory, {count} keys ({}) | {ours:.1} B/key (key + {:.1}) | {theirs:.1} B/key (key + {:.1}) | {:.3} | ≤ key + 48: {verdict} | no |",
+                if count == fullest { "table fullest" } else { "just after the table doubled" },
+                ours - key_len,
+                theirs - key_len,
+                ours / theirs,
+            );
+            std::fs::remove_dir_all(&ours_dir).unwrap();
+            std::fs::remove_dir_all(&theirs_dir).unwrap();
+        }
+    }
 }
