@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use datawal_core::format::frame_len;
 use datawal_core::segment::{list_segments, segment_path};
-use datawal_core::{DataWal, Record, RecordLog, RecordLogReader, RecordType};
+use datawal_core::{DataWal, LogOptions, Record, RecordLog, RecordLogReader, RecordType};
 use reliability_support::{child_dir, child_mode, env_u64, say, ChildProc, Rng};
 
 /// Seqs of generation `g`'s child start at `g << 32`; the parent's own
@@ -124,7 +124,11 @@ fn child_entry() {
 }
 
 fn child_log_random(dir: &Path, start: u64, rng: &mut Rng) {
-    let mut log = RecordLog::open(dir).unwrap();
+    let options = match std::env::var("DATAWAL_MAX_SEGMENT") {
+        Ok(v) => LogOptions::default().max_segment_bytes(v.parse().unwrap()),
+        Err(_) => LogOptions::default(),
+    };
+    let mut log = RecordLog::open_with(dir, options).unwrap();
     say("READY");
     let mut seq = start;
     let mut pos = (log.active_segment(), 0);
@@ -296,6 +300,8 @@ struct Store {
     lost_segments: u32,
     /// Kills that landed before the child finished its work.
     mid_run: u32,
+    /// Automatic rotation for the children (`LogOptions::max_segment_bytes`).
+    max_segment_bytes: Option<u64>,
 }
 
 impl Store {
@@ -310,6 +316,7 @@ impl Store {
             zero_fills: 0,
             lost_segments: 0,
             mid_run: 0,
+            max_segment_bytes: None,
         }
     }
 
@@ -324,6 +331,9 @@ impl Store {
             ("DATAWAL_CHILD_SEED", seed.to_string()),
         ];
         env.extend(extra.iter().cloned());
+        if let Some(max) = self.max_segment_bytes {
+            env.push(("DATAWAL_MAX_SEGMENT", max.to_string()));
+        }
         ChildProc::spawn("child_entry", mode, &self.dir, &env)
     }
 
@@ -596,6 +606,10 @@ fn kill_record_log_at_random_moments() {
     let mut total = Totals::default();
     for s in 0..8 {
         let mut store = Store::new(td.path().join(format!("log-{s}")));
+        // Odd stores rotate automatically (a batch stays in one segment).
+        if s % 2 == 1 {
+            store.max_segment_bytes = Some(4_096);
+        }
         RecordLog::open(&store.dir).unwrap();
         for _ in 0..20 {
             store.random_kill("log_random", &mut rng, false);
