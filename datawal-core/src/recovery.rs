@@ -570,9 +570,6 @@ mod tests {
             CorruptKind::Truncated { available: 28, .. }
         ));
         // The buffer grows only as far as the file's bytes justify.
-        assert!(cursor
-            .scanner
-            .as_ref()
-            .is_some_and(|s| s.buf.len() <= 64));
+        assert!(cursor.scanner.as_ref().is_some_and(|s| s.buf.len() <= 64));
     }
 }
