@@ -405,7 +405,10 @@ impl RecordLog {
             })
             .sum();
         let most = bytes / frame_len(0, 0);
-        usize::try_from(self.next_txid.saturating_sub(1).min(most)).unwrap_or(0)
+        // Txids come from disk: cap the guess so that one crafted txid
+        // cannot reserve a huge vector up front (the vector still grows).
+        let guess = self.next_txid.saturating_sub(1).min(most).min(1 << 20);
+        usize::try_from(guess).unwrap_or(0)
     }
 
     /// A streaming iterator over owned records (bounded memory).
