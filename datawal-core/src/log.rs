@@ -215,8 +215,13 @@ impl RecordLog {
         })
     }
 
-    /// Append many records with one write: either all reach the OS or the
-    /// handle is poisoned. Lengths are all checked before anything is written.
+    /// Append many records with one write. Lengths are all checked before
+    /// anything is written, and an empty batch writes nothing.
+    ///
+    /// A batch is not a transaction: if the write fails (the handle is then
+    /// poisoned) or the process dies during it, a prefix of the batch may be
+    /// on disk, and recovery keeps the whole frames of that prefix. Not
+    /// durable until [`fsync`](Self::fsync).
     ///
     /// # Errors
     /// As [`append_record`](Self::append_record).

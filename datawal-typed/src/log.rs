@@ -144,9 +144,10 @@ impl<T: Record> TypedLog<T> {
             .append_record(RecordType::Raw, &self.key_buf, &self.buf)?)
     }
 
-    /// Append every value with one write: all reach the OS or none does
-    /// (the core handle is then poisoned). Not durable until
-    /// [`fsync`](Self::fsync).
+    /// Append every value with one write (see
+    /// [`RecordLog::append_batch`]: not a transaction; a failed or cut write
+    /// can leave a prefix of the batch, which recovery keeps whole). Not
+    /// durable until [`fsync`](Self::fsync).
     ///
     /// # Errors
     /// As [`append`](Self::append); an encoding error writes nothing.
