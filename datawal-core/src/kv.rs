@@ -46,7 +46,7 @@ impl DataWal {
     /// As [`RecordLog::open`].
     pub fn open_with(dir: impl AsRef<Path>, options: LogOptions) -> Result<Self> {
         let mut keydir: HashMap<KeyBuf, RecordRef, KeyHashBuilder> =
-            HashMap::with_hasher(KeyHashBuilder::new());
+            HashMap::with_hasher(KeyHashBuilder::default());
         let log = RecordLog::open_visit(dir.as_ref(), options, |v: &RecordView<'_>| {
             match v.record_type {
                 RecordType::Put => set(&mut keydir, v.key, v.position()),
@@ -59,7 +59,7 @@ impl DataWal {
         Ok(DataWal {
             log,
             keydir,
-            files: Mutex::new(HashMap::with_hasher(KeyHashBuilder::new())),
+            files: Mutex::new(HashMap::with_hasher(KeyHashBuilder::default())),
         })
     }
 
