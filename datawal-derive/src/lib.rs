@@ -3,9 +3,11 @@
 //!
 //! This crate is an implementation detail of `datawal-typed`, which
 //! re-exports the derive as `datawal_typed::Record` (the same name as the
-//! trait). Use it from there:
+//! trait). Use it from there (this example is compiled and run as a pass
+//! test in `datawal-typed/tests/ui/pass/`; here it is text, since a
+//! proc-macro crate cannot depend on the crate that re-exports it):
 //!
-//! ```ignore
+//! ```text
 //! use datawal_typed::Record;
 //! use serde::{Deserialize, Serialize};
 //!
