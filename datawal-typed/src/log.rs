@@ -188,7 +188,10 @@ impl<T: Record> TypedLog<T> {
     /// policy. (A log's key field is not decoded: the value carries its key.)
     pub fn scan(&mut self) -> Result<Vec<T>> {
         let mut iter = self.iter()?;
-        let mut out = Vec::new();
+        // Every record of a typed log is one value: size the output from the
+        // txid count (capped: txids come from disk), as the core's scan does.
+        let hint = self.log.next_txid().saturating_sub(1).min(1 << 20);
+        let mut out = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
         for entry in &mut iter {
             out.push(entry?.value);
         }
