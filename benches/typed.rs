@@ -10,29 +10,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use datawal_typed::{Codec, Record, TypedLog, TypedWal};
-use serde::{Deserialize, Serialize};
+use datawal_typed::{Codec, TypedLog, TypedWal};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
-#[record(name = "bench_order", version = 1)]
-struct Order {
-    #[record(key)]
-    id: u64,
-    customer: String,
-    cents: u64,
-    items: u16,
-    note: String,
-}
-
-fn order(i: u64) -> Order {
-    Order {
-        id: i,
-        customer: format!("customer-{:05}", i % 10_000),
-        cents: i * 7 + 99,
-        items: (i % 9) as u16,
-        note: "two day shipping".to_string(),
-    }
-}
+mod common;
+use common::{order, Order};
 
 const N: u64 = 20_000;
 

@@ -20,28 +20,9 @@ use std::time::{Duration, Instant};
 use datawal_core::{DataWal, RecordLog, RecordType};
 use datawal_typed::key::encode_key_to_vec;
 use datawal_typed::{to_payload, Codec, Record, TypedLog, TypedWal};
-use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
-#[record(name = "bench_order", version = 1)]
-struct Order {
-    #[record(key)]
-    id: u64,
-    customer: String,
-    cents: u64,
-    items: u16,
-    note: String,
-}
-
-fn order(i: u64) -> Order {
-    Order {
-        id: i,
-        customer: format!("customer-{:05}", i % 10_000),
-        cents: i * 7 + 99,
-        items: (i % 9) as u16,
-        note: "two day shipping".to_string(),
-    }
-}
+mod common;
+use common::{order, Order};
 
 struct Sizes {
     n: usize,
