@@ -19,6 +19,9 @@ use datawal_core::segment::{list_segments, segment_path};
 use datawal_core::{DataWal, RecordType};
 use proptest::prelude::*;
 
+mod reliability_support;
+use reliability_support::{append_bytes, cases};
+
 const KEYS: u8 = 10;
 
 #[derive(Debug, Clone)]
@@ -106,15 +109,6 @@ impl Model {
         self.active.1 = end;
         end
     }
-}
-
-fn append_bytes(path: &Path, bytes: &[u8]) {
-    OpenOptions::new()
-        .append(true)
-        .open(path)
-        .unwrap()
-        .write_all(bytes)
-        .unwrap();
 }
 
 fn check_all(db: &DataWal, m: &Model) -> Result<(), TestCaseError> {
@@ -274,14 +268,6 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let d = DataWal::open(&dir).unwrap();
     check_all(&d, &m)?;
     Ok(())
-}
-
-/// `default` cases, or `PROPTEST_CASES` when set (for longer local runs).
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 proptest! {

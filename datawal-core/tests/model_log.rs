@@ -21,6 +21,9 @@ use datawal_core::{
 };
 use proptest::prelude::*;
 
+mod reliability_support;
+use reliability_support::{append_bytes, cases};
+
 #[derive(Debug, Clone)]
 enum Damage {
     /// Append the first `len` bytes (of a valid frame's) — a torn write.
@@ -130,15 +133,6 @@ fn payload(len: u16, fill: u8, txid: u64) -> Vec<u8> {
         *b = txid.to_le_bytes()[i];
     }
     p
-}
-
-fn append_bytes(path: &Path, bytes: &[u8]) {
-    OpenOptions::new()
-        .append(true)
-        .open(path)
-        .unwrap()
-        .write_all(bytes)
-        .unwrap();
 }
 
 fn check_scan(log: &mut RecordLog, m: &Model) -> Result<(), TestCaseError> {
@@ -367,14 +361,6 @@ fn run(ops: Vec<Op>, max_segment_bytes: Option<u64>) -> Result<(), TestCaseError
     prop_assert_eq!(last.payload, b"final".to_vec());
     prop_assert_eq!(last.txid, m.next_txid);
     Ok(())
-}
-
-/// `default` cases, or `PROPTEST_CASES` when set (for longer local runs).
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 proptest! {

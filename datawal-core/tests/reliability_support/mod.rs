@@ -1,6 +1,7 @@
 //! Shared helpers for the reliability tests (`crash_*`, `fault_*`,
-//! `concurrency_*`, `fuzz_*`): a small deterministic PRNG, frame builders,
-//! and the plumbing that re-executes the test binary as a child process.
+//! `concurrency_*`, `fuzz_*`, `model_*`): a small deterministic PRNG, frame
+//! builders, and the plumbing that re-executes the test binary as a child
+//! process.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
@@ -171,4 +172,23 @@ pub fn env_u64(name: &str) -> u64 {
         .unwrap_or_else(|_| panic!("{name} not set"))
         .parse()
         .unwrap_or_else(|_| panic!("{name} not a number"))
+}
+
+/// Append raw bytes to the end of a file (damage injected behind the API).
+pub fn append_bytes(path: &Path, bytes: &[u8]) {
+    use std::io::Write as _;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .unwrap()
+        .write_all(bytes)
+        .unwrap();
+}
+
+/// `default` proptest cases, or `PROPTEST_CASES` when set (for longer local runs).
+pub fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
