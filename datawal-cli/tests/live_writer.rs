@@ -94,7 +94,7 @@ fn scans_during_appends_see_growing_prefixes() {
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 log.append(format!("event {n}").as_bytes()).unwrap();
-                if n % 16 == 0 {
+                if n.is_multiple_of(16) {
                     log.fsync().unwrap();
                 }
                 n += 1;

@@ -141,10 +141,10 @@ fn reader_during_appends_sees_a_valid_prefix() {
                 log.append(&payload(i)).unwrap();
                 i += 1;
                 appended.store(i, Ordering::Release);
-                if i % 7 == 0 {
+                if i.is_multiple_of(7) {
                     log.fsync().unwrap();
                 }
-                if i % 400 == 0 {
+                if i.is_multiple_of(400) {
                     log.rotate().unwrap();
                 }
             }

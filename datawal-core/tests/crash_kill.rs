@@ -66,7 +66,7 @@ fn is_run_start(seq: u64) -> bool {
 fn kv_op(seq: u64) -> KvOp {
     let h = seq.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17) ^ seq;
     let key = format!("k{:02}", h % 40).into_bytes();
-    if !is_run_start(seq) && (h >> 8) % 5 == 0 {
+    if !is_run_start(seq) && (h >> 8).is_multiple_of(5) {
         KvOp::Delete(key)
     } else {
         let mut v = seq.to_le_bytes().to_vec();

@@ -81,7 +81,7 @@ pub fn run(args: &GetArgs) -> Result<Outcome> {
 fn decode_hex(text: &str) -> Result<Vec<u8>> {
     let text = text.trim();
     let text = text.strip_prefix("0x").unwrap_or(text);
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         bail!("--hex: the key has an odd number of hex digits");
     }
     let digit = |c: u8| -> Result<u8> {
