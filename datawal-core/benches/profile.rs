@@ -7,7 +7,9 @@
 //!     target/release/deps/profile-<hash>
 //! ```
 //!
-//! Workloads (`DATAWAL_PROFILE`): `append`, `scan`, `scan_iter`, `cursor`,
+//! Workloads (`DATAWAL_PROFILE`): `append`, `scan`, `scan_iter`, `cursor`
+//! (open, then the cursor), `visit` (`next_view` alone), `for_each`
+//! (`for_each_view` alone),
 //! `open`, `kv_open`, `get`, `compact`, `export`. The store is built first
 //! (outside the loop); `DATAWAL_PROFILE_ITERS` repeats the measured part.
 
@@ -54,6 +56,10 @@ fn main() {
         }
         log.fsync().unwrap();
     }
+    // `visit` and `for_each` time the cursor alone, on a log opened before
+    // the clock starts.
+    let opened =
+        matches!(what.as_str(), "visit" | "for_each").then(|| RecordLog::open(&dir).unwrap());
     let t = Instant::now();
     for it in 0..iters {
         match what.as_str() {
@@ -83,6 +89,24 @@ fn main() {
                 while let Some(v) = c.next_view().unwrap() {
                     bytes += black_box(v.payload).len();
                 }
+                black_box(bytes);
+            }
+            "visit" => {
+                let log = opened.as_ref().expect("opened above for `visit`");
+                let mut c = log.cursor().unwrap();
+                let mut bytes = 0;
+                while let Some(v) = c.next_view().unwrap() {
+                    bytes += black_box(v.payload).len();
+                }
+                black_box(bytes);
+            }
+            "for_each" => {
+                let log = opened.as_ref().expect("opened above for `for_each`");
+                let mut bytes = 0;
+                log.cursor()
+                    .unwrap()
+                    .for_each_view(|v| bytes += black_box(v.payload).len())
+                    .unwrap();
                 black_box(bytes);
             }
             "open" => {

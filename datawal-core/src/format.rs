@@ -282,29 +282,44 @@ const WORD0_MASK: u64 = !(0xFF << (8 * OFF_RECORD_TYPE));
 /// (an incomplete frame, or damage, which it names precisely).
 #[inline]
 pub fn valid_frame_header(buf: &[u8]) -> Option<Header> {
-    let h = buf.first_chunk::<HEADER_LEN>()?;
-    let word0 = u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
+    let (header, body, stored) = frame_parts(buf)?;
+    (crc32c::crc32c(body) == stored).then_some(header)
+}
+
+/// [`valid_frame_header`] but for the CRC: the header of a complete frame
+/// at the start of `buf` that passes every structural check, the bytes its
+/// CRC covers, and the CRC stored after them. The caller compares the CRC
+/// (the scanner checks several frames' CRCs at once).
+#[inline]
+pub(crate) fn frame_parts(buf: &[u8]) -> Option<(Header, &[u8], u32)> {
+    let (word0, h) = buf.split_first_chunk::<8>()?;
+    let word0 = u64::from_le_bytes(*word0);
     if word0 & WORD0_MASK != WORD0 {
         return None;
     }
-    let record_type = RecordType::from_byte(h[OFF_RECORD_TYPE])?;
-    let key_len = le_u32(h, OFF_KEY_LEN);
-    let payload_len = le_u32(h, OFF_PAYLOAD_LEN);
+    let record_type = RecordType::from_byte(word0.to_le_bytes()[OFF_RECORD_TYPE])?;
+    // Whole-word loads of the fields after the first word.
+    const _: () = assert!(OFF_TXID == 8 && OFF_KEY_LEN == 16 && OFF_PAYLOAD_LEN == 20);
+    let (txid, h) = h.split_first_chunk::<8>()?;
+    let (key_len, h) = h.split_first_chunk::<4>()?;
+    let (payload_len, _) = h.split_first_chunk::<4>()?;
+    let (key_len, payload_len) = (
+        u32::from_le_bytes(*key_len),
+        u32::from_le_bytes(*payload_len),
+    );
     if key_len > MAX_KEY_LEN || payload_len > MAX_PAYLOAD_LEN {
         return None;
     }
     let body_end = HEADER_LEN + key_len as usize + payload_len as usize;
     let (body, rest) = buf.split_at_checked(body_end)?;
     let stored = u32::from_le_bytes(*rest.first_chunk::<CRC_LEN>()?);
-    if crc32c::crc32c(body) != stored {
-        return None;
-    }
-    Some(Header {
+    let header = Header {
         record_type,
-        txid: le_u64(h, OFF_TXID),
+        txid: u64::from_le_bytes(*txid),
         key_len,
         payload_len,
-    })
+    };
+    Some((header, body, stored))
 }
 
 /// Render a key for a message: UTF-8 text when it is printable, hex otherwise.

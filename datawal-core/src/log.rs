@@ -105,12 +105,12 @@ impl RecordLog {
         let active_id = *ids.last().unwrap_or(&1);
         let mut cursor = RecordCursor::new(dir, ids);
         let mut active_size = 0;
-        while let Some(view) = cursor.next_view()? {
+        cursor.for_each_view(|view| {
             visit(&view);
             if view.segment == active_id {
                 active_size = view.offset + u64::from(view.len);
             }
-        }
+        })?;
         let mut report = cursor.into_report();
         if let Some(tail) = report.tail.as_mut() {
             repair_tail(dir, tail)?;
@@ -381,9 +381,7 @@ impl RecordLog {
     pub fn scan(&mut self) -> Result<Vec<Record>> {
         let mut cursor = self.cursor()?;
         let mut out = Vec::with_capacity(self.record_count_hint(cursor.segments()));
-        while let Some(v) = cursor.next_view()? {
-            out.push(v.to_record());
-        }
+        cursor.for_each_view(|v| out.push(v.to_record()))?;
         let tail = self.report.tail.take();
         self.report = cursor.into_report();
         if self.report.tail.is_none() {

@@ -64,9 +64,7 @@ impl RecordLogReader {
     pub fn scan(&self) -> Result<(Vec<Record>, RecoveryReport)> {
         let mut cursor = self.cursor();
         let mut out = Vec::new();
-        while let Some(v) = cursor.next_view()? {
-            out.push(v.to_record());
-        }
+        cursor.for_each_view(|v| out.push(v.to_record()))?;
         Ok((out, cursor.into_report()))
     }
 }

@@ -14,14 +14,15 @@
 //!   order): the writer keeps those bytes aside and reports how many intact
 //!   frames they hold.
 
+use std::convert::Infallible;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
+use crate::crc::{crc32c_lanes, LANES};
 use crate::error::{CorruptKind, Error, Result};
-use crate::format::{
-    decode_frame, valid_frame_header, Decoded, Header, RecordType, HEADER_LEN, MAGIC,
-};
+use crate::format::{decode_frame, frame_parts, Decoded, Header, RecordType, HEADER_LEN, MAGIC};
 use crate::segment::{fsync_dir, segment_path};
 
 /// Bytes read from a segment per `read` call.
@@ -148,16 +149,9 @@ pub struct RecoveryReport {
 
 /// One step of a segment scanner.
 enum Step {
-    Frame {
-        at: usize,
-        header: Header,
-        offset: u64,
-    },
+    Frame { at: usize, header: Header },
     End,
-    Damage {
-        offset: u64,
-        kind: CorruptKind,
-    },
+    Damage { offset: u64, kind: CorruptKind },
 }
 
 /// Streams frames out of one segment file with a bounded buffer.
@@ -171,6 +165,37 @@ struct SegmentScanner {
     end: usize,
     base: u64,
     eof: bool,
+    /// Frames after `pos` already checked (CRC included), with their
+    /// positions in `buf`: `ahead[next..len]` are still to be returned.
+    ahead: Ahead,
+}
+
+/// Up to [`LANES`] frames whose CRCs were checked together.
+struct Ahead {
+    frames: [(usize, Header); LANES],
+    next: usize,
+    len: usize,
+}
+
+/// A placeholder for an unused slot of [`Ahead`] (never returned).
+const NO_FRAME: (usize, Header) = (
+    0,
+    Header {
+        record_type: RecordType::Raw,
+        txid: 0,
+        key_len: 0,
+        payload_len: 0,
+    },
+);
+
+impl Default for Ahead {
+    fn default() -> Self {
+        Ahead {
+            frames: [NO_FRAME; LANES],
+            next: 0,
+            len: 0,
+        }
+    }
 }
 
 impl SegmentScanner {
@@ -189,11 +214,14 @@ impl SegmentScanner {
             end: 0,
             base: 0,
             eof: false,
+            ahead: Ahead::default(),
         })
     }
 
     /// Make at least `needed` unconsumed bytes available, or reach EOF.
     fn fill(&mut self, needed: usize) -> Result<()> {
+        // Positions move below; nothing is ahead anyway when a refill is due.
+        self.ahead = Ahead::default();
         if self.pos > 0 {
             self.buf.copy_within(self.pos..self.end, 0);
             self.base += self.pos as u64;
@@ -227,11 +255,74 @@ impl SegmentScanner {
     /// path, with no error values built. `None` sends the caller to
     /// [`advance`](Self::advance).
     #[inline]
-    fn next_fast(&mut self) -> Option<(usize, Header, u64)> {
-        let at = self.pos;
-        let header = valid_frame_header(self.buf.get(at..self.end)?)?;
+    fn next_fast(&mut self) -> Option<(usize, Header)> {
+        if self.ahead.next == self.ahead.len {
+            self.check_ahead();
+        }
+        let &(at, header) = self.ahead.frames[..self.ahead.len].get(self.ahead.next)?;
+        self.ahead.next += 1;
         self.pos = at + header.frame_len() as usize;
-        Some((at, header, self.base + at as u64))
+        Some((at, header))
+    }
+
+    /// Check the complete frames from `pos` on, up to [`LANES`] of them with
+    /// one interleaved CRC pass, and keep the leading run that is valid.
+    /// Anything else (an incomplete or damaged frame) is left for
+    /// [`advance`](Self::advance) to name.
+    fn check_ahead(&mut self) {
+        let mut headers = [NO_FRAME; LANES];
+        let mut bodies: [&[u8]; LANES] = [&[]; LANES];
+        let mut stored = [0u32; LANES];
+        let mut n = 0;
+        let mut at = self.pos;
+        while n < LANES {
+            let Some((header, body, crc)) = self.buf.get(at..self.end).and_then(frame_parts) else {
+                break;
+            };
+            (headers[n], bodies[n], stored[n]) = ((at, header), body, crc);
+            at += header.frame_len() as usize;
+            n += 1;
+        }
+        let computed = crc32c_lanes(&bodies);
+        let valid = computed
+            .iter()
+            .zip(&stored)
+            .take(n)
+            .take_while(|(c, s)| c == s)
+            .count();
+        self.ahead = Ahead {
+            frames: headers,
+            next: 0,
+            len: valid,
+        };
+    }
+
+    /// Hand every frame from `pos` on that is complete and valid to `f`,
+    /// checked [`LANES`] at a time; stop before the first one that is not
+    /// (for [`advance`](Self::advance) to deal with), or after the one for
+    /// which `f` breaks. The batch loop behind
+    /// [`RecordCursor::try_for_each_view`].
+    fn drain<B>(
+        &mut self,
+        segment: u32,
+        report: &mut RecoveryReport,
+        f: &mut impl FnMut(RecordView<'_>) -> ControlFlow<B>,
+    ) -> ControlFlow<B> {
+        loop {
+            if self.ahead.next == self.ahead.len {
+                self.check_ahead();
+                if self.ahead.len == 0 {
+                    return ControlFlow::Continue(());
+                }
+            }
+            for &(at, header) in &self.ahead.frames[self.ahead.next..self.ahead.len] {
+                self.ahead.next += 1;
+                self.pos = at + header.frame_len() as usize;
+                report.records_replayed += 1;
+                report.last_txid_seen = report.last_txid_seen.max(header.txid);
+                f(view_at(&self.buf, at, header, segment, self.base))?;
+            }
+        }
     }
 
     fn advance(&mut self) -> Result<Step> {
@@ -244,7 +335,6 @@ impl SegmentScanner {
                     return Ok(Step::Frame {
                         at,
                         header: f.header,
-                        offset,
                     });
                 }
                 Ok(Decoded::Incomplete { available, needed }) => {
@@ -313,7 +403,7 @@ impl RecordCursor {
             Some(scanner) if !self.done => scanner.next_fast(),
             _ => None,
         };
-        let (at, header, offset) = match fast {
+        let (at, header) = match fast {
             Some(step) => step,
             None => match self.next_slow()? {
                 Some(step) => step,
@@ -325,24 +415,58 @@ impl RecordCursor {
         let (Some(scanner), Some(&id)) = (self.scanner.as_ref(), self.ids.get(self.idx)) else {
             return Ok(None);
         };
-        let key_start = at + HEADER_LEN;
-        let key_end = key_start + header.key_len as usize;
-        let payload_end = key_end + header.payload_len as usize;
-        Ok(Some(RecordView {
-            record_type: header.record_type,
-            txid: header.txid,
-            key: &scanner.buf[key_start..key_end],
-            payload: &scanner.buf[key_end..payload_end],
-            segment: id,
-            offset,
-            len: header.frame_len() as u32,
-        }))
+        Ok(Some(view_at(&scanner.buf, at, header, id, scanner.base)))
+    }
+
+    /// Call `f` with every remaining record, in order: the fastest way
+    /// through a log. [`next_view`](Self::next_view) returns to the caller
+    /// after each record; this loop keeps its state in registers and checks
+    /// frames in batches.
+    ///
+    /// # Errors
+    /// As [`next_view`](Self::next_view); `f` has seen every record before
+    /// the damage.
+    pub fn for_each_view(&mut self, mut f: impl FnMut(RecordView<'_>)) -> Result<()> {
+        let done: ControlFlow<Infallible> = self.try_for_each_view(|view| {
+            f(view);
+            ControlFlow::Continue(())
+        })?;
+        let ControlFlow::Continue(()) = done;
+        Ok(())
+    }
+
+    /// [`for_each_view`](Self::for_each_view) with an early exit: stops
+    /// after the record for which `f` returns [`ControlFlow::Break`], and
+    /// returns that. The cursor can go on from the next record.
+    ///
+    /// # Errors
+    /// As [`next_view`](Self::next_view).
+    pub fn try_for_each_view<B>(
+        &mut self,
+        mut f: impl FnMut(RecordView<'_>) -> ControlFlow<B>,
+    ) -> Result<ControlFlow<B>> {
+        loop {
+            if let (Some(scanner), Some(&id), false) =
+                (self.scanner.as_mut(), self.ids.get(self.idx), self.done)
+            {
+                if let ControlFlow::Break(b) = scanner.drain(id, &mut self.report, &mut f) {
+                    return Ok(ControlFlow::Break(b));
+                }
+            }
+            // A refill, the next segment, damage or the end.
+            let Some(view) = self.next_view()? else {
+                return Ok(ControlFlow::Continue(()));
+            };
+            if let ControlFlow::Break(b) = f(view) {
+                return Ok(ControlFlow::Break(b));
+            }
+        }
     }
 
     /// Everything but the hot path: opening segments, refilling the buffer,
     /// the end of a segment, damage.
     #[cold]
-    fn next_slow(&mut self) -> Result<Option<(usize, Header, u64)>> {
+    fn next_slow(&mut self) -> Result<Option<(usize, Header)>> {
         let step = loop {
             if self.done {
                 return Ok(None);
@@ -365,7 +489,7 @@ impl RecordCursor {
                 continue;
             };
             match scanner.advance() {
-                Ok(Step::Frame { at, header, offset }) => break (at, header, offset),
+                Ok(Step::Frame { at, header }) => break (at, header),
                 Ok(Step::End) => {
                     self.scanner = None;
                     self.idx += 1;
@@ -440,6 +564,24 @@ impl RecordCursor {
 
     pub(crate) fn into_report(self) -> RecoveryReport {
         self.report
+    }
+}
+
+/// The record whose validated frame starts at `at` in `buf`, which holds
+/// the segment's bytes from offset `base` on.
+#[inline]
+fn view_at(buf: &[u8], at: usize, header: Header, segment: u32, base: u64) -> RecordView<'_> {
+    let key_start = at + HEADER_LEN;
+    let key_end = key_start + header.key_len as usize;
+    let payload_end = key_end + header.payload_len as usize;
+    RecordView {
+        record_type: header.record_type,
+        txid: header.txid,
+        key: &buf[key_start..key_end],
+        payload: &buf[key_end..payload_end],
+        segment,
+        offset: base + at as u64,
+        len: header.frame_len() as u32,
     }
 }
 
@@ -571,5 +713,84 @@ mod tests {
         ));
         // The buffer grows only as far as the file's bytes justify.
         assert!(cursor.scanner.as_ref().is_some_and(|s| s.buf.len() <= 64));
+    }
+
+    /// Everything a cursor reports: `first` records read with `next_view`,
+    /// five with `try_for_each_view` breaking after the fifth, the rest with
+    /// `for_each_view` (`first = usize::MAX`: all with `next_view`).
+    fn read_all(dir: &Path, ids: &[u32], first: usize) -> (Vec<Record>, String) {
+        let mut cursor = RecordCursor::new(dir, ids.to_vec());
+        let mut got = Vec::new();
+        let mut outcome = Ok(());
+        while got.len() < first {
+            match cursor.next_view() {
+                Ok(Some(v)) => got.push(v.to_record()),
+                Ok(None) => break,
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            }
+        }
+        if outcome.is_ok() && first != usize::MAX {
+            // Five records through the early exit, then the rest.
+            let mut budget = 5;
+            outcome = cursor
+                .try_for_each_view(|v| {
+                    got.push(v.to_record());
+                    budget -= 1;
+                    if budget == 0 {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                })
+                .and_then(|_| cursor.for_each_view(|v| got.push(v.to_record())));
+        }
+        (got, format!("{outcome:?} {:?}", cursor.report()))
+    }
+
+    /// `for_each_view` checks frames in batches; it must return what
+    /// `next_view` returns, record for record, with the same report or error,
+    /// whatever frame of a batch is damaged and wherever the switch from
+    /// `next_view` happens.
+    #[test]
+    fn the_batch_loop_agrees_with_next_view_on_clean_and_damaged_logs() {
+        let td = tempfile::tempdir().unwrap();
+        let mut segments = [Vec::new(), Vec::new()];
+        let mut starts = Vec::new();
+        for i in 0..40u64 {
+            let seg = usize::from(i >= 25);
+            let key = vec![b'k'; (i % 5) as usize];
+            let payload: Vec<u8> = (0..(i * 37 % 150)).map(|j| (i + j) as u8).collect();
+            starts.push((seg, segments[seg].len()));
+            encode_into(&mut segments[seg], RecordType::Put, i + 1, &key, &payload);
+        }
+        // No damage, then one flipped byte in each frame in turn: in a closed
+        // segment that is corruption, in the last a torn tail.
+        for damaged in std::iter::once(None).chain(starts.iter().copied().enumerate().map(Some)) {
+            let mut segs = segments.clone();
+            if let Some((_, (seg, at))) = damaged {
+                segs[seg][at + HEADER_LEN] ^= 0x40;
+            }
+            for (id, bytes) in (1..).zip(&segs) {
+                std::fs::write(segment_path(td.path(), id), bytes).unwrap();
+            }
+            let want = read_all(td.path(), &[1, 2], usize::MAX);
+            for first in [0, 1, 3, 6, 26] {
+                let got = read_all(td.path(), &[1, 2], first);
+                assert_eq!(got, want, "damage {damaged:?}, switch after {first}");
+            }
+            // Every record before the damaged one, and none after it.
+            let (kept, outcome) = &want;
+            match damaged {
+                None => assert_eq!(kept.len(), 40),
+                Some((k, (seg, _))) => {
+                    assert_eq!(kept.len(), k, "damage in record {k}");
+                    assert_eq!(outcome.starts_with("Err(Corrupt"), seg == 0, "{outcome}");
+                    assert_eq!(outcome.contains("tail: Some"), seg == 1, "{outcome}");
+                }
+            }
+        }
     }
 }
