@@ -2,10 +2,11 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use datawal_core::{
-    RecordCursor, RecordLog, RecordLogReader, RecordRef, RecordType, RecoveryReport,
+    RecordCursor, RecordLog, RecordLogReader, RecordRef, RecordType, RecordView, RecoveryReport,
 };
 
 use crate::error::{Error, Location, Result, Skipped};
@@ -192,9 +193,7 @@ impl<T: Record> TypedLog<T> {
         // txid count (capped: txids come from disk), as the core's scan does.
         let hint = self.log.next_txid().saturating_sub(1).min(1 << 20);
         let mut out = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
-        for entry in &mut iter {
-            out.push(entry?.value);
-        }
+        iter.for_each_entry(|entry| out.push(entry.value))?;
         self.skipped = iter.into_skipped();
         Ok(out)
     }
@@ -376,30 +375,59 @@ impl<T: Record> LogIter<T> {
     }
 
     fn step(&mut self) -> Option<Result<Entry<T>>> {
-        let view = match self.cursor.next_view() {
-            Ok(Some(view)) => view,
-            Ok(None) => return None,
-            Err(e) => return Some(Err(Error::Core(e))),
-        };
-        let location = || Location::in_log(view.segment, view.offset, view.txid);
-        if view.record_type == RecordType::Delete {
-            return Some(Err(Error::RecordType {
-                expected: T::NAME,
-                found: view.record_type,
-                location: location(),
-            }));
+        match self.cursor.next_view() {
+            Ok(Some(view)) => Some(entry_of(&view)),
+            Ok(None) => None,
+            Err(e) => Some(Err(Error::Core(e))),
         }
-        Some(
-            decode_payload::<T>(view.payload, location).map(|(value, header)| Entry {
-                value,
-                txid: view.txid,
-                segment: view.segment,
-                offset: view.offset,
-                version: header.version,
-                codec: header.codec,
-            }),
-        )
     }
+
+    /// Hand every remaining entry to `f` through the core's batch loop
+    /// ([`RecordCursor::try_for_each_view`]), with the iterator's policy;
+    /// the iterator is finished afterwards. What [`TypedLog::scan`] uses.
+    fn for_each_entry(&mut self, mut f: impl FnMut(Entry<T>)) -> Result<()> {
+        if self.done {
+            return Ok(());
+        }
+        self.done = true;
+        let (policy, skipped) = (self.policy, &mut self.skipped);
+        let flow = self.cursor.try_for_each_view(|view| match entry_of(&view) {
+            Ok(entry) => {
+                f(entry);
+                ControlFlow::Continue(())
+            }
+            Err(e) if policy == ReadPolicy::Skip && e.is_skippable() => {
+                skipped.push(Skipped::new(e));
+                ControlFlow::Continue(())
+            }
+            Err(e) => ControlFlow::Break(e),
+        });
+        match flow {
+            Ok(ControlFlow::Continue(())) => Ok(()),
+            Ok(ControlFlow::Break(e)) => Err(e),
+            Err(e) => Err(Error::Core(e)),
+        }
+    }
+}
+
+/// The entry a record holds, or why it holds none.
+fn entry_of<T: Record>(view: &RecordView<'_>) -> Result<Entry<T>> {
+    let location = || Location::in_log(view.segment, view.offset, view.txid);
+    if view.record_type == RecordType::Delete {
+        return Err(Error::RecordType {
+            expected: T::NAME,
+            found: view.record_type,
+            location: location(),
+        });
+    }
+    decode_payload::<T>(view.payload, location).map(|(value, header)| Entry {
+        value,
+        txid: view.txid,
+        segment: view.segment,
+        offset: view.offset,
+        version: header.version,
+        codec: header.codec,
+    })
 }
 
 impl<T: Record> Iterator for LogIter<T> {
