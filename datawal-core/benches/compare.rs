@@ -513,6 +513,40 @@ fn main() {
             ops: n,
             ours,
             theirs: Some(theirs),
+            target: Target::None,
+            fsync: false,
+        });
+
+        let (ours, theirs) = duel(
+            sizes.rounds,
+            || {
+                timed(|| {
+                    let mut bytes = 0usize;
+                    ol.cursor()
+                        .unwrap()
+                        .for_each_view(|v| bytes += black_box(v.payload).len())
+                        .unwrap();
+                    assert_eq!(bytes, n * PAYLOAD_LEN);
+                })
+                .0
+            },
+            || {
+                timed(|| {
+                    let mut bytes = 0usize;
+                    for r in tl.scan_iter().unwrap() {
+                        bytes += r.unwrap().payload.len();
+                    }
+                    assert_eq!(bytes, n * PAYLOAD_LEN);
+                })
+                .0
+            },
+        );
+        rows.push(Row {
+            name: format!("cursor()+for_each_view() of {n} (theirs: scan_iter)"),
+            unit: "record",
+            ops: n,
+            ours,
+            theirs: Some(theirs),
             target: Target::RateAtLeast(40e6),
             fsync: false,
         });
