@@ -9,7 +9,10 @@ use crate::error::{Error, Result};
 use crate::format::{check_lengths, encode_into, frame_len, RecordType};
 use crate::lock::DirLock;
 use crate::recovery::{repair_tail, Record, RecordCursor, RecordRef, RecordView, RecoveryReport};
-use crate::segment::{ensure_dir, fsync_dir, list_segments, segment_path};
+use crate::segment::{
+    ensure_dir, fsync_dir, list_segments, release_beyond_end, reserve_beyond_end, segment_path,
+    RESERVE_STEP,
+};
 
 /// Settings for [`RecordLog::open_with`] and [`crate::DataWal::open_with`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -56,6 +59,11 @@ pub struct RecordLog {
     data_dirty: bool,
     /// A segment was created since the directory was last synced.
     dir_dirty: bool,
+    /// Where the disk space reserved for the active segment ends (0: none
+    /// reserved by this handle yet).
+    reserved_to: u64,
+    /// `false` once reserving failed: the file system cannot, stop asking.
+    reserving: bool,
     buf: Vec<u8>,
 }
 
@@ -132,6 +140,8 @@ impl RecordLog {
             poisoned: None,
             data_dirty: false,
             dir_dirty,
+            reserved_to: 0,
+            reserving: true,
             buf: Vec::new(),
         })
     }
@@ -293,6 +303,7 @@ impl RecordLog {
     }
 
     fn write_buf(&mut self, buf: &[u8]) -> Result<()> {
+        self.reserve_for(buf.len() as u64);
         if let Err(e) = self.active.write_all(buf) {
             let err = Error::io(
                 "append to segment",
@@ -304,6 +315,44 @@ impl RecordLog {
         self.active_size += buf.len() as u64;
         self.data_dirty = true;
         Ok(())
+    }
+
+    /// Before writing `incoming` bytes past the active segment's end, reserve
+    /// disk space for them and the next [`RESERVE_STEP`] bytes (capped at
+    /// [`LogOptions::max_segment_bytes`]) without changing the file's length.
+    /// An `fdatasync` after appends into reserved space has no block
+    /// allocation to commit (a batch of 100 × 64 B + fsync: 226 → 169 µs on
+    /// ext4, `docs/benchmarks.md`). Readers see no difference: the reserved
+    /// blocks lie past the file's length. [`rotate`](Self::rotate) and
+    /// [`close`](Self::close) release what is left.
+    fn reserve_for(&mut self, incoming: u64) {
+        let end = self.active_size + incoming;
+        if !self.reserving || end <= self.reserved_to {
+            return;
+        }
+        let mut to = end.max(self.active_size + RESERVE_STEP);
+        if let Some(max) = self.options.max_segment_bytes {
+            to = to.min(max.max(end));
+        }
+        self.reserving = reserve_beyond_end(&self.active, self.active_size, to - self.active_size);
+        self.reserved_to = to;
+    }
+
+    /// Give back the space reserved past the active segment's end. Changes
+    /// no byte of the file; errors are reported, not fatal (the space is
+    /// then only held until the segment is next truncated).
+    fn release_reserved(&mut self) -> Result<()> {
+        if self.reserved_to == 0 {
+            return Ok(());
+        }
+        self.reserved_to = 0;
+        release_beyond_end(&self.active).map_err(|e| {
+            Error::io(
+                "release reserved space of segment",
+                segment_path(&self.dir, self.active_id),
+                e,
+            )
+        })
     }
 
     /// Make every appended record durable: `fdatasync` the active segment, and
@@ -358,6 +407,9 @@ impl RecordLog {
             .ok_or(Error::Exhausted { what: "segment id" })?;
         self.sync_active("rotate")?;
         self.sync_dir("rotate")?;
+        // Best effort: a closed segment keeping some reserved blocks is
+        // harmless, and nothing about the log depends on it.
+        let _ = self.release_reserved();
         let path = segment_path(&self.dir, new_id);
         let file = match OpenOptions::new().append(true).create_new(true).open(&path) {
             Ok(f) => f,
@@ -431,13 +483,17 @@ impl RecordLog {
         Ok(RecordCursor::new(&self.dir, list_segments(&self.dir)?))
     }
 
-    /// Release the lock. Does not fsync: call [`fsync`](Self::fsync) first
-    /// for durability.
+    /// Give back the disk space reserved past the active segment's end and
+    /// release the lock. Does not fsync: call [`fsync`](Self::fsync) first
+    /// for durability. (A handle dropped without `close` leaves up to
+    /// 1 MiB reserved past the segment's end, invisible to readers; the
+    /// next writer appends into it.)
     ///
     /// # Errors
-    /// None today; kept fallible for the published signature.
-    pub fn close(self) -> Result<()> {
-        Ok(())
+    /// [`Error::Io`] when the reserved space cannot be released (the log
+    /// itself is unaffected).
+    pub fn close(mut self) -> Result<()> {
+        self.release_reserved()
     }
 }
 

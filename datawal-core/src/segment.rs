@@ -10,6 +10,37 @@ pub const SEGMENT_EXT: &str = "dwal";
 /// Width of the zero-padded decimal id in a segment file name.
 pub const SEGMENT_ID_WIDTH: usize = 8;
 
+/// Space [`reserve_beyond_end`] reserves ahead of the active segment's end.
+pub(crate) const RESERVE_STEP: u64 = 1 << 20;
+
+/// Reserve disk blocks for `file` from `offset` to `offset + len` without
+/// changing its length (Linux `fallocate` with `FALLOC_FL_KEEP_SIZE`): later
+/// appends land in blocks that already exist, so an `fdatasync` after them
+/// has no block allocation to commit. Readers see nothing: the file's
+/// length, and so every byte a reader can reach, is unchanged.
+///
+/// `false` when the platform or file system cannot do it; the caller just
+/// stops asking (it is only an optimisation).
+pub(crate) fn reserve_beyond_end(file: &File, offset: u64, len: u64) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{fallocate, FallocateFlags};
+        fallocate(file, FallocateFlags::KEEP_SIZE, offset, len).is_ok()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (file, offset, len);
+        false
+    }
+}
+
+/// Release blocks reserved past the end of `file` by
+/// [`reserve_beyond_end`]: a truncation to the file's own length, which
+/// changes no byte.
+pub(crate) fn release_beyond_end(file: &File) -> std::io::Result<()> {
+    file.set_len(file.metadata()?.len())
+}
+
 /// Path of segment `id` in `dir`: `dir/{id:08}.dwal`.
 pub fn segment_path(dir: &Path, id: u32) -> PathBuf {
     dir.join(format!("{id:08}.{SEGMENT_EXT}"))
