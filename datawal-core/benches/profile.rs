@@ -11,7 +11,8 @@
 //! (open, then the cursor), `visit` (`next_view` alone), `for_each`
 //! (`for_each_view` alone),
 //! `open`, `kv_open`, `get`, `compact`, `export`. The store is built first
-//! (outside the loop); `DATAWAL_PROFILE_ITERS` repeats the measured part.
+//! (outside the loop); `DATAWAL_PROFILE_ITERS` repeats the measured part;
+//! `DATAWAL_PROFILE_THRASH=1` evicts the caches between repetitions.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -60,8 +61,16 @@ fn main() {
     // the clock starts.
     let opened =
         matches!(what.as_str(), "visit" | "for_each").then(|| RecordLog::open(&dir).unwrap());
-    let t = Instant::now();
+    // `DATAWAL_PROFILE_THRASH=1`: touch 64 MiB between iterations (not
+    // timed), so each starts with cold caches, as in `compare`, where the
+    // other crate's run comes between two of ours.
+    let thrash = std::env::var_os("DATAWAL_PROFILE_THRASH").is_some();
+    let mut timed = std::time::Duration::ZERO;
     for it in 0..iters {
+        if thrash {
+            black_box(vec![1u8; 64 << 20]);
+        }
+        let t = Instant::now();
         match what.as_str() {
             "append" => {
                 let d = base.path().join(format!("append-{it}"));
@@ -137,9 +146,10 @@ fn main() {
             }
             other => panic!("unknown workload {other}"),
         }
+        timed += t.elapsed();
     }
     eprintln!(
         "{what}: n = {n}, {iters} iterations, {:.3} ms per iteration",
-        t.elapsed().as_secs_f64() * 1e3 / iters as f64
+        timed.as_secs_f64() * 1e3 / iters as f64
     );
 }

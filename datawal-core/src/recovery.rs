@@ -265,35 +265,14 @@ impl SegmentScanner {
         Some((at, header))
     }
 
-    /// Check the complete frames from `pos` on, up to [`LANES`] of them with
-    /// one interleaved CRC pass, and keep the leading run that is valid.
-    /// Anything else (an incomplete or damaged frame) is left for
-    /// [`advance`](Self::advance) to name.
+    /// Check the complete frames from `pos` on, up to [`LANES`] of them, and
+    /// keep the leading run that is valid for [`next_fast`](Self::next_fast).
     fn check_ahead(&mut self) {
-        let mut headers = [NO_FRAME; LANES];
-        let mut bodies: [&[u8]; LANES] = [&[]; LANES];
-        let mut stored = [0u32; LANES];
-        let mut n = 0;
-        let mut at = self.pos;
-        while n < LANES {
-            let Some((header, body, crc)) = self.buf.get(at..self.end).and_then(frame_parts) else {
-                break;
-            };
-            (headers[n], bodies[n], stored[n]) = ((at, header), body, crc);
-            at += header.frame_len() as usize;
-            n += 1;
-        }
-        let computed = crc32c_lanes(&bodies);
-        let valid = computed
-            .iter()
-            .zip(&stored)
-            .take(n)
-            .take_while(|(c, s)| c == s)
-            .count();
+        let (frames, len) = checked_batch(self.buf.get(..self.end).unwrap_or_default(), self.pos);
         self.ahead = Ahead {
-            frames: headers,
+            frames,
             next: 0,
-            len: valid,
+            len,
         };
     }
 
@@ -301,28 +280,42 @@ impl SegmentScanner {
     /// checked [`LANES`] at a time; stop before the first one that is not
     /// (for [`advance`](Self::advance) to deal with), or after the one for
     /// which `f` breaks. The batch loop behind
-    /// [`RecordCursor::try_for_each_view`].
+    /// [`RecordCursor::try_for_each_view`]: positions and counts stay in
+    /// locals and are written back once.
     fn drain<B>(
         &mut self,
         segment: u32,
         report: &mut RecoveryReport,
         f: &mut impl FnMut(RecordView<'_>) -> ControlFlow<B>,
     ) -> ControlFlow<B> {
-        loop {
-            if self.ahead.next == self.ahead.len {
-                self.check_ahead();
-                if self.ahead.len == 0 {
-                    return ControlFlow::Continue(());
+        // Frames `next_view` already checked come first.
+        let Ahead {
+            mut frames,
+            mut next,
+            mut len,
+        } = std::mem::take(&mut self.ahead);
+        let buf = self.buf.get(..self.end).unwrap_or_default();
+        let mut pos = self.pos;
+        let (mut records, mut last_txid) = (0u64, report.last_txid_seen);
+        let flow = 'batches: loop {
+            for &(at, header) in frames.get(next..len).unwrap_or_default() {
+                pos = at + header.frame_len() as usize;
+                records += 1;
+                last_txid = last_txid.max(header.txid);
+                if let ControlFlow::Break(b) = f(view_at(buf, at, header, segment, self.base)) {
+                    break 'batches ControlFlow::Break(b);
                 }
             }
-            for &(at, header) in &self.ahead.frames[self.ahead.next..self.ahead.len] {
-                self.ahead.next += 1;
-                self.pos = at + header.frame_len() as usize;
-                report.records_replayed += 1;
-                report.last_txid_seen = report.last_txid_seen.max(header.txid);
-                f(view_at(&self.buf, at, header, segment, self.base))?;
+            (frames, len) = checked_batch(buf, pos);
+            next = 0;
+            if len == 0 {
+                break ControlFlow::Continue(());
             }
-        }
+        };
+        self.pos = pos;
+        report.records_replayed += records;
+        report.last_txid_seen = last_txid;
+        flow
     }
 
     fn advance(&mut self) -> Result<Step> {
@@ -565,6 +558,37 @@ impl RecordCursor {
     pub(crate) fn into_report(self) -> RecoveryReport {
         self.report
     }
+}
+
+/// The complete frames from `at` on in `buf` that pass every check, CRC
+/// included, up to [`LANES`] of them, with their CRCs computed in one
+/// interleaved pass: their positions and headers, and how many lead the
+/// array. Stops before the first frame that is incomplete or damaged.
+#[inline]
+fn checked_batch(buf: &[u8], mut at: usize) -> ([(usize, Header); LANES], usize) {
+    let mut frames = [NO_FRAME; LANES];
+    let mut bodies: [&[u8]; LANES] = [&[]; LANES];
+    let mut stored = [0u32; LANES];
+    let mut n = 0;
+    while n < LANES {
+        let Some((header, body, crc)) = buf.get(at..).and_then(frame_parts) else {
+            break;
+        };
+        (frames[n], bodies[n], stored[n]) = ((at, header), body, crc);
+        at += header.frame_len() as usize;
+        n += 1;
+    }
+    if n == 0 {
+        return (frames, 0);
+    }
+    let computed = crc32c_lanes(&bodies);
+    let valid = computed
+        .iter()
+        .zip(&stored)
+        .take(n)
+        .take_while(|(c, s)| c == s)
+        .count();
+    (frames, valid)
 }
 
 /// The record whose validated frame starts at `at` in `buf`, which holds
