@@ -15,7 +15,7 @@
 //! feature, and every load is a bounds-checked slice read. Without SSE 4.2
 //! (or off x86-64), each body goes through `crc32c::crc32c`. The tests
 //! compare both paths with `crc32c::crc32c`, and run under Miri
-//! (`.ci/run`: `cargo +nightly miri test -p datawal-core crc::`, with
+//! (`.ci/run`: `cargo +nightly miri test -p datawal-core --lib crc::`, with
 //! `-C target-feature=+sse4.2` so the SSE path is the one Miri executes).
 
 #![allow(unsafe_code)]

@@ -413,7 +413,7 @@ impl RecordCursor {
 
     /// Call `f` with every remaining record, in order: the fastest way
     /// through a log. [`next_view`](Self::next_view) returns to the caller
-    /// after each record; this loop keeps its state in registers and checks
+    /// after each record; this loop keeps its state in locals and checks
     /// frames in batches.
     ///
     /// # Errors

@@ -275,7 +275,9 @@ impl<T: Record> TypedLog<T> {
         self.log
     }
 
-    /// Fsync and release the log.
+    /// Release the log, as [`RecordLog::close`]: give back the disk space
+    /// reserved past the active segment's end and the lock. Does not fsync:
+    /// call [`fsync`](Self::fsync) first for durability.
     ///
     /// # Errors
     /// As [`RecordLog::close`].
