@@ -22,7 +22,9 @@ use std::path::{Path, PathBuf};
 
 use crate::crc::{crc32c_lanes, LANES};
 use crate::error::{CorruptKind, Error, Result};
-use crate::format::{decode_frame, frame_parts, Decoded, Header, RecordType, HEADER_LEN, MAGIC};
+use crate::format::{
+    decode_frame, frame_parts, Decoded, Header, RecordType, CRC_LEN, HEADER_LEN, MAGIC,
+};
 use crate::segment::{fsync_dir, segment_path};
 
 /// Bytes read from a segment per `read` call.
@@ -564,7 +566,7 @@ impl RecordCursor {
 /// included, up to [`LANES`] of them, with their CRCs computed in one
 /// interleaved pass: their positions and headers, and how many lead the
 /// array. Stops before the first frame that is incomplete or damaged.
-#[inline]
+#[inline(always)]
 fn checked_batch(buf: &[u8], mut at: usize) -> ([(usize, Header); LANES], usize) {
     let mut frames = [NO_FRAME; LANES];
     let mut bodies: [&[u8]; LANES] = [&[]; LANES];
@@ -575,19 +577,17 @@ fn checked_batch(buf: &[u8], mut at: usize) -> ([(usize, Header); LANES], usize)
             break;
         };
         (frames[n], bodies[n], stored[n]) = ((at, header), body, crc);
-        at += header.frame_len() as usize;
+        at += body.len() + CRC_LEN;
         n += 1;
     }
     if n == 0 {
         return (frames, 0);
     }
     let computed = crc32c_lanes(&bodies);
-    let valid = computed
-        .iter()
-        .zip(&stored)
-        .take(n)
-        .take_while(|(c, s)| c == s)
-        .count();
+    let mut valid = 0;
+    while valid < n && computed[valid] == stored[valid] {
+        valid += 1;
+    }
     (frames, valid)
 }
 
