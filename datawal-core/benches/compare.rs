@@ -162,6 +162,26 @@ struct Row {
     fsync: bool,
 }
 
+impl Row {
+    /// A row of `n` records read from page cache by both crates (no fsync).
+    fn records_read(
+        name: String,
+        n: usize,
+        (ours, theirs): (Duration, Duration),
+        target: Target,
+    ) -> Row {
+        Row {
+            name,
+            unit: "record",
+            ops: n,
+            ours,
+            theirs: Some(theirs),
+            target,
+            fsync: false,
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Target {
     /// ours / theirs at most this.
@@ -425,7 +445,7 @@ fn main() {
     {
         let mut ol = RecordLog::open(&ours_dir).unwrap();
         let mut tl = datawal015::RecordLog::open(&theirs_dir).unwrap();
-        let (ours, theirs) = duel(
+        let times = duel(
             sizes.rounds,
             || {
                 let (t, v) = timed(|| ol.scan().unwrap());
@@ -440,15 +460,12 @@ fn main() {
                 t
             },
         );
-        rows.push(Row {
-            name: format!("scan() of {n} × {PAYLOAD_LEN} B"),
-            unit: "record",
-            ops: n,
-            ours,
-            theirs: Some(theirs),
-            target: Target::AtMost(0.33),
-            fsync: false,
-        });
+        rows.push(Row::records_read(
+            format!("scan() of {n} × {PAYLOAD_LEN} B"),
+            n,
+            times,
+            Target::AtMost(0.33),
+        ));
 
         // The published crate's streaming read: what the three rows below
         // are compared with.
@@ -463,7 +480,7 @@ fn main() {
             .0
         };
 
-        let (ours, theirs) = duel(
+        let times = duel(
             sizes.rounds,
             || {
                 timed(|| {
@@ -477,17 +494,14 @@ fn main() {
             },
             &theirs_scan_iter,
         );
-        rows.push(Row {
-            name: format!("scan_iter() of {n} × {PAYLOAD_LEN} B"),
-            unit: "record",
-            ops: n,
-            ours,
-            theirs: Some(theirs),
-            target: Target::None,
-            fsync: false,
-        });
+        rows.push(Row::records_read(
+            format!("scan_iter() of {n} × {PAYLOAD_LEN} B"),
+            n,
+            times,
+            Target::None,
+        ));
 
-        let (ours, theirs) = duel(
+        let times = duel(
             sizes.rounds,
             || {
                 timed(|| {
@@ -502,17 +516,14 @@ fn main() {
             },
             &theirs_scan_iter,
         );
-        rows.push(Row {
-            name: format!("cursor()+next_view() of {n} (theirs: scan_iter)"),
-            unit: "record",
-            ops: n,
-            ours,
-            theirs: Some(theirs),
-            target: Target::None,
-            fsync: false,
-        });
+        rows.push(Row::records_read(
+            format!("cursor()+next_view() of {n} (theirs: scan_iter)"),
+            n,
+            times,
+            Target::None,
+        ));
 
-        let (ours, theirs) = duel(
+        let times = duel(
             sizes.rounds,
             || {
                 timed(|| {
@@ -527,15 +538,12 @@ fn main() {
             },
             &theirs_scan_iter,
         );
-        rows.push(Row {
-            name: format!("cursor()+for_each_view() of {n} (theirs: scan_iter)"),
-            unit: "record",
-            ops: n,
-            ours,
-            theirs: Some(theirs),
-            target: Target::RateAtLeast(40e6),
-            fsync: false,
-        });
+        rows.push(Row::records_read(
+            format!("cursor()+for_each_view() of {n} (theirs: scan_iter)"),
+            n,
+            times,
+            Target::RateAtLeast(40e6),
+        ));
     }
     let (ours, theirs) = duel(
         sizes.rounds,
