@@ -7,7 +7,7 @@
 //!
 //! Its files are wire format v1 of the published `datawal` 0.1.x crates,
 //! byte for byte: each reads the other's stores. The format is specified in
-//! `docs/canon.md` and in [`format`].
+//! `docs/canon.md` and in [`format`](mod@format).
 //!
 //! ```
 //! use datawal_core::{DataWal, RecordLog};
