@@ -12,10 +12,25 @@ use crate::format::{decode_frame, valid_frame_header, Decoded, RecordType, HEADE
 use crate::keydir::{KeyBuf, KeyHashBuilder, INLINE_KEY};
 use crate::log::{LogOptions, RecordLog};
 use crate::recovery::{RecordRef, RecordView};
-use crate::segment::segment_path;
+use crate::segment::{list_segments, segment_path};
 
 /// Segment files kept open for reads.
 const MAX_OPEN_SEGMENTS: usize = 64;
+
+/// Most keys [`DataWal::open_with`] reserves room for before the scan (a
+/// 5 MiB table): beyond it the table grows as it fills.
+const RESERVE_CAP: usize = 1 << 16;
+
+/// The bytes of the log's segments in `dir` (0 when they cannot be listed:
+/// the scan that follows reports why).
+fn log_bytes(dir: &Path) -> u64 {
+    list_segments(dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|id| std::fs::metadata(segment_path(dir, id)).ok())
+        .map(|m| m.len())
+        .sum()
+}
 
 /// Last-write-wins key/value store over a [`RecordLog`]: `put` appends a
 /// [`RecordType::Put`], `delete` a [`RecordType::Delete`] tombstone.
@@ -47,7 +62,18 @@ impl DataWal {
     pub fn open_with(dir: impl AsRef<Path>, options: LogOptions) -> Result<Self> {
         let mut keydir: HashMap<KeyBuf, RecordRef, KeyHashBuilder> =
             HashMap::with_hasher(KeyHashBuilder::default());
+        let log_bytes = log_bytes(dir.as_ref());
+        let mut sized = false;
         let log = RecordLog::open_visit(dir.as_ref(), options, |v: &RecordView<'_>| {
+            if !sized {
+                // Size the table once, from the log's length over the first
+                // frame's: one allocation instead of a doubling per power of
+                // two (each a rehash and a table of fresh pages to fault in).
+                sized = true;
+                let records = log_bytes / u64::from(v.len.max(1));
+                keydir
+                    .reserve(usize::try_from(records).map_or(RESERVE_CAP, |r| r.min(RESERVE_CAP)));
+            }
             match v.record_type {
                 RecordType::Put => set(&mut keydir, v.key, v.position()),
                 RecordType::Delete => {
@@ -56,6 +82,9 @@ impl DataWal {
                 RecordType::Raw => {}
             }
         })?;
+        // Overwrites and deletes leave fewer keys than records: give back
+        // what the estimate reserved beyond them.
+        keydir.shrink_to_fit();
         Ok(DataWal {
             log,
             keydir,
@@ -398,5 +427,33 @@ mod tests {
                 assert_eq!(res.as_ref().unwrap(), &db.get(key).unwrap().unwrap());
             }
         }
+    }
+
+    /// `open` reserves the table from the log's length; a log of many
+    /// overwrites must not keep that room.
+    #[test]
+    fn open_sizes_the_key_directory_to_the_live_keys() {
+        let td = tempfile::tempdir().unwrap();
+        let mut db = DataWal::open(td.path()).unwrap();
+        for i in 0..5_000u32 {
+            db.put(format!("key{}", i % 50).as_bytes(), &[1; 16]).unwrap();
+        }
+        drop(db);
+        let db = DataWal::open(td.path()).unwrap();
+        assert_eq!(db.len(), 50);
+        // 50 keys fit a table of 64 buckets (capacity 56); the log alone
+        // would have reserved room for 5,000.
+        assert!(db.keydir.capacity() < 128, "{}", db.keydir.capacity());
+
+        // Unique keys: the reservation is the table the keys need anyway.
+        let td = tempfile::tempdir().unwrap();
+        let mut db = DataWal::open(td.path()).unwrap();
+        for i in 0..3_000u32 {
+            db.put(format!("key{i}").as_bytes(), &[1; 16]).unwrap();
+        }
+        drop(db);
+        let db = DataWal::open(td.path()).unwrap();
+        assert_eq!(db.len(), 3_000);
+        assert!((3_000..=3_584).contains(&db.keydir.capacity()), "{}", db.keydir.capacity());
     }
 }
