@@ -436,7 +436,8 @@ mod tests {
         let td = tempfile::tempdir().unwrap();
         let mut db = DataWal::open(td.path()).unwrap();
         for i in 0..5_000u32 {
-            db.put(format!("key{}", i % 50).as_bytes(), &[1; 16]).unwrap();
+            db.put(format!("key{}", i % 50).as_bytes(), &[1; 16])
+                .unwrap();
         }
         drop(db);
         let db = DataWal::open(td.path()).unwrap();
@@ -454,6 +455,10 @@ mod tests {
         drop(db);
         let db = DataWal::open(td.path()).unwrap();
         assert_eq!(db.len(), 3_000);
-        assert!((3_000..=3_584).contains(&db.keydir.capacity()), "{}", db.keydir.capacity());
+        assert!(
+            (3_000..=3_584).contains(&db.keydir.capacity()),
+            "{}",
+            db.keydir.capacity()
+        );
     }
 }
