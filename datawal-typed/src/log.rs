@@ -205,7 +205,8 @@ impl<T: Record> TypedLog<T> {
     /// As [`scan`](Self::scan).
     pub fn scan_entries(&mut self) -> Result<Vec<Entry<T>>> {
         let mut iter = self.iter()?;
-        let out = (&mut iter).collect::<Result<Vec<_>>>()?;
+        let mut out = Vec::new();
+        iter.for_each_entry(|entry| out.push(entry))?;
         self.skipped = iter.into_skipped();
         Ok(out)
     }
