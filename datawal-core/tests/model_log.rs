@@ -11,7 +11,6 @@
 //! bytes in the `*.torn` file it names.
 
 use std::fs::{self, OpenOptions};
-use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
 use datawal_core::format::frame_len;
@@ -22,7 +21,7 @@ use datawal_core::{
 use proptest::prelude::*;
 
 mod reliability_support;
-use reliability_support::{append_bytes, cases};
+use reliability_support::{append_bytes, cases, zero_fill_from};
 
 #[derive(Debug, Clone)]
 enum Damage {
@@ -204,9 +203,7 @@ fn damage_store(dir: &Path, m: &mut Model, d: &Damage) -> Result<Option<(u64, u6
         }
         Damage::ZeroFillUnsynced { at } => {
             let cut = lo + u64::from(at) % (len - lo + 1);
-            let mut file = OpenOptions::new().write(true).open(&path).unwrap();
-            file.seek(SeekFrom::Start(cut)).unwrap();
-            file.write_all(&vec![0; (len - cut) as usize]).unwrap();
+            let cut = zero_fill_from(&path, cut, len);
             m.cut(last, cut);
             m.active.1 = m.prefix_end(last);
             Ok(tail(m, len))

@@ -185,6 +185,23 @@ pub fn append_bytes(path: &Path, bytes: &[u8]) {
         .unwrap();
 }
 
+/// Zero-fill `path` from `cut` to `len` (what a power cut can leave of
+/// unsynced bytes) and return where the damage really starts: the first of
+/// those bytes that was not already zero, or `len` when none changed. (A
+/// frame whose CRC ends in a zero byte is intact after a one-byte fill.)
+pub fn zero_fill_from(path: &Path, cut: u64, len: u64) -> u64 {
+    let bytes = std::fs::read(path).unwrap();
+    let span = bytes.get(cut as usize..len as usize).unwrap_or_default();
+    let first_changed = span
+        .iter()
+        .position(|&b| b != 0)
+        .map_or(len, |i| cut + i as u64);
+    let mut zeroed = bytes;
+    zeroed[cut as usize..len as usize].fill(0);
+    std::fs::write(path, zeroed).unwrap();
+    first_changed
+}
+
 /// `default` proptest cases, or `PROPTEST_CASES` when set (for longer local runs).
 pub fn cases(default: u32) -> u32 {
     std::env::var("PROPTEST_CASES")
