@@ -517,9 +517,13 @@ impl RecordCursor {
         let tail_like = match &kind {
             CorruptKind::Truncated { .. } | CorruptKind::CrcMismatch { .. } => true,
             CorruptKind::BadMagic { found } if *found == [0; 4] => true,
-            CorruptKind::BadMagic { .. } | CorruptKind::UnknownVersion { found: 0 } => {
-                zero_filled_from_inside_magic(&path, offset)?
-            }
+            // The scanner still holds the damaged header (these kinds are
+            // only found on a whole one).
+            CorruptKind::BadMagic { .. } | CorruptKind::UnknownVersion { found: 0 } => self
+                .scanner
+                .as_ref()
+                .and_then(|s| s.buf.get(s.pos..s.end))
+                .is_some_and(zero_filled_from_inside_magic),
             _ => false,
         };
         if !(is_last && tail_like) {
@@ -609,17 +613,15 @@ fn view_at(buf: &[u8], at: usize, header: Header, segment: u32, base: u64) -> Re
     }
 }
 
-/// `true` when the header at `offset` is the start of the magic followed by
-/// zeros (`D\0\0\0…`, `DWAL\0\0…`): a crash zero-filled the blocks from
-/// inside the magic on. Only the magic and the version can fail that way;
-/// zeros are valid for every later field (type Raw, flags, lengths).
-fn zero_filled_from_inside_magic(path: &Path, offset: u64) -> Result<bool> {
-    let mut h = [0u8; HEADER_LEN];
-    let f = File::open(path).map_err(|e| Error::io("open segment", path, e))?;
-    std::os::unix::fs::FileExt::read_exact_at(&f, &mut h, offset)
-        .map_err(|e| Error::io("read segment", path, e))?;
+/// `true` when `header` (a frame's first bytes, at least a header's worth)
+/// is the start of the magic followed by zeros (`D\0\0\0…`, `DWAL\0\0…`): a
+/// crash zero-filled the blocks from inside the magic on. Only the magic and
+/// the version can fail that way; zeros are valid for every later field
+/// (type Raw, flags, lengths).
+fn zero_filled_from_inside_magic(header: &[u8]) -> bool {
+    let h = header.get(..HEADER_LEN).unwrap_or(header);
     let z = h.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
-    Ok(z <= MAGIC.len() && h[..z] == MAGIC[..z])
+    z <= MAGIC.len() && h[..z] == MAGIC[..z]
 }
 
 /// Read everything from `offset` to the end of the segment.
