@@ -11,9 +11,9 @@ use std::os::unix::fs::FileExt as _;
 use std::path::Path;
 
 use anyhow::{bail, Context as _, Result};
-use datawal_core::format::{decode_frame, Decoded, HEADER_LEN, MAGIC};
+use datawal_core::format::{decode_frame, put_value, Decoded, HEADER_LEN, MAGIC};
 use datawal_core::segment::segment_path;
-use datawal_core::{CorruptKind, Error, RecordCursor, RecordLogReader, RecordRef, RecordType};
+use datawal_core::{Error, RecordCursor, RecordLogReader, RecordRef, RecordType};
 
 /// Bytes read at a time when searching a tail for a valid frame.
 const CHUNK: u64 = 1 << 20;
@@ -193,19 +193,10 @@ impl<'a> ValueReader<'a> {
         let mut buf = vec![0u8; r.len as usize];
         file.read_exact_at(&mut buf, r.offset)
             .with_context(|| format!("read record at offset {} of {}", r.offset, path.display()))?;
-        match decode_frame(&buf) {
-            Ok(Decoded::Frame(f)) if f.header.record_type == RecordType::Put && f.key == key => {
-                Ok(f.payload.to_vec())
-            }
-            Ok(Decoded::Frame(_)) => Err(corrupt(CorruptKind::Unexpected {
-                detail: "the record read back is not the put of its key".into(),
-            })
-            .into()),
-            Ok(Decoded::Incomplete { available, needed }) => {
-                Err(corrupt(CorruptKind::Truncated { available, needed }).into())
-            }
-            Err(kind) => Err(corrupt(kind).into()),
-        }
+        let value = put_value(key, &buf).map_err(corrupt)?;
+        buf.truncate(value.end);
+        buf.drain(..value.start);
+        Ok(buf)
     }
 }
 

@@ -16,6 +16,8 @@
 //!
 //! `docs/canon.md` is the normative description.
 
+use std::ops::Range;
+
 use crate::error::CorruptKind;
 
 /// Magic bytes at the start of every frame.
@@ -322,6 +324,38 @@ pub(crate) fn frame_parts(buf: &[u8]) -> Option<(Header, &[u8], u32)> {
     Some((header, body, stored))
 }
 
+/// Where the value is in `frame`, the bytes a key directory entry points at:
+/// they must be one valid Put record of `key` (what `DataWal::get` and the
+/// CLI's readers check before they return a value).
+///
+/// # Errors
+/// The frame's damage as [`decode_frame`] names it, or
+/// [`CorruptKind::Unexpected`] when it is another record.
+pub fn put_value(key: &[u8], frame: &[u8]) -> Result<Range<usize>, CorruptKind> {
+    // The hot path first; anything it does not accept gets decode_frame's
+    // precise verdict.
+    let header = match valid_frame_header(frame) {
+        Some(header) => header,
+        None => match decode_frame(frame)? {
+            Decoded::Frame(f) => f.header,
+            Decoded::Incomplete { available, needed } => {
+                return Err(CorruptKind::Truncated { available, needed })
+            }
+        },
+    };
+    let key_end = HEADER_LEN + header.key_len as usize;
+    if header.record_type != RecordType::Put || frame.get(HEADER_LEN..key_end) != Some(key) {
+        return Err(CorruptKind::Unexpected {
+            detail: format!(
+                "the record read back is not the put of its key {}: found a {} record",
+                display_key(key),
+                header.record_type.name()
+            ),
+        });
+    }
+    Ok(key_end..key_end + header.payload_len as usize)
+}
+
 /// Render a key for a message: UTF-8 text when it is printable, hex otherwise.
 pub fn display_key(key: &[u8]) -> String {
     match std::str::from_utf8(key) {
@@ -433,6 +467,28 @@ mod tests {
             Err(crate::Error::KeyTooLarge { .. })
         ));
         assert!(check_lengths(&key[..MAX_KEY_LEN as usize], b"").is_ok());
+    }
+
+    #[test]
+    fn put_value_is_the_value_of_that_put_only() {
+        let mut f = Vec::new();
+        encode_into(&mut f, RecordType::Put, 7, b"k1", b"value");
+        assert_eq!(&f[put_value(b"k1", &f).unwrap()], b"value");
+        for (key, frame) in [
+            (&b"k2"[..], f.clone()),
+            (b"k1", {
+                let mut raw = Vec::new();
+                encode_into(&mut raw, RecordType::Raw, 7, b"k1", b"value");
+                raw
+            }),
+        ] {
+            let err = put_value(key, &frame).unwrap_err();
+            assert!(matches!(err, CorruptKind::Unexpected { .. }), "{err:?}");
+        }
+        assert!(matches!(
+            put_value(b"k1", &f[..f.len() - 1]),
+            Err(CorruptKind::Truncated { .. })
+        ));
     }
 
     #[test]

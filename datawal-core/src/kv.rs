@@ -2,13 +2,12 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::{CorruptKind, Error, Result};
-use crate::format::{decode_frame, valid_frame_header, Decoded, RecordType, HEADER_LEN};
+use crate::format::{put_value, RecordType};
 use crate::keydir::{KeyBuf, KeyHashBuilder, INLINE_KEY};
 use crate::log::{LogOptions, RecordLog};
 use crate::recovery::{RecordRef, RecordView};
@@ -197,7 +196,7 @@ impl DataWal {
         };
         file.read_exact_at(&mut buf, r.offset)
             .map_err(|e| Error::io("read record", segment_path(self.log.dir(), r.segment), e))?;
-        let payload = put_payload(key, &buf).map_err(|kind| self.corrupt(r, kind))?;
+        let payload = put_value(key, &buf).map_err(|kind| self.corrupt(r, kind))?;
         buf.truncate(payload.end);
         buf.drain(..payload.start);
         Ok(buf)
@@ -252,7 +251,7 @@ impl DataWal {
                 let rel = (r.offset - start) as usize;
                 let bulk = read.as_ref().and_then(|_| {
                     let frame = &buf[rel..rel + r.len as usize];
-                    put_payload(key, frame).ok().map(|p| frame[p].to_vec())
+                    put_value(key, frame).ok().map(|p| frame[p].to_vec())
                 });
                 out[k] = Some(match bulk {
                     Some(value) => Ok(value),
@@ -323,34 +322,6 @@ const RUN_BYTES: u64 = 1 << 20;
 /// Largest gap of unwanted bytes read through, rather than starting a new
 /// `pread`, in [`DataWal::read_values`].
 const RUN_GAP: u64 = 16 << 10;
-
-/// Where the payload is in `frame`, which must be exactly one CRC-valid Put
-/// record of `key`.
-fn put_payload(key: &[u8], frame: &[u8]) -> std::result::Result<Range<usize>, CorruptKind> {
-    // The hot path first; anything it does not accept gets decode_frame's
-    // precise verdict.
-    let header = match valid_frame_header(frame) {
-        Some(header) => header,
-        None => match decode_frame(frame) {
-            Ok(Decoded::Frame(f)) => f.header,
-            Ok(Decoded::Incomplete { available, needed }) => {
-                return Err(CorruptKind::Truncated { available, needed })
-            }
-            Err(kind) => return Err(kind),
-        },
-    };
-    let key_end = HEADER_LEN + header.key_len as usize;
-    if header.record_type != RecordType::Put || &frame[HEADER_LEN..key_end] != key {
-        return Err(CorruptKind::Unexpected {
-            detail: format!(
-                "expected the put of key {}, found a {} record",
-                crate::format::display_key(key),
-                header.record_type.name()
-            ),
-        });
-    }
-    Ok(key_end..key_end + header.payload_len as usize)
-}
 
 #[cfg(test)]
 mod tests {
