@@ -18,15 +18,16 @@
 mod reliability_support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{self, OpenOptions};
-use std::io::{Seek, SeekFrom, Write};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use datawal_core::format::frame_len;
 use datawal_core::segment::{list_segments, segment_path};
 use datawal_core::{DataWal, LogOptions, Record, RecordLog, RecordLogReader, RecordType};
-use reliability_support::{child_dir, child_mode, env_u64, say, ChildProc, Rng};
+use reliability_support::{
+    child_dir, child_mode, env_u64, say, truncate_to, zero_fill_from, ChildProc, Rng,
+};
 
 /// Seqs of generation `g`'s child start at `g << 32`; the parent's own
 /// record after generation `g` has seq `(g << 32) | PARENT_BIT`.
@@ -379,17 +380,10 @@ impl Store {
         let cut = rng.range(lo, len);
         let zero_fill = rng.one_in(2);
         if !zero_fill {
-            OpenOptions::new()
-                .write(true)
-                .open(&path)
-                .unwrap()
-                .set_len(cut)
-                .unwrap();
+            truncate_to(&path, cut);
             self.power_cuts += 1;
         } else {
-            let mut f = OpenOptions::new().write(true).open(&path).unwrap();
-            f.seek(SeekFrom::Start(cut)).unwrap();
-            f.write_all(&vec![0u8; (len - cut) as usize]).unwrap();
+            zero_fill_from(&path, cut, len);
             self.zero_fills += 1;
         }
     }

@@ -10,7 +10,7 @@
 //! reopen, compaction and at the end.
 
 use std::collections::BTreeMap;
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use datawal_core::format::{encode_into, frame_len};
@@ -19,7 +19,7 @@ use datawal_core::{DataWal, RecordType};
 use proptest::prelude::*;
 
 mod reliability_support;
-use reliability_support::{append_bytes, cases, zero_fill_from};
+use reliability_support::{append_bytes, cases, truncate_to, zero_fill_from};
 
 const KEYS: u8 = 10;
 
@@ -148,12 +148,7 @@ fn damage_store(dir: &Path, m: &mut Model, d: &Damage) -> Option<(u64, u64)> {
         }
         Damage::TruncateUnsynced { at } => {
             let cut = lo + u64::from(at) % (len - lo + 1);
-            OpenOptions::new()
-                .write(true)
-                .open(&path)
-                .unwrap()
-                .set_len(cut)
-                .unwrap();
+            truncate_to(&path, cut);
             let end = m.cut(cut);
             (cut > end).then_some((end, cut - end))
         }

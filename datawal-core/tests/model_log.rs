@@ -10,7 +10,7 @@
 //! must equal the model, report the torn tail exactly, and keep the cut
 //! bytes in the `*.torn` file it names.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::path::Path;
 
 use datawal_core::format::frame_len;
@@ -21,7 +21,7 @@ use datawal_core::{
 use proptest::prelude::*;
 
 mod reliability_support;
-use reliability_support::{append_bytes, cases, zero_fill_from};
+use reliability_support::{append_bytes, cases, truncate_to, zero_fill_from};
 
 #[derive(Debug, Clone)]
 enum Damage {
@@ -191,12 +191,7 @@ fn damage_store(dir: &Path, m: &mut Model, d: &Damage) -> Result<Option<(u64, u6
         }
         Damage::TruncateUnsynced { at } => {
             let cut = lo + u64::from(at) % (len - lo + 1);
-            OpenOptions::new()
-                .write(true)
-                .open(&path)
-                .unwrap()
-                .set_len(cut)
-                .unwrap();
+            truncate_to(&path, cut);
             m.cut(last, cut);
             m.active.1 = m.prefix_end(last);
             Ok(tail(m, cut))
@@ -330,12 +325,7 @@ fn run(ops: Vec<Op>, max_segment_bytes: Option<u64>) -> Result<(), TestCaseError
                         // Readers fail the same way; then clear the garbage by hand.
                         prop_assert!(RecordLogReader::open(&dir).unwrap().scan().is_err());
                         let path = segment_path(&dir, m.active.0);
-                        OpenOptions::new()
-                            .write(true)
-                            .open(&path)
-                            .unwrap()
-                            .set_len(offset)
-                            .unwrap();
+                        truncate_to(&path, offset);
                         let mut l = RecordLog::open_with(&dir, opts()).unwrap();
                         check_scan(&mut l, &m)?;
                         log = Some(l);

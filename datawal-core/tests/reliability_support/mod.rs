@@ -185,6 +185,17 @@ pub fn append_bytes(path: &Path, bytes: &[u8]) {
         .unwrap();
 }
 
+/// Cut the file at `path` to `len` bytes (what a power cut can leave of
+/// unsynced bytes, or hand-made garbage removed).
+pub fn truncate_to(path: &Path, len: u64) {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(len)
+        .unwrap();
+}
+
 /// Zero-fill `path` from `cut` to `len` (what a power cut can leave of
 /// unsynced bytes) and return where the damage really starts: the first of
 /// those bytes that was not already zero, or `len` when none changed. (A
