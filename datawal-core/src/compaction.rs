@@ -7,36 +7,7 @@ use crate::error::{Error, Result};
 use crate::format::RecordType;
 use crate::kv::DataWal;
 use crate::log::RecordLog;
-use crate::recovery::RecordRef;
 use crate::segment::{fsync_dir, temp_sibling};
-
-/// Bytes of records read, and written to the output, at a time.
-const BATCH_BYTES: usize = 1 << 20;
-
-/// `entries` cut into runs of about [`BATCH_BYTES`] of records (at least
-/// one record each).
-pub(crate) fn batches<'e, 'k>(
-    entries: &'e [(&'k [u8], RecordRef)],
-) -> impl Iterator<Item = &'e [(&'k [u8], RecordRef)]> {
-    let mut rest = entries;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let mut bytes = 0usize;
-        let n = rest
-            .iter()
-            .take_while(|(_, r)| {
-                bytes += r.len as usize;
-                bytes <= BATCH_BYTES
-            })
-            .count()
-            .max(1);
-        let (batch, tail) = rest.split_at(n);
-        rest = tail;
-        Some(batch)
-    })
-}
 
 /// What [`DataWal::compact_to`] wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -116,9 +87,9 @@ impl DataWal {
             let mut stats = CompactionStats::default();
             let entries = self.sorted_entries();
             stats.live_keys = entries.len() as u64;
-            for batch in batches(&entries) {
+            for (batch, read) in self.value_batches(&entries) {
                 let mut values = Vec::with_capacity(batch.len());
-                for ((key, _), value) in batch.iter().zip(self.read_values(batch)) {
+                for ((key, _), value) in batch.iter().zip(read) {
                     let value = transform(key, value?).map_err(|source| Error::Transform {
                         key: key.to_vec(),
                         source,

@@ -8,7 +8,6 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde::Serialize;
 
-use crate::compaction::batches;
 use crate::error::{Error, Result};
 use crate::kv::DataWal;
 use crate::segment::{fsync_dir, temp_sibling};
@@ -50,8 +49,8 @@ impl DataWal {
         let io = |e| Error::io("write export file", tmp, e);
         let (mut k64, mut v64) = (String::new(), String::new());
         let entries = self.sorted_entries();
-        for batch in batches(&entries) {
-            for ((key, _), value) in batch.iter().zip(self.read_values(batch)) {
+        for (batch, values) in self.value_batches(&entries) {
+            for ((key, _), value) in batch.iter().zip(values) {
                 let value = value?;
                 k64.clear();
                 v64.clear();

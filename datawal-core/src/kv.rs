@@ -16,6 +16,9 @@ use crate::segment::{list_segments, segment_path};
 /// Segment files kept open for reads.
 const MAX_OPEN_SEGMENTS: usize = 64;
 
+/// A live key and where its Put is.
+pub(crate) type Entry<'k> = (&'k [u8], RecordRef);
+
 /// Most keys [`DataWal::open_with`] reserves room for before the scan (a
 /// 5 MiB table): beyond it the table grows as it fills.
 const RESERVE_CAP: usize = 1 << 16;
@@ -133,8 +136,8 @@ impl DataWal {
         keys
     }
 
-    pub(crate) fn sorted_entries(&self) -> Vec<(&[u8], RecordRef)> {
-        let mut v: Vec<(&[u8], RecordRef)> = self
+    pub(crate) fn sorted_entries(&self) -> Vec<Entry<'_>> {
+        let mut v: Vec<Entry<'_>> = self
             .keydir
             .iter()
             .map(|(k, r)| (k.as_slice(), *r))
@@ -211,12 +214,22 @@ impl DataWal {
         }
     }
 
+    /// `entries` in runs of about [`BATCH_BYTES`] of records, each with its
+    /// values as [`read_values`](Self::read_values) returns them: how
+    /// compaction and export stream through a store.
+    pub(crate) fn value_batches<'a>(
+        &'a self,
+        entries: &'a [Entry<'a>],
+    ) -> impl Iterator<Item = (&'a [Entry<'a>], Vec<Result<Vec<u8>>>)> + 'a {
+        batches(entries).map(move |batch| (batch, self.read_values(batch)))
+    }
+
     /// The values of `entries`, in the same order, each as
     /// [`read_value`](Self::read_value) returns it, with few `pread`s: the
     /// records are visited by position, and records close together in a
     /// segment are read with one call. An entry whose bulk read or decoding
     /// fails is read again alone, so its error is the one `get` reports.
-    pub(crate) fn read_values(&self, entries: &[(&[u8], RecordRef)]) -> Vec<Result<Vec<u8>>> {
+    pub(crate) fn read_values(&self, entries: &[Entry<'_>]) -> Vec<Result<Vec<u8>>> {
         let mut order: Vec<usize> = (0..entries.len()).collect();
         order.sort_unstable_by_key(|&i| (entries[i].1.segment, entries[i].1.offset));
         let mut out: Vec<Option<Result<Vec<u8>>>> = Vec::new();
@@ -315,6 +328,32 @@ fn set(keydir: &mut HashMap<KeyBuf, RecordRef, KeyHashBuilder>, key: &[u8], r: R
     } else {
         keydir.insert(KeyBuf::from(key), r);
     }
+}
+
+/// Bytes of records read, and written to the output, at a time.
+const BATCH_BYTES: usize = 1 << 20;
+
+/// `entries` cut into runs of about [`BATCH_BYTES`] of records (at least
+/// one record each).
+fn batches<'e, 'k>(entries: &'e [Entry<'k>]) -> impl Iterator<Item = &'e [Entry<'k>]> {
+    let mut rest = entries;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut bytes = 0usize;
+        let n = rest
+            .iter()
+            .take_while(|(_, r)| {
+                bytes += r.len as usize;
+                bytes <= BATCH_BYTES
+            })
+            .count()
+            .max(1);
+        let (batch, tail) = rest.split_at(n);
+        rest = tail;
+        Some(batch)
+    })
 }
 
 /// Most bytes read by one `pread` in [`DataWal::read_values`].
