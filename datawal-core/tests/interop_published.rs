@@ -11,22 +11,13 @@ use datawal015 as published;
 /// A record as both crates can describe it.
 type Row = (u8, u64, Vec<u8>, Vec<u8>, u32, u64, u32);
 
-/// A small deterministic generator (xorshift64*), so failures reproduce.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn bytes(&mut self, max: u64) -> Vec<u8> {
-        let n = self.below(max + 1);
-        (0..n).map(|_| self.next() as u8).collect()
-    }
+mod reliability_support;
+use reliability_support::Rng;
+
+/// Up to `max` random bytes.
+fn some_bytes(r: &mut Rng, max: u64) -> Vec<u8> {
+    let n = r.below(max + 1) as usize;
+    r.bytes(n)
 }
 
 #[derive(Debug, Clone)]
@@ -39,14 +30,14 @@ enum Op {
 }
 
 fn ops(seed: u64, n: usize) -> Vec<Op> {
-    let mut r = Rng(seed | 1);
+    let mut r = Rng::new(seed);
     (0..n)
         .map(|_| {
             // Few distinct keys so that overwrites and deletes hit.
             let key = format!("key-{}", r.below(8)).into_bytes();
             match r.below(20) {
-                0..=5 => Op::Append(r.bytes(200)),
-                6..=12 => Op::Put(key, r.bytes(300)),
+                0..=5 => Op::Append(some_bytes(&mut r, 200)),
+                6..=12 => Op::Put(key, some_bytes(&mut r, 300)),
                 13..=15 => Op::Delete(key),
                 16 => Op::Rotate,
                 _ => Op::Fsync,
