@@ -399,7 +399,7 @@ impl<T: Record> LogIter<T> {
                 f(entry);
                 ControlFlow::Continue(())
             }
-            Err(e) if policy == ReadPolicy::Skip && e.is_skippable() => {
+            Err(e) if policy.skips(&e) => {
                 skipped.push(Skipped::new(e));
                 ControlFlow::Continue(())
             }
@@ -441,7 +441,7 @@ impl<T: Record> Iterator for LogIter<T> {
             match self.step() {
                 None => self.done = true,
                 Some(Ok(entry)) => return Some(Ok(entry)),
-                Some(Err(e)) if self.policy == ReadPolicy::Skip && e.is_skippable() => {
+                Some(Err(e)) if self.policy.skips(&e) => {
                     self.skipped.push(Skipped::new(e));
                 }
                 Some(Err(e)) => {

@@ -19,6 +19,14 @@ pub enum ReadPolicy {
     Skip,
 }
 
+impl ReadPolicy {
+    /// Whether a read under this policy leaves out the record that failed
+    /// with `e` and goes on (only skippable errors, only under `Skip`).
+    pub(crate) fn skips(self, e: &crate::Error) -> bool {
+        self == ReadPolicy::Skip && e.is_skippable()
+    }
+}
+
 /// How a typed handle writes and reads.
 ///
 /// `Codec` and `ReadPolicy` convert into `Options`, so

@@ -528,7 +528,7 @@ impl<K: Key, V: Record> Iterator for WalIter<'_, K, V> {
             match self.step() {
                 None => self.done = true,
                 Some(Ok(pair)) => return Some(Ok(pair)),
-                Some(Err(e)) if self.policy == ReadPolicy::Skip && e.is_skippable() => {
+                Some(Err(e)) if self.policy.skips(&e) => {
                     self.skipped.push(Skipped::new(e));
                 }
                 Some(Err(e)) => {
