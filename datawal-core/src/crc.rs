@@ -14,7 +14,8 @@
 //! `unsafe`: the intrinsics are safe to call in a function that enables their
 //! feature, and every load is a bounds-checked slice read. Without SSE 4.2
 //! (or off x86-64), each body goes through `crc32c::crc32c`. The tests
-//! compare both paths with `crc32c::crc32c`, and run under Miri
+//! compare the lanes with `crc32c::crc32c` (on an SSE 4.2 machine, so the
+//! fallback itself is not what they exercise), and run under Miri
 //! (`.ci/run`: `cargo +nightly miri test -p datawal-core --lib crc::`, with
 //! `-C target-feature=+sse4.2` so the SSE path is the one Miri executes).
 
