@@ -160,7 +160,8 @@ pub enum Error {
         /// The target directory.
         path: PathBuf,
     },
-    /// The 64-bit transaction id or the 32-bit segment id ran out.
+    /// The 64-bit transaction id, the 32-bit segment id, or the key
+    /// directory's room for `u32::MAX` live keys ran out.
     Exhausted {
         /// Which counter.
         what: &'static str,

@@ -8,10 +8,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::{CorruptKind, Error, Result};
 use crate::format::{put_value, RecordType};
-use crate::keydir::{KeyBuf, KeyHashBuilder, INLINE_KEY};
+use crate::keydir::{KeyDir, KeyHashBuilder};
 use crate::log::{LogOptions, RecordLog};
 use crate::recovery::{RecordRef, RecordView};
 use crate::segment::{list_segments, segment_path};
+
+/// What [`Error::Exhausted`] names when the key directory is full.
+const KEYDIR_EXHAUSTED: &str = "key directory (4,294,967,295 live keys)";
 
 /// Segment files kept open for reads.
 const MAX_OPEN_SEGMENTS: usize = 64;
@@ -19,9 +22,9 @@ const MAX_OPEN_SEGMENTS: usize = 64;
 /// A live key and where its Put is.
 pub(crate) type Entry<'k> = (&'k [u8], RecordRef);
 
-/// Most keys [`DataWal::open_with`] reserves room for before the scan (a
-/// 5 MiB table): beyond it the table grows as it fills.
-const RESERVE_CAP: usize = 1 << 16;
+/// Most keys [`DataWal::open_with`] reserves room for before the scan (about
+/// 6 MiB of key directory): beyond it the directory grows as it fills.
+const RESERVE_CAP: usize = 1 << 17;
 
 /// The bytes of the log's segments in `dir` (0 when they cannot be listed:
 /// the scan that follows reports why).
@@ -43,7 +46,7 @@ fn log_bytes(dir: &Path) -> u64 {
 #[derive(Debug)]
 pub struct DataWal {
     log: RecordLog,
-    keydir: HashMap<KeyBuf, RecordRef, KeyHashBuilder>,
+    keydir: KeyDir,
     files: Mutex<HashMap<u32, Arc<File>, KeyHashBuilder>>,
 }
 
@@ -62,10 +65,10 @@ impl DataWal {
     /// # Errors
     /// As [`RecordLog::open`].
     pub fn open_with(dir: impl AsRef<Path>, options: LogOptions) -> Result<Self> {
-        let mut keydir: HashMap<KeyBuf, RecordRef, KeyHashBuilder> =
-            HashMap::with_hasher(KeyHashBuilder::default());
+        let mut keydir = KeyDir::default();
         let log_bytes = log_bytes(dir.as_ref());
         let mut sized = false;
+        let mut full = false;
         let log = RecordLog::open_visit(dir.as_ref(), options, |v: &RecordView<'_>| {
             if !sized {
                 // Size the table once, from the log's length over the first
@@ -77,13 +80,18 @@ impl DataWal {
                     .reserve(usize::try_from(records).map_or(RESERVE_CAP, |r| r.min(RESERVE_CAP)));
             }
             match v.record_type {
-                RecordType::Put => set(&mut keydir, v.key, v.position()),
+                RecordType::Put => full |= keydir.insert(v.key, v.position()).is_err(),
                 RecordType::Delete => {
                     keydir.remove(v.key);
                 }
                 RecordType::Raw => {}
             }
         })?;
+        if full {
+            return Err(Error::Exhausted {
+                what: KEYDIR_EXHAUSTED,
+            });
+        }
         // Overwrites and deletes leave fewer keys than records: give back
         // what the estimate reserved beyond them.
         keydir.shrink_to_fit();
@@ -121,27 +129,23 @@ impl DataWal {
 
     /// `true` when `key` is live.
     pub fn contains_key(&self, key: &[u8]) -> bool {
-        self.keydir.contains_key(key)
+        self.keydir.get(key).is_some()
     }
 
     /// Where the live value of `key` is on disk.
     pub fn ref_of(&self, key: &[u8]) -> Option<RecordRef> {
-        self.keydir.get(key).copied()
+        self.keydir.get(key)
     }
 
     /// The live keys, sorted by bytes.
     pub fn keys(&self) -> Vec<Vec<u8>> {
-        let mut keys: Vec<Vec<u8>> = self.keydir.keys().map(|k| k.as_slice().to_vec()).collect();
+        let mut keys: Vec<Vec<u8>> = self.keydir.iter().map(|(k, _)| k.to_vec()).collect();
         keys.sort_unstable();
         keys
     }
 
     pub(crate) fn sorted_entries(&self) -> Vec<Entry<'_>> {
-        let mut v: Vec<Entry<'_>> = self
-            .keydir
-            .iter()
-            .map(|(k, r)| (k.as_slice(), *r))
-            .collect();
+        let mut v: Vec<Entry<'_>> = self.keydir.iter().collect();
         v.sort_unstable_by(|a, b| a.0.cmp(b.0));
         v
     }
@@ -167,7 +171,7 @@ impl DataWal {
     /// longer that record, [`Error::Io`].
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         match self.keydir.get(key) {
-            Some(r) => self.read_value(key, *r).map(Some),
+            Some(r) => self.read_value(key, r).map(Some),
             None => Ok(None),
         }
     }
@@ -282,11 +286,19 @@ impl DataWal {
     /// Set `key` to `value` (one Put record).
     ///
     /// # Errors
-    /// As [`RecordLog::append_record`].
+    /// As [`RecordLog::append_record`]; [`Error::Exhausted`], before
+    /// writing, when `key` is new and the store already holds
+    /// 4,294,967,295 live keys.
     pub fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+        if self.keydir.is_full() && self.keydir.get(key).is_none() {
+            return Err(Error::Exhausted {
+                what: KEYDIR_EXHAUSTED,
+            });
+        }
         let r = self.log.append_record(RecordType::Put, key, value)?;
-        set(&mut self.keydir, key, r);
-        Ok(())
+        self.keydir.insert(key, r).map_err(|_| Error::Exhausted {
+            what: KEYDIR_EXHAUSTED,
+        })
     }
 
     /// Remove `key` (one Delete tombstone, written even when the key is absent,
@@ -314,19 +326,6 @@ impl DataWal {
     /// As [`RecordLog::rotate`].
     pub fn rotate(&mut self) -> Result<()> {
         self.log.rotate()
-    }
-}
-
-/// Point `key` at `r`. A short key is built in place and looked up once; a
-/// long one is only boxed when it is new.
-#[inline]
-fn set(keydir: &mut HashMap<KeyBuf, RecordRef, KeyHashBuilder>, key: &[u8], r: RecordRef) {
-    if key.len() <= INLINE_KEY {
-        keydir.insert(KeyBuf::from(key), r);
-    } else if let Some(slot) = keydir.get_mut(key) {
-        *slot = r;
-    } else {
-        keydir.insert(KeyBuf::from(key), r);
     }
 }
 
