@@ -185,7 +185,7 @@ pub fn encode_into(
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(key);
     out.extend_from_slice(payload);
-    let crc = crc32c::crc32c(&out[start..]);
+    let crc = crate::crc::crc32c(&out[start..]);
     out.extend_from_slice(&crc.to_le_bytes());
 }
 
@@ -252,7 +252,7 @@ pub fn decode_frame(buf: &[u8]) -> Result<Decoded<'_>, CorruptKind> {
     let key_end = HEADER_LEN + header.key_len as usize;
     let body_end = total - CRC_LEN;
     let stored = le_u32(buf, body_end);
-    let computed = crc32c::crc32c(&buf[..body_end]);
+    let computed = crate::crc::crc32c(&buf[..body_end]);
     if stored != computed {
         return Err(CorruptKind::CrcMismatch { stored, computed });
     }
@@ -285,7 +285,7 @@ const WORD0_MASK: u64 = !(0xFF << (8 * OFF_RECORD_TYPE));
 #[inline]
 pub fn valid_frame_header(buf: &[u8]) -> Option<Header> {
     let (header, body, stored) = frame_parts(buf)?;
-    (crc32c::crc32c(body) == stored).then_some(header)
+    (crate::crc::crc32c(body) == stored).then_some(header)
 }
 
 /// [`valid_frame_header`] but for the CRC: the header of a complete frame

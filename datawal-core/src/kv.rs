@@ -190,9 +190,21 @@ impl DataWal {
         Ok(f)
     }
 
+    /// Read `buf.len()` bytes of `segment` at `offset`. The active segment
+    /// is read through the log's own handle; others through the cache of
+    /// open segment files.
+    fn read_at(&self, segment: u32, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let (active_id, active) = self.log.active_file();
+        let read = if segment == active_id {
+            active.read_exact_at(buf, offset)
+        } else {
+            self.segment_file(segment)?.read_exact_at(buf, offset)
+        };
+        read.map_err(|e| Error::io("read record", segment_path(self.log.dir(), segment), e))
+    }
+
     /// Read the Put record at `r` and return its payload.
     pub(crate) fn read_value(&self, key: &[u8], r: RecordRef) -> Result<Vec<u8>> {
-        let file = self.segment_file(r.segment)?;
         // Not vec![0; n]: that is calloc, which glibc serves without its
         // per-thread cache (a third of get's user-space instructions).
         #[allow(clippy::slow_vector_initialization)]
@@ -201,8 +213,7 @@ impl DataWal {
             buf.resize(r.len as usize, 0);
             buf
         };
-        file.read_exact_at(&mut buf, r.offset)
-            .map_err(|e| Error::io("read record", segment_path(self.log.dir(), r.segment), e))?;
+        self.read_at(r.segment, r.offset, &mut buf)?;
         let payload = put_value(key, &buf).map_err(|kind| self.corrupt(r, kind))?;
         buf.truncate(payload.end);
         buf.drain(..payload.start);
@@ -259,17 +270,16 @@ impl DataWal {
             }
             buf.clear();
             buf.resize((end - start) as usize, 0);
-            let read = self
-                .segment_file(first.segment)
-                .ok()
-                .filter(|f| f.read_exact_at(&mut buf, start).is_ok());
+            let read = self.read_at(first.segment, start, &mut buf).is_ok();
             for &k in &order[i..j] {
                 let (key, r) = entries[k];
                 let rel = (r.offset - start) as usize;
-                let bulk = read.as_ref().and_then(|_| {
-                    let frame = &buf[rel..rel + r.len as usize];
-                    put_value(key, frame).ok().map(|p| frame[p].to_vec())
-                });
+                let bulk = read
+                    .then(|| {
+                        let frame = &buf[rel..rel + r.len as usize];
+                        put_value(key, frame).ok().map(|p| frame[p].to_vec())
+                    })
+                    .flatten();
                 out[k] = Some(match bulk {
                     Some(value) => Ok(value),
                     None => self.read_value(key, r),

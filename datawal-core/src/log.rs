@@ -124,7 +124,10 @@ impl RecordLog {
             repair_tail(dir, tail)?;
         }
         let active_path = segment_path(dir, active_id);
+        // Readable too: `DataWal` reads the active segment's records through
+        // this handle (no lock, no second descriptor).
         let active = OpenOptions::new()
+            .read(true)
             .append(true)
             .open(&active_path)
             .map_err(|e| Error::io("open active segment", &active_path, e))?;
@@ -154,6 +157,12 @@ impl RecordLog {
     /// Id of the segment appends go to.
     pub fn active_segment(&self) -> u32 {
         self.active_id
+    }
+
+    /// The active segment's id and file, open for reading as well as
+    /// appending.
+    pub(crate) fn active_file(&self) -> (u32, &File) {
+        (self.active_id, &self.active)
     }
 
     /// The txid the next appended record gets.
@@ -411,7 +420,12 @@ impl RecordLog {
         // harmless, and nothing about the log depends on it.
         let _ = self.release_reserved();
         let path = segment_path(&self.dir, new_id);
-        let file = match OpenOptions::new().append(true).create_new(true).open(&path) {
+        let file = match OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create_new(true)
+            .open(&path)
+        {
             Ok(f) => f,
             Err(e) => {
                 let err = Error::io("create segment", &path, e);
