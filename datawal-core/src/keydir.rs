@@ -121,6 +121,18 @@ impl KeyDir {
         self.hasher.hash_one(key)
     }
 
+    /// The fields, borrowed apart: the index's closures read the entries.
+    #[inline]
+    fn parts(
+        &mut self,
+    ) -> (
+        &KeyHashBuilder,
+        &mut HashTable<u32>,
+        &mut Vec<(KeyBuf, RecordRef)>,
+    ) {
+        (&self.hasher, &mut self.index, &mut self.entries)
+    }
+
     /// `true` when no new key fits.
     #[inline]
     pub(crate) fn is_full(&self) -> bool {
@@ -145,11 +157,7 @@ impl KeyDir {
     #[inline]
     pub(crate) fn insert(&mut self, key: &[u8], r: RecordRef) -> Result<(), Full> {
         let hash = self.hash(key);
-        let Self {
-            hasher,
-            index,
-            entries,
-        } = self;
+        let (hasher, index, entries) = self.parts();
         match index.entry(
             hash,
             |&i| is_key(entries, i, key),
@@ -180,11 +188,7 @@ impl KeyDir {
     /// Forget `key`; where its Put was, if it was held.
     pub(crate) fn remove(&mut self, key: &[u8]) -> Option<RecordRef> {
         let hash = self.hash(key);
-        let Self {
-            hasher,
-            index,
-            entries,
-        } = self;
+        let (hasher, index, entries) = self.parts();
         let (i, _) = index
             .find_entry(hash, |&i| is_key(entries, i, key))
             .ok()?
@@ -207,22 +211,14 @@ impl KeyDir {
 
     /// Make room for `additional` more keys.
     pub(crate) fn reserve(&mut self, additional: usize) {
-        let Self {
-            hasher,
-            index,
-            entries,
-        } = self;
+        let (hasher, index, entries) = self.parts();
         entries.reserve_exact(additional);
         index.reserve(additional, |&i| rehash(hasher, entries, i));
     }
 
     /// Give back room beyond the keys held.
     pub(crate) fn shrink_to_fit(&mut self) {
-        let Self {
-            hasher,
-            index,
-            entries,
-        } = self;
+        let (hasher, index, entries) = self.parts();
         entries.shrink_to_fit();
         index.shrink_to_fit(|&i| rehash(hasher, entries, i));
     }
