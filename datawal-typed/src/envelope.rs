@@ -97,6 +97,7 @@ impl Header {
     /// # Errors
     /// A payload shorter than [`HEADER_LEN`], an envelope format version
     /// other than [`ENVELOPE_VERSION`], or a codec id this build does not know.
+    #[inline]
     pub fn parse(payload: &[u8]) -> Result<(Header, &[u8]), EnvelopeError> {
         if payload.len() < HEADER_LEN {
             return Err(EnvelopeError::TooShort { len: payload.len() });

@@ -9,8 +9,9 @@ use datawal_core::{
     RecordCursor, RecordLog, RecordLogReader, RecordRef, RecordType, RecordView, RecoveryReport,
 };
 
+use crate::envelope::Header;
 use crate::error::{Error, Location, Result, Skipped};
-use crate::payload::{append_payload, decode_payload, encode_payload};
+use crate::payload::{append_payload, decode_value, encode_payload, Rejected};
 use crate::{Codec, Key, Options, ReadPolicy, Record};
 
 /// A value read from a typed log, with where it was stored.
@@ -193,7 +194,11 @@ impl<T: Record> TypedLog<T> {
         // txid count (capped: txids come from disk), as the core's scan does.
         let hint = self.log.next_txid().saturating_sub(1).min(1 << 20);
         let mut out = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
-        iter.for_each_entry(|entry| out.push(entry.value))?;
+        // Only the value is kept: no `Entry` is built.
+        iter.for_each_decoded(
+            |view| value_of::<T>(view).map(|(value, _)| value),
+            |value| out.push(value),
+        )?;
         self.skipped = iter.into_skipped();
         Ok(out)
     }
@@ -206,7 +211,7 @@ impl<T: Record> TypedLog<T> {
     pub fn scan_entries(&mut self) -> Result<Vec<Entry<T>>> {
         let mut iter = self.iter()?;
         let mut out = Vec::new();
-        iter.for_each_entry(|entry| out.push(entry))?;
+        iter.for_each_decoded(entry_of::<T>, |entry| out.push(entry))?;
         self.skipped = iter.into_skipped();
         Ok(out)
     }
@@ -379,31 +384,35 @@ impl<T: Record> LogIter<T> {
 
     fn step(&mut self) -> Option<Result<Entry<T>>> {
         match self.cursor.next_view() {
-            Ok(Some(view)) => Some(entry_of(&view)),
+            Ok(Some(view)) => Some(
+                entry_of(&view).map_err(|rejected| rejected.into_error::<T>(location_of(&view))),
+            ),
             Ok(None) => None,
             Err(e) => Some(Err(Error::Core(e))),
         }
     }
 
-    /// Hand every remaining entry to `f` through the core's batch loop
+    /// Decode every remaining record with `decode` and hand the result to
+    /// `f`, through the core's batch loop
     /// ([`RecordCursor::try_for_each_view`]), with the iterator's policy;
-    /// the iterator is finished afterwards. What [`TypedLog::scan`] uses.
-    fn for_each_entry(&mut self, mut f: impl FnMut(Entry<T>)) -> Result<()> {
+    /// the iterator is finished afterwards. What [`TypedLog::scan`] (values
+    /// only) and [`TypedLog::scan_entries`] use.
+    fn for_each_decoded<U>(
+        &mut self,
+        decode: impl Fn(&RecordView<'_>) -> Result<U, Rejected>,
+        mut f: impl FnMut(U),
+    ) -> Result<()> {
         if self.done {
             return Ok(());
         }
         self.done = true;
         let (policy, skipped) = (self.policy, &mut self.skipped);
-        let flow = self.cursor.try_for_each_view(|view| match entry_of(&view) {
-            Ok(entry) => {
-                f(entry);
+        let flow = self.cursor.try_for_each_view(|view| match decode(&view) {
+            Ok(decoded) => {
+                f(decoded);
                 ControlFlow::Continue(())
             }
-            Err(e) if policy.skips(&e) => {
-                skipped.push(Skipped::new(e));
-                ControlFlow::Continue(())
-            }
-            Err(e) => ControlFlow::Break(e),
+            Err(rejected) => reject::<T>(rejected, &view, policy, skipped),
         });
         match flow {
             Ok(ControlFlow::Continue(())) => Ok(()),
@@ -413,17 +422,17 @@ impl<T: Record> LogIter<T> {
     }
 }
 
-/// The entry a record holds, or why it holds none.
-fn entry_of<T: Record>(view: &RecordView<'_>) -> Result<Entry<T>> {
-    let location = || Location::in_log(view.segment, view.offset, view.txid);
+/// The value a record holds and its envelope header, or why it holds none.
+fn value_of<T: Record>(view: &RecordView<'_>) -> Result<(T, Header), Rejected> {
     if view.record_type == RecordType::Delete {
-        return Err(Error::RecordType {
-            expected: T::NAME,
-            found: view.record_type,
-            location: location(),
-        });
+        return Err(Rejected::RecordType(view.record_type));
     }
-    decode_payload::<T>(view.payload, location).map(|(value, header)| Entry {
+    decode_value::<T>(view.payload)
+}
+
+/// The entry a record holds, or why it holds none.
+fn entry_of<T: Record>(view: &RecordView<'_>) -> Result<Entry<T>, Rejected> {
+    value_of::<T>(view).map(|(value, header)| Entry {
         value,
         txid: view.txid,
         segment: view.segment,
@@ -431,6 +440,28 @@ fn entry_of<T: Record>(view: &RecordView<'_>) -> Result<Entry<T>> {
         version: header.version,
         codec: header.codec,
     })
+}
+
+fn location_of(view: &RecordView<'_>) -> Location {
+    Location::in_log(view.segment, view.offset, view.txid)
+}
+
+/// A record that did not decode, in a batch loop: skipped (and listed) or
+/// the end of the loop, by `policy`.
+#[cold]
+fn reject<T: Record>(
+    rejected: Rejected,
+    view: &RecordView<'_>,
+    policy: ReadPolicy,
+    skipped: &mut Vec<Skipped>,
+) -> ControlFlow<Error> {
+    let e = rejected.into_error::<T>(location_of(view));
+    if policy.skips(&e) {
+        skipped.push(Skipped::new(e));
+        ControlFlow::Continue(())
+    } else {
+        ControlFlow::Break(e)
+    }
 }
 
 impl<T: Record> Iterator for LogIter<T> {

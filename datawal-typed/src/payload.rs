@@ -1,8 +1,10 @@
 //! Turning values into envelope payloads and back (no I/O).
 
-use crate::envelope::{fingerprint, Header};
+use datawal_core::RecordType;
+
+use crate::envelope::{fingerprint, EnvelopeError, Header};
 use crate::error::{Error, Location, Result};
-use crate::{Codec, Record};
+use crate::{Codec, DecodeError, Record};
 
 /// The fingerprint of `T`'s family, computed at compile time.
 pub(crate) const fn fingerprint_of<T: Record>() -> u32 {
@@ -28,42 +30,100 @@ pub(crate) fn encode_payload<T: Record>(value: &T, codec: Codec, out: &mut Vec<u
     append_payload(value, codec, out)
 }
 
-/// Decode a payload as `T`, upgrading older versions. `location` is only
-/// called on failure, so the happy path allocates nothing but the value.
-pub(crate) fn decode_payload<T: Record>(
-    payload: &[u8],
-    location: impl FnOnce() -> Location,
-) -> Result<(T, Header)> {
-    let (header, body) = match Header::parse(payload) {
-        Ok(parsed) => parsed,
-        Err(source) => {
-            return Err(Error::Envelope {
-                expected: T::NAME,
-                location: location(),
+/// Why a payload is not a `T`, without the record's position: what the read
+/// loops carry from a record to the decision to skip or stop.
+///
+/// Kept small (24 bytes against [`Error`]'s 112, most of it the
+/// [`Location`]) so that a decode's `Result` is hardly larger than the value;
+/// the [`Error`] is built by [`into_error`](Self::into_error), only for a
+/// record that fails.
+#[derive(Debug)]
+pub(crate) enum Rejected {
+    /// As [`Error::Envelope`].
+    Envelope(EnvelopeError),
+    /// As [`Error::WrongType`].
+    WrongType {
+        found_fingerprint: u32,
+        version: u16,
+    },
+    /// As [`Error::Decode`].
+    Decode {
+        version: u16,
+        codec: Codec,
+        source: Box<DecodeError>,
+    },
+    /// As [`Error::RecordType`].
+    RecordType(RecordType),
+}
+
+impl Rejected {
+    /// The error the typed handles report, for a `T` expected at `location`.
+    #[cold]
+    pub(crate) fn into_error<T: Record>(self, location: Location) -> Error {
+        let expected = T::NAME;
+        match self {
+            Rejected::Envelope(source) => Error::Envelope {
+                expected,
+                location,
                 source,
-            })
+            },
+            Rejected::WrongType {
+                found_fingerprint,
+                version,
+            } => Error::WrongType {
+                expected,
+                expected_fingerprint: fingerprint_of::<T>(),
+                found_fingerprint,
+                version,
+                location,
+            },
+            Rejected::Decode {
+                version,
+                codec,
+                source,
+            } => Error::Decode {
+                expected,
+                version,
+                codec,
+                location,
+                source,
+            },
+            Rejected::RecordType(found) => Error::RecordType {
+                expected,
+                found,
+                location,
+            },
         }
-    };
-    let expected_fingerprint = fingerprint_of::<T>();
-    if header.fingerprint != expected_fingerprint {
-        return Err(Error::WrongType {
-            expected: T::NAME,
-            expected_fingerprint,
+    }
+}
+
+/// Decode a payload as `T`, upgrading older versions: the envelope, the
+/// family's fingerprint, then the body.
+pub(crate) fn decode_value<T: Record>(payload: &[u8]) -> Result<(T, Header), Rejected> {
+    let (header, body) = Header::parse(payload).map_err(Rejected::Envelope)?;
+    if header.fingerprint != fingerprint_of::<T>() {
+        return Err(Rejected::WrongType {
             found_fingerprint: header.fingerprint,
             version: header.version,
-            location: location(),
         });
     }
     match T::decode_version(header.version, header.codec, body) {
         Ok(value) => Ok((value, header)),
-        Err(source) => Err(Error::Decode {
-            expected: T::NAME,
+        Err(source) => Err(Rejected::Decode {
             version: header.version,
             codec: header.codec,
-            location: location(),
             source: Box::new(source),
         }),
     }
+}
+
+/// [`decode_value`], with the error placed at `location` (only called on
+/// failure, so the happy path allocates nothing but the value).
+pub(crate) fn decode_payload<T: Record>(
+    payload: &[u8],
+    location: impl FnOnce() -> Location,
+) -> Result<(T, Header)> {
+    decode_value(payload).map_err(|rejected| rejected.into_error::<T>(location()))
 }
 
 /// The envelope and body of `value`, as a new vector.
@@ -90,8 +150,6 @@ pub fn from_payload<T: Record>(payload: &[u8]) -> Result<(T, Header)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::envelope::EnvelopeError;
-    use crate::DecodeError;
 
     #[test]
     fn payload_round_trips_for_every_codec() {
