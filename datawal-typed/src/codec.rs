@@ -4,9 +4,12 @@
 //! codecs and every reader decodes whatever codec wrote a record.
 
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+
+use crate::copy_strings;
 
 /// Largest body the decoders accept, in bytes: the core's payload limit.
 ///
@@ -116,7 +119,10 @@ impl Codec {
         match self {
             Codec::Bincode => {
                 let config = bincode::config::standard().with_limit::<MAX_BODY_LEN>();
-                match bincode::serde::decode_from_slice::<T, _>(body, config) {
+                // Strings are read as borrowed text and copied: see
+                // `copy_strings` (bincode's own `String` zero-fills a buffer).
+                let seed = copy_strings::Seed::<T>(PhantomData);
+                match bincode::serde::seed_decode_from_slice(seed, body, config) {
                     Ok((value, used)) if used == body.len() => Ok(value),
                     Ok((_, used)) => Err(trailing(body.len(), used)),
                     Err(e) => Err(message(&e)),

@@ -46,6 +46,7 @@
 extern crate self as datawal_typed;
 
 mod codec;
+mod copy_strings;
 pub mod envelope;
 mod error;
 pub mod key;
