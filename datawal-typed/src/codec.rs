@@ -6,7 +6,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, DeserializeSeed};
 use serde::Serialize;
 
 use crate::copy_strings;
@@ -119,8 +119,8 @@ impl Codec {
         match self {
             Codec::Bincode => {
                 let config = bincode::config::standard().with_limit::<MAX_BODY_LEN>();
-                // Strings are read as borrowed text and copied: see
-                // `copy_strings` (bincode's own `String` zero-fills a buffer).
+                // Strings are read as borrowed bytes, copied, then checked:
+                // see `copy_strings`.
                 let seed = copy_strings::Seed::<T>(PhantomData);
                 match bincode::serde::seed_decode_from_slice(seed, body, config) {
                     Ok((value, used)) if used == body.len() => Ok(value),
@@ -128,11 +128,19 @@ impl Codec {
                     Err(e) => Err(message(&e)),
                 }
             }
-            Codec::Postcard => match postcard::take_from_bytes::<T>(body) {
-                Ok((value, [])) => Ok(value),
-                Ok((_, rest)) => Err(trailing(body.len(), body.len() - rest.len())),
-                Err(e) => Err(message(&e)),
-            },
+            Codec::Postcard => {
+                // As `postcard::take_from_bytes`, strings through
+                // `copy_strings` as for bincode.
+                let mut de = postcard::Deserializer::from_bytes(body);
+                match copy_strings::Seed::<T>(PhantomData).deserialize(&mut de) {
+                    Ok(value) => match de.finalize() {
+                        Ok([]) => Ok(value),
+                        Ok(rest) => Err(trailing(body.len(), body.len() - rest.len())),
+                        Err(e) => Err(message(&e)),
+                    },
+                    Err(e) => Err(message(&e)),
+                }
+            }
             Codec::Json => {
                 // JSON text is UTF-8 (RFC 8259). One check of the whole body
                 // lets `from_str` skip the check that serde_json's slice
