@@ -112,6 +112,9 @@ impl Codec {
     /// Failures are built in `#[cold]` functions, out of the way: the value
     /// (moved once per layer of `Result` it passes through) is what the hot
     /// path carries.
+    // Inlined so the decoded value is not copied once more on its way to
+    // the read loop: see `LogIter::for_each_decoded` in log.rs.
+    #[inline(always)]
     pub(crate) fn decode<T: DeserializeOwned>(self, body: &[u8]) -> Result<T, String> {
         if body.len() > MAX_BODY_LEN {
             return Err(too_large(body.len()));

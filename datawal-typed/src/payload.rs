@@ -99,6 +99,9 @@ impl Rejected {
 
 /// Decode a payload as `T`, upgrading older versions: the envelope, the
 /// family's fingerprint, then the body.
+// Inlined so the decoded value is not copied once more on its way to
+// the read loop: see `LogIter::for_each_decoded` in log.rs.
+#[inline(always)]
 pub(crate) fn decode_value<T: Record>(payload: &[u8]) -> Result<(T, Header), Rejected> {
     let (header, body) = Header::parse(payload).map_err(Rejected::Envelope)?;
     if header.fingerprint != fingerprint_of::<T>() {

@@ -6,6 +6,9 @@ pub use ::serde;
 
 use crate::{Codec, DecodeError, Key, Record};
 
+// Inlined so the decoded value is not copied once more on its way to
+// the read loop: see `LogIter::for_each_decoded` in log.rs.
+#[inline(always)]
 fn decode_body<T: Record>(version: u16, codec: Codec, body: &[u8]) -> Result<T, DecodeError> {
     codec
         .decode::<T>(body)
@@ -33,6 +36,9 @@ fn too_new<T: Record>(version: u16) -> DecodeError {
 ///
 /// # Errors
 /// As above, and [`DecodeError::Body`] when the body does not decode.
+// Inlined so the decoded value is not copied once more on its way to
+// the read loop: see `LogIter::for_each_decoded` in log.rs.
+#[inline(always)]
 pub fn decode_current<T: Record>(
     version: u16,
     codec: Codec,
