@@ -122,8 +122,8 @@ impl Codec {
         match self {
             Codec::Bincode => {
                 let config = bincode::config::standard().with_limit::<MAX_BODY_LEN>();
-                // Strings are read as borrowed bytes, copied, then checked:
-                // see `copy_strings`.
+                // Strings are read as borrowed text and copied out: see
+                // `copy_strings` (bincode's own `String` zero-fills a buffer).
                 let seed = copy_strings::Seed::<T>(PhantomData);
                 match bincode::serde::seed_decode_from_slice(seed, body, config) {
                     Ok((value, used)) if used == body.len() => Ok(value),
