@@ -1,7 +1,7 @@
 //! [`DataWal`]: the last-write-wins key/value projection of a [`RecordLog`].
 
 use std::collections::HashMap;
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -11,7 +11,7 @@ use crate::format::{put_value, RecordType};
 use crate::keydir::{KeyDir, KeyHashBuilder};
 use crate::log::{LogOptions, RecordLog};
 use crate::recovery::{RecordRef, RecordView};
-use crate::segment::{list_segments, segment_path};
+use crate::segment::{list_segments, open_segment, segment_path};
 
 /// What [`Error::Exhausted`] names when the key directory is full.
 const KEYDIR_EXHAUSTED: &str = "key directory (4,294,967,295 live keys)";
@@ -182,7 +182,9 @@ impl DataWal {
             return Ok(Arc::clone(f));
         }
         let path = segment_path(self.log.dir(), segment);
-        let f = Arc::new(File::open(&path).map_err(|e| Error::io("open segment", &path, e))?);
+        let f = open_segment(OpenOptions::new().read(true), &path)
+            .map_err(|e| Error::io("open segment", &path, e))?;
+        let f = Arc::new(f);
         if files.len() >= MAX_OPEN_SEGMENTS {
             files.clear();
         }

@@ -10,8 +10,8 @@ use crate::format::{check_lengths, encode_into, frame_len, RecordType};
 use crate::lock::DirLock;
 use crate::recovery::{repair_tail, Record, RecordCursor, RecordRef, RecordView, RecoveryReport};
 use crate::segment::{
-    ensure_dir, fsync_dir, list_segments, release_beyond_end, reserve_beyond_end, segment_path,
-    RESERVE_STEP,
+    ensure_dir, fsync_dir, list_segments, open_segment, release_beyond_end, reserve_beyond_end,
+    segment_path, RESERVE_STEP,
 };
 
 /// Settings for [`RecordLog::open_with`] and [`crate::DataWal::open_with`].
@@ -126,10 +126,7 @@ impl RecordLog {
         let active_path = segment_path(dir, active_id);
         // Readable too: `DataWal` reads the active segment's records through
         // this handle (no lock, no second descriptor).
-        let active = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .open(&active_path)
+        let active = open_segment(OpenOptions::new().read(true).append(true), &active_path)
             .map_err(|e| Error::io("open active segment", &active_path, e))?;
         Ok(RecordLog {
             dir: dir.to_path_buf(),
@@ -420,12 +417,10 @@ impl RecordLog {
         // harmless, and nothing about the log depends on it.
         let _ = self.release_reserved();
         let path = segment_path(&self.dir, new_id);
-        let file = match OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create_new(true)
-            .open(&path)
-        {
+        let file = match open_segment(
+            OpenOptions::new().read(true).append(true).create_new(true),
+            &path,
+        ) {
             Ok(f) => f,
             Err(e) => {
                 let err = Error::io("create segment", &path, e);

@@ -25,7 +25,7 @@ use crate::error::{CorruptKind, Error, Result};
 use crate::format::{
     decode_frame, frame_parts, Decoded, Header, RecordType, CRC_LEN, HEADER_LEN, MAGIC,
 };
-use crate::segment::{fsync_dir, segment_path};
+use crate::segment::{fsync_dir, open_segment, segment_path};
 
 /// Bytes read from a segment per `read` call.
 const CHUNK: usize = 1 << 20;
@@ -202,7 +202,8 @@ impl Default for Ahead {
 
 impl SegmentScanner {
     fn open(path: PathBuf) -> Result<Self> {
-        let file = File::open(&path).map_err(|e| Error::io("open segment", &path, e))?;
+        let file = open_segment(OpenOptions::new().read(true), &path)
+            .map_err(|e| Error::io("open segment", &path, e))?;
         let len = file
             .metadata()
             .map_err(|e| Error::io("stat segment", &path, e))?
