@@ -55,7 +55,7 @@ impl DataWal {
     /// the key directory in the same single pass.
     ///
     /// # Errors
-    /// As [`RecordLog::open`].
+    /// As [`open_with`](Self::open_with).
     pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
         Self::open_with(dir, LogOptions::default())
     }
@@ -63,7 +63,8 @@ impl DataWal {
     /// As [`open`](Self::open), with settings for the log.
     ///
     /// # Errors
-    /// As [`RecordLog::open`].
+    /// As [`RecordLog::open`]; [`Error::Exhausted`] when the log would leave
+    /// more than 4,294,967,295 keys live at once.
     pub fn open_with(dir: impl AsRef<Path>, options: LogOptions) -> Result<Self> {
         let mut keydir = KeyDir::default();
         let log_bytes = log_bytes(dir.as_ref());
