@@ -1,5 +1,6 @@
 //! [`DataWal`]: the last-write-wins key/value projection of a [`RecordLog`].
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
@@ -11,7 +12,7 @@ use crate::format::{put_value, RecordType};
 use crate::keydir::{KeyDir, KeyHashBuilder};
 use crate::log::{LogOptions, RecordLog};
 use crate::recovery::{RecordRef, RecordView};
-use crate::segment::{list_segments, open_segment, segment_path};
+use crate::segment::{open_segment, segment_path};
 
 /// What [`Error::Exhausted`] names when the key directory is full.
 const KEYDIR_EXHAUSTED: &str = "key directory (4,294,967,295 live keys)";
@@ -26,13 +27,11 @@ pub(crate) type Entry<'k> = (&'k [u8], RecordRef);
 /// 6 MiB of key directory): beyond it the directory grows as it fills.
 const RESERVE_CAP: usize = 1 << 17;
 
-/// The bytes of the log's segments in `dir` (0 when they cannot be listed:
-/// the scan that follows reports why).
-fn log_bytes(dir: &Path) -> u64 {
-    list_segments(dir)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|id| std::fs::metadata(segment_path(dir, id)).ok())
+/// The bytes of segments `ids` in `dir` (a segment that cannot be stat'ed
+/// counts 0: the scan that follows reports why).
+fn segments_len(dir: &Path, ids: &[u32]) -> u64 {
+    ids.iter()
+        .filter_map(|&id| std::fs::metadata(segment_path(dir, id)).ok())
         .map(|m| m.len())
         .sum()
 }
@@ -67,16 +66,19 @@ impl DataWal {
     /// more than 4,294,967,295 keys live at once.
     pub fn open_with(dir: impl AsRef<Path>, options: LogOptions) -> Result<Self> {
         let mut keydir = KeyDir::default();
-        let log_bytes = log_bytes(dir.as_ref());
+        let dir = dir.as_ref();
+        // Set by the listing, read at the first record.
+        let log_bytes = Cell::new(0);
         let mut sized = false;
         let mut full = false;
-        let log = RecordLog::open_visit(dir.as_ref(), options, |v: &RecordView<'_>| {
+        let listed = |ids: &[u32]| log_bytes.set(segments_len(dir, ids));
+        let log = RecordLog::open_visit(dir, options, listed, |v: &RecordView<'_>| {
             if !sized {
                 // Size the table once, from the log's length over the first
                 // frame's: one allocation instead of a doubling per power of
                 // two (each a rehash and a table of fresh pages to fault in).
                 sized = true;
-                let records = log_bytes / u64::from(v.len.max(1));
+                let records = log_bytes.get() / u64::from(v.len.max(1));
                 keydir
                     .reserve(usize::try_from(records).map_or(RESERVE_CAP, |r| r.min(RESERVE_CAP)));
             }

@@ -78,7 +78,7 @@ impl RecordLog {
     /// [`Error::NotADirectory`], [`Error::Corrupt`] for damage that is not a
     /// torn tail, [`Error::Io`].
     pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
-        Self::open_visit(dir.as_ref(), LogOptions::default(), |_| {})
+        Self::open_visit(dir.as_ref(), LogOptions::default(), |_| {}, |_| {})
     }
 
     /// As [`open`](Self::open), with settings.
@@ -86,14 +86,16 @@ impl RecordLog {
     /// # Errors
     /// As [`open`](Self::open).
     pub fn open_with(dir: impl AsRef<Path>, options: LogOptions) -> Result<Self> {
-        Self::open_visit(dir.as_ref(), options, |_| {})
+        Self::open_visit(dir.as_ref(), options, |_| {}, |_| {})
     }
 
-    /// Open, calling `visit` for every record of the valid prefix in order
-    /// (one pass over the log serves both recovery and the caller).
+    /// Open, calling `listed` with the segment ids found (under the lock,
+    /// before the scan), then `visit` for every record of the valid prefix
+    /// in order (one pass over the log serves both recovery and the caller).
     pub(crate) fn open_visit(
         dir: &Path,
         options: LogOptions,
+        listed: impl FnOnce(&[u32]),
         mut visit: impl FnMut(&RecordView<'_>),
     ) -> Result<Self> {
         ensure_dir(dir)?;
@@ -111,6 +113,7 @@ impl RecordLog {
             ids.push(1);
         }
         let active_id = *ids.last().unwrap_or(&1);
+        listed(&ids);
         let mut cursor = RecordCursor::new(dir, ids);
         let mut active_size = 0;
         cursor.for_each_view(|view| {
