@@ -6,9 +6,10 @@
 //! table that has just doubled has more than twice as many buckets as keys:
 //! over 90 bytes per key. Here the entries cost 40 bytes per key (45 at
 //! most while the `Vec` grows, by an eighth at a time), and the index 5
-//! bytes per bucket (11.4 per key at most). The index is a tenth of the
-//! entries' size, so building it during `DataWal::open` stays in the cache;
-//! a lookup makes one more access, into that small index.
+//! bytes per bucket (5.7 to 11.4 per key). The index is a seventh to a
+//! quarter of the entries' size, so building it during `DataWal::open`
+//! stays in the cache; a lookup makes one more access, into that small
+//! index.
 //!
 //! [`KeyBuf`] keeps keys of up to [`INLINE_KEY`] bytes inside the entry:
 //! no allocation per key (the cost that dominated `DataWal::open` after

@@ -1,4 +1,5 @@
-//! Segment files: naming, listing, and directory fsync.
+//! Segment files: naming, listing, opening (`O_NOATIME`), reserving space
+//! past the end, and directory fsync.
 
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
