@@ -166,6 +166,25 @@ pub enum Error {
         /// Which counter.
         what: &'static str,
     },
+    /// `dir/.lock` is not a regular file (a symbolic link, a FIFO, a
+    /// directory): the store is not opened, and nothing is written through
+    /// it. Remove the entry (no writer is running) and open again.
+    LockFile {
+        /// The `.lock` path.
+        path: PathBuf,
+        /// What it is instead.
+        reason: &'static str,
+    },
+    /// A record carries txid `u64::MAX`: no later record could be numbered,
+    /// so a writer refuses the store (readers still read it).
+    TxidsExhausted {
+        /// Segment id of the record.
+        segment: u32,
+        /// Byte offset of the record's header within the segment.
+        offset: u64,
+        /// The segment file.
+        path: PathBuf,
+    },
     /// A `compact_to_with` transform refused a value.
     Transform {
         /// The key whose value was refused.
@@ -241,6 +260,23 @@ impl fmt::Display for Error {
                 path.display()
             ),
             Error::Exhausted { what } => write!(f, "datawal: {what} exhausted"),
+            Error::LockFile { path, reason } => write!(
+                f,
+                "datawal: lock file {} {reason}; nothing was written through it. With no \
+                 writer running, remove it and open the store again",
+                path.display()
+            ),
+            Error::TxidsExhausted {
+                segment,
+                offset,
+                path,
+            } => write!(
+                f,
+                "datawal: the record in segment {segment} ({}) at offset {offset} carries txid \
+                 u64::MAX, so no later record can be numbered: the store is refused for \
+                 writing (read it with RecordLogReader, or copy it with compact_to)",
+                path.display()
+            ),
             Error::Transform { key, source } => write!(
                 f,
                 "datawal: compaction transform failed for key {}: {source}",

@@ -47,6 +47,7 @@ mod log;
 mod reader;
 mod recovery;
 pub mod segment;
+mod tail;
 
 pub use compaction::{CompactionStats, TransformError};
 pub use error::{CorruptKind, Error, Result};
@@ -56,3 +57,4 @@ pub use lock::LOCK_FILE;
 pub use log::{LogOptions, RecordIter, RecordLog};
 pub use reader::RecordLogReader;
 pub use recovery::{Record, RecordCursor, RecordRef, RecordView, RecoveryReport, TailDamage};
+pub use tail::count_intact_frames;

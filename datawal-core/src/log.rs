@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::format::{check_lengths, encode_into, frame_len, RecordType};
 use crate::lock::DirLock;
-use crate::recovery::{repair_tail, Record, RecordCursor, RecordRef, RecordView, RecoveryReport};
+use crate::recovery::{Record, RecordCursor, RecordRef, RecordView, RecoveryReport};
+use crate::tail::repair_tail;
 use crate::segment::{
-    ensure_dir, fsync_dir, list_segments, open_segment, release_beyond_end, reserve_beyond_end,
-    segment_path, RESERVE_STEP,
+    create_segment, ensure_dir, fsync_dir, list_segments, open_segment, release_beyond_end,
+    reserve_beyond_end, segment_path, RESERVE_STEP,
 };
 
 /// Settings for [`RecordLog::open_with`] and [`crate::DataWal::open_with`].
@@ -51,6 +52,9 @@ pub struct RecordLog {
     active_id: u32,
     active: File,
     active_size: u64,
+    /// The active segment's length at its last successful data sync (or at
+    /// open): what a failed sync truncates it back to.
+    durable_size: u64,
     next_txid: u64,
     report: RecoveryReport,
     options: LogOptions,
@@ -75,8 +79,10 @@ impl RecordLog {
     ///
     /// # Errors
     /// [`Error::Locked`] when another writer holds the directory,
+    /// [`Error::LockFile`] when `.lock` is not a regular file,
     /// [`Error::NotADirectory`], [`Error::Corrupt`] for damage that is not a
-    /// torn tail, [`Error::Io`].
+    /// torn tail, [`Error::TxidsExhausted`] when a record carries txid
+    /// `u64::MAX` (nothing is changed on disk then), [`Error::Io`].
     pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
         Self::open_visit(dir.as_ref(), LogOptions::default(), |_| {}, |_| {})
     }
@@ -103,25 +109,33 @@ impl RecordLog {
         let mut ids = list_segments(dir)?;
         let mut dir_dirty = false;
         if ids.is_empty() {
-            let p = segment_path(dir, 1);
-            OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&p)
-                .map_err(|e| Error::io("create segment", &p, e))?;
+            let (id, _) = create_segment(dir, 1)?;
             dir_dirty = true;
-            ids.push(1);
+            ids.push(id);
         }
         let active_id = *ids.last().unwrap_or(&1);
         listed(&ids);
         let mut cursor = RecordCursor::new(dir, ids);
         let mut active_size = 0;
+        let mut last_txid_at = None;
         cursor.for_each_view(|view| {
             visit(&view);
             if view.segment == active_id {
                 active_size = view.offset + u64::from(view.len);
             }
+            if view.txid == u64::MAX {
+                last_txid_at = Some(view.position());
+            }
         })?;
+        // Refused before the repair: a store that cannot be written is left
+        // exactly as it was.
+        if let Some(at) = last_txid_at {
+            return Err(Error::TxidsExhausted {
+                segment: at.segment,
+                offset: at.offset,
+                path: segment_path(dir, at.segment),
+            });
+        }
         let mut report = cursor.into_report();
         if let Some(tail) = report.tail.as_mut() {
             repair_tail(dir, tail)?;
@@ -137,6 +151,7 @@ impl RecordLog {
             active_id,
             active,
             active_size,
+            durable_size: active_size,
             next_txid: report.last_txid_seen.saturating_add(1),
             report,
             options,
@@ -367,6 +382,15 @@ impl RecordLog {
     /// Make every appended record durable: `fdatasync` the active segment, and
     /// fsync the directory if a segment was created since the last time.
     ///
+    /// When the `fdatasync` fails, the kernel may already have dropped the
+    /// pages it could not write while still showing them to readers, so the
+    /// bytes after the last successful sync are of unknown durability: the
+    /// segment is truncated back to its length at that sync (and the
+    /// truncation synced) before the handle is poisoned. A writer opened
+    /// afterwards appends after the last durable record, never after bytes
+    /// that may read back as zeros once the page cache is gone (tested on a
+    /// real failing file system: `tests/fsync_failure.rs`).
+    ///
     /// # Errors
     /// [`Error::Poisoned`], or [`Error::Io`] (which poisons the handle).
     pub fn fsync(&mut self) -> Result<()> {
@@ -375,14 +399,36 @@ impl RecordLog {
         self.sync_dir("fsync")
     }
 
-    /// `fdatasync` the active segment if anything was written to it since.
+    /// `fdatasync` the active segment if anything was written to it since;
+    /// on failure, cut it back to what the last successful sync made durable.
     fn sync_active(&mut self, during: &str) -> Result<()> {
         if self.data_dirty {
+            let path = segment_path(&self.dir, self.active_id);
             if let Err(e) = self.active.sync_data() {
-                let err = Error::io("fsync segment", segment_path(&self.dir, self.active_id), e);
-                return Err(self.poison(during, err));
+                let err = Error::io("fsync segment", &path, e);
+                let cut = self
+                    .active
+                    .set_len(self.durable_size)
+                    .and_then(|()| self.active.sync_all());
+                self.poisoned = Some(match cut {
+                    Ok(()) => format!(
+                        "{during} failed: {err}; {} cut back to its last durable length, \
+                         {} bytes",
+                        path.display(),
+                        self.durable_size
+                    ),
+                    Err(cut) => format!(
+                        "{during} failed: {err}; cutting {} back to its last durable length \
+                         ({} bytes) failed too: {cut}",
+                        path.display(),
+                        self.durable_size
+                    ),
+                });
+                self.active_size = self.durable_size;
+                return Err(err);
             }
             self.data_dirty = false;
+            self.durable_size = self.active_size;
         }
         Ok(())
     }
@@ -405,34 +451,31 @@ impl RecordLog {
     /// segment can vanish in a crash, so the log never recovers with a hole
     /// (found by the `formal/RecordLog` model, variant `bug-posix-dir-gap`).
     ///
+    /// The new segment takes the next free name: an entry that is not a
+    /// regular file (a FIFO, a directory, a symbolic link) in the way is
+    /// stepped over, since no reader takes it for a segment.
+    ///
     /// # Errors
-    /// [`Error::Poisoned`], [`Error::Exhausted`] after segment id `u32::MAX`,
-    /// [`Error::Io`] (which poisons the handle).
+    /// [`Error::Poisoned`]; [`Error::Exhausted`] past segment id
+    /// [`MAX_SEGMENT_ID`](crate::segment::MAX_SEGMENT_ID) and [`Error::Io`]
+    /// when the new segment cannot be created (both before anything is
+    /// written: the active segment stays active); [`Error::Io`] from a
+    /// failed sync (which poisons the handle).
     pub fn rotate(&mut self) -> Result<()> {
         self.check_writable()?;
-        let new_id = self
-            .active_id
-            .checked_add(1)
-            .ok_or(Error::Exhausted { what: "segment id" })?;
+        if self.active_id >= crate::segment::MAX_SEGMENT_ID {
+            return Err(Error::Exhausted { what: "segment id" });
+        }
         self.sync_active("rotate")?;
         self.sync_dir("rotate")?;
+        let (new_id, file) = create_segment(&self.dir, self.active_id + 1)?;
         // Best effort: a closed segment keeping some reserved blocks is
         // harmless, and nothing about the log depends on it.
         let _ = self.release_reserved();
-        let path = segment_path(&self.dir, new_id);
-        let file = match open_segment(
-            OpenOptions::new().read(true).append(true).create_new(true),
-            &path,
-        ) {
-            Ok(f) => f,
-            Err(e) => {
-                let err = Error::io("create segment", &path, e);
-                return Err(self.poison("rotate", err));
-            }
-        };
         self.active = file;
         self.active_id = new_id;
         self.active_size = 0;
+        self.durable_size = 0;
         self.dir_dirty = true;
         Ok(())
     }

@@ -16,7 +16,7 @@
 
 use std::convert::Infallible;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Read;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
@@ -25,7 +25,7 @@ use crate::error::{CorruptKind, Error, Result};
 use crate::format::{
     decode_frame, frame_parts, Decoded, Header, RecordType, CRC_LEN, HEADER_LEN, MAGIC,
 };
-use crate::segment::{fsync_dir, open_segment, segment_path};
+use crate::segment::{open_segment, segment_path};
 
 /// Bytes read from a segment per `read` call.
 const CHUNK: usize = 1 << 20;
@@ -623,73 +623,6 @@ fn zero_filled_from_inside_magic(header: &[u8]) -> bool {
     let h = header.get(..HEADER_LEN).unwrap_or(header);
     let z = h.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
     z <= MAGIC.len() && h[..z] == MAGIC[..z]
-}
-
-/// Read everything from `offset` to the end of the segment.
-fn read_from(path: &Path, offset: u64) -> Result<Vec<u8>> {
-    let mut f = File::open(path).map_err(|e| Error::io("open segment", path, e))?;
-    f.seek(SeekFrom::Start(offset))
-        .map_err(|e| Error::io("seek segment", path, e))?;
-    let mut out = Vec::new();
-    f.read_to_end(&mut out)
-        .map_err(|e| Error::io("read segment", path, e))?;
-    Ok(out)
-}
-
-/// How many CRC-valid frames start in `bytes` after its first byte (the
-/// damaged frame itself), counting each at most once.
-fn count_intact_frames(bytes: &[u8]) -> u64 {
-    let mut n = 0;
-    let mut i = 1;
-    while i + MAGIC.len() <= bytes.len() {
-        if bytes[i..i + MAGIC.len()] == MAGIC {
-            if let Ok(Decoded::Frame(f)) = decode_frame(&bytes[i..]) {
-                n += 1;
-                i += f.header.frame_len() as usize;
-                continue;
-            }
-        }
-        i += 1;
-    }
-    n
-}
-
-/// Move the torn tail aside and truncate the segment to its valid prefix,
-/// durably, so that records appended afterwards are found by every later open.
-///
-/// The cut bytes go to `{segment:08}-{offset}.torn` (with `-N` added when
-/// that name is taken), which no reader treats as a segment.
-pub(crate) fn repair_tail(dir: &Path, tail: &mut TailDamage) -> Result<()> {
-    let seg_path = segment_path(dir, tail.segment);
-    let bytes = read_from(&seg_path, tail.offset)?;
-    let mut n = 0u32;
-    let (side_path, mut side) = loop {
-        let name = if n == 0 {
-            format!("{:08}-{}.torn", tail.segment, tail.offset)
-        } else {
-            format!("{:08}-{}-{n}.torn", tail.segment, tail.offset)
-        };
-        let p = dir.join(name);
-        match OpenOptions::new().write(true).create_new(true).open(&p) {
-            Ok(f) => break (p, f),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
-            Err(e) => return Err(Error::io("create torn-tail file", p, e)),
-        }
-    };
-    side.write_all(&bytes)
-        .and_then(|()| side.sync_all())
-        .map_err(|e| Error::io("write torn-tail file", &side_path, e))?;
-    let seg = OpenOptions::new()
-        .write(true)
-        .open(&seg_path)
-        .map_err(|e| Error::io("open segment for repair", &seg_path, e))?;
-    seg.set_len(tail.offset)
-        .and_then(|()| seg.sync_all())
-        .map_err(|e| Error::io("truncate torn tail", &seg_path, e))?;
-    fsync_dir(dir)?;
-    tail.saved_to = Some(side_path);
-    tail.intact_frames_cut = Some(count_intact_frames(&bytes));
-    Ok(())
 }
 
 #[cfg(test)]

@@ -10,6 +10,11 @@ use crate::error::{Error, Result};
 pub const SEGMENT_EXT: &str = "dwal";
 /// Width of the zero-padded decimal id in a segment file name.
 pub const SEGMENT_ID_WIDTH: usize = 8;
+/// The highest segment id: the largest that fits in [`SEGMENT_ID_WIDTH`]
+/// digits, the names the published crate and [`list_segments`] read. A
+/// rotation past it is refused with [`Error::Exhausted`] before anything is
+/// written (at 1 GiB a segment, that is 95 PiB of log).
+pub const MAX_SEGMENT_ID: u32 = 99_999_999;
 
 /// Open a segment file with `options`, asking the kernel not to update its
 /// access time on reads (`O_NOATIME`, Linux): every `DataWal::get` is one
@@ -59,6 +64,39 @@ pub(crate) fn reserve_beyond_end(file: &File, offset: u64, len: u64) -> bool {
 /// changes no byte.
 pub(crate) fn release_beyond_end(file: &File) -> std::io::Result<()> {
     file.set_len(file.metadata()?.len())
+}
+
+/// Create the segment file for the first id from `id` on whose name is
+/// free, exclusively (`O_EXCL`: an existing file is never opened), and open
+/// it for reading and appending.
+///
+/// An entry that is not a regular file (a FIFO, a directory, a symbolic
+/// link, dangling or not) is never read as a segment by [`list_segments`],
+/// so its name is stepped over: such an entry cannot stop the log from
+/// rotating. A regular file in the way is an error (it would be read as a
+/// segment on the next open).
+///
+/// # Errors
+/// [`Error::Exhausted`] past [`MAX_SEGMENT_ID`]; [`Error::Io`].
+pub(crate) fn create_segment(dir: &Path, mut id: u32) -> Result<(u32, File)> {
+    let mut options = OpenOptions::new();
+    options.read(true).append(true).create_new(true);
+    loop {
+        if id > MAX_SEGMENT_ID {
+            return Err(Error::Exhausted { what: "segment id" });
+        }
+        let path = segment_path(dir, id);
+        match open_segment(&options, &path) {
+            Ok(file) => return Ok((id, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                match fs::symlink_metadata(&path) {
+                    Ok(m) if !m.file_type().is_file() => id += 1,
+                    _ => return Err(Error::io("create segment", &path, e)),
+                }
+            }
+            Err(e) => return Err(Error::io("create segment", &path, e)),
+        }
+    }
 }
 
 /// Path of segment `id` in `dir`: `dir/{id:08}.dwal`.

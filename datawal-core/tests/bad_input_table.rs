@@ -440,11 +440,15 @@ fn a_path_that_is_not_a_directory_is_refused() {
 }
 
 #[test]
-fn a_lock_file_that_is_a_directory_is_an_io_error() {
+fn a_lock_file_that_is_a_directory_is_refused_naming_it() {
     let td = tempfile::tempdir().unwrap();
-    fs::create_dir(td.path().join(datawal_core::LOCK_FILE)).unwrap();
+    let lock = td.path().join(datawal_core::LOCK_FILE);
+    fs::create_dir(&lock).unwrap();
     match RecordLog::open(td.path()) {
-        Err(Error::Io { op, .. }) => assert_eq!(op, "open lock file"),
+        Err(Error::LockFile { path, reason }) => {
+            assert_eq!(path, lock);
+            assert_eq!(reason, "is not a regular file");
+        }
         other => panic!("{:?}", other.map(|_| ())),
     }
 }
