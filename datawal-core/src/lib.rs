@@ -28,7 +28,8 @@
 //! # }
 //! ```
 //!
-//! One process writes a directory at a time (an fs2 lock on `.lock`);
+//! One process writes a directory at a time (`flock` on the directory and on
+//! `.lock`, see `docs/canon.md`);
 //! [`RecordLogReader`] reads a snapshot without the lock.
 
 // `unsafe` is allowed in one module only (`crc`), which says why.

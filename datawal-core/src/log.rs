@@ -9,11 +9,11 @@ use crate::error::{Error, Result};
 use crate::format::{check_lengths, encode_into, frame_len, RecordType};
 use crate::lock::DirLock;
 use crate::recovery::{Record, RecordCursor, RecordRef, RecordView, RecoveryReport};
-use crate::tail::repair_tail;
 use crate::segment::{
     create_segment, ensure_dir, fsync_dir, list_segments, open_segment, release_beyond_end,
     reserve_beyond_end, segment_path, RESERVE_STEP,
 };
+use crate::tail::repair_tail;
 
 /// Settings for [`RecordLog::open_with`] and [`crate::DataWal::open_with`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

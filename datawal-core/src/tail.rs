@@ -217,7 +217,11 @@ fn remove_stale_copies(dir: &Path, base: &str) -> Result<()> {
     let rd = fs::read_dir(dir).map_err(|e| Error::io("read directory", dir, e))?;
     for entry in rd {
         let entry = entry.map_err(|e| Error::io("read directory", dir, e))?;
-        if entry.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)) {
+        if entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(&prefix))
+        {
             let p = entry.path();
             fs::remove_file(&p).map_err(|e| Error::io("remove stale torn-tail copy", p, e))?;
         }
@@ -470,7 +474,9 @@ impl FrameCounter {
         }
         let lo = usize::try_from(from - self.carry_at).ok()?;
         let hi = usize::try_from(limit - self.carry_at).ok()?;
-        let window = self.carry.get(lo..(hi + MAGIC.len() - 1).min(self.carry.len()))?;
+        let window = self
+            .carry
+            .get(lo..(hi + MAGIC.len() - 1).min(self.carry.len()))?;
         window
             .windows(MAGIC.len())
             .position(|w| w == MAGIC)
@@ -553,8 +559,7 @@ mod tests {
     fn reference(bytes: &[u8]) -> u64 {
         let mut frames = Vec::new();
         for i in 1..bytes.len() {
-            if let Ok(crate::format::Decoded::Frame(f)) = crate::format::decode_frame(&bytes[i..])
-            {
+            if let Ok(crate::format::Decoded::Frame(f)) = crate::format::decode_frame(&bytes[i..]) {
                 frames.push((i + f.header.frame_len() as usize, i));
             }
         }

@@ -30,12 +30,29 @@ fn child_entry() {
                 // SAFETY: a valid rlimit struct.
                 assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_CPU, &lim) }, 0);
             }
+            if let Ok(bytes) = std::env::var("FSIZE_LIMIT") {
+                let bytes: u64 = bytes.parse().unwrap();
+                let lim = libc::rlimit {
+                    rlim_cur: bytes,
+                    rlim_max: bytes,
+                };
+                // SAFETY: a valid rlimit struct; ignoring SIGXFSZ turns a
+                // write past the limit into EFBIG.
+                unsafe {
+                    assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &lim), 0);
+                    libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                }
+                let err = RecordLog::open(&dir).map(|_| ()).unwrap_err();
+                say(&format!("FAILED {err}"));
+                return;
+            }
             let log = RecordLog::open(&dir).unwrap();
             let tail = log.recovery_report().unwrap().tail.expect("a torn tail");
             say(&format!(
-                "OPENED intact={} hwm_kib={}",
+                "OPENED intact={} hwm_kib={} cpu_ms={}",
                 tail.intact_frames_cut.unwrap(),
-                peak_rss_kib()
+                peak_rss_kib(),
+                cpu_ms()
             ));
         }
         other => panic!("unknown mode {other}"),
@@ -52,6 +69,15 @@ fn peak_rss_kib() -> u64 {
         .unwrap()
 }
 
+/// CPU time this process has used, in milliseconds.
+fn cpu_ms() -> u64 {
+    // SAFETY: getrusage fills the zeroed struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) }, 0);
+    let ms = |t: libc::timeval| t.tv_sec as u64 * 1000 + t.tv_usec as u64 / 1000;
+    ms(u.ru_utime) + ms(u.ru_stime)
+}
+
 /// A store of three records; returns the segment's path and length.
 fn store(dir: &Path) -> (std::path::PathBuf, u64) {
     let mut log = RecordLog::open(dir).unwrap();
@@ -65,7 +91,9 @@ fn store(dir: &Path) -> (std::path::PathBuf, u64) {
     (seg, len)
 }
 
-fn open_in_child(dir: &Path, env: &[(&str, String)]) -> (u64, u64) {
+/// Open the store in a child process: (intact frames cut, peak RSS in KiB,
+/// CPU milliseconds).
+fn open_in_child(dir: &Path, env: &[(&str, String)]) -> (u64, u64, u64) {
     let child = ChildProc::spawn("child_entry", "open", dir, env);
     let (lines, status) = child.wait();
     assert!(status.success(), "child failed: {status:?} {lines:?}");
@@ -80,7 +108,7 @@ fn open_in_child(dir: &Path, env: &[(&str, String)]) -> (u64, u64) {
             .parse()
             .unwrap()
     };
-    (field("intact="), field("hwm_kib="))
+    (field("intact="), field("hwm_kib="), field("cpu_ms="))
 }
 
 fn torn_files(dir: &Path) -> (Vec<String>, Vec<String>) {
@@ -113,7 +141,7 @@ fn a_huge_sparse_tail_is_repaired_in_bounded_memory_and_disk() {
         .unwrap()
         .set_len(len + TAIL)
         .unwrap();
-    let (intact, hwm_kib) = open_in_child(td.path(), &[]);
+    let (intact, hwm_kib, _) = open_in_child(td.path(), &[]);
     assert_eq!(intact, 0);
     assert!(hwm_kib < 64 << 10, "peak RSS {hwm_kib} KiB");
     println!("peak RSS of the repairing writer: {} MiB", hwm_kib >> 10);
@@ -150,44 +178,78 @@ fn a_crafted_tail_is_counted_in_linear_time() {
         encode_into(&mut tail, RecordType::Raw, 100 + i, b"", b"intact");
     }
     reliability_support::append_bytes(&seg, &tail);
-    let (intact, _) = open_in_child(
-        td.path(),
-        &[("CPU_LIMIT_SECS", "60".into())],
-    );
+    let (intact, _, cpu_ms) = open_in_child(td.path(), &[("CPU_LIMIT_SECS", "60".into())]);
+    println!("CPU time of the repairing writer: {cpu_ms} ms");
     assert_eq!(intact, 3);
     let (torn, _) = torn_files(td.path());
     assert_eq!(fs::read(td.path().join(&torn[0])).unwrap(), tail);
 }
 
-/// The writer killed at random moments of its repair of a 32 MiB tail,
-/// 25 times: one side file, complete, and no leftover copy once a repair
-/// finishes. Before: every killed repair left its own (partial) side file.
-#[test]
-fn interrupted_repairs_leave_one_side_file() {
-    let td = tempfile::tempdir().unwrap();
-    let (seg, len) = store(td.path());
-    let mut rng = Rng::new(reliability_support::seed("interrupted_repairs"));
+/// A 32 MiB torn tail, in `dir`'s store; returns the segment, its valid
+/// length and the tail.
+fn store_with_big_tail(dir: &Path, rng: &mut Rng) -> (std::path::PathBuf, u64, Vec<u8>) {
+    let (seg, len) = store(dir);
     let mut tail = rng.bytes(32 << 20);
     // A frame header whose CRC does not match: a torn tail.
     let mut frame = Vec::new();
     encode_into(&mut frame, RecordType::Raw, 4, b"", &[0; 100]);
     tail[..HEADER_LEN].copy_from_slice(&frame[..HEADER_LEN]);
     reliability_support::append_bytes(&seg, &tail);
+    (seg, len, tail)
+}
+
+/// Repairs of a 32 MiB tail interrupted again and again: 10 that fail
+/// (the side file cannot grow past 1 MiB, `RLIMIT_FSIZE`), then up to 25
+/// SIGKILLs at random moments of a repair (up to 1.2 times as long as a
+/// whole repair takes here). One side file, complete, and no leftover copy
+/// once a repair finishes. Before: every interrupted repair left its own,
+/// partial side file.
+#[test]
+fn interrupted_repairs_leave_one_side_file() {
+    let mut rng = Rng::new(reliability_support::seed("interrupted_repairs"));
+    // How long a whole repair takes, on a copy.
+    let calibration = tempfile::tempdir().unwrap();
+    store_with_big_tail(calibration.path(), &mut rng);
+    let started = std::time::Instant::now();
+    open_in_child(calibration.path(), &[]);
+    let whole = started.elapsed();
+
+    let td = tempfile::tempdir().unwrap();
+    let (seg, len, tail) = store_with_big_tail(td.path(), &mut rng);
+    for _ in 0..10 {
+        let child = ChildProc::spawn(
+            "child_entry",
+            "open",
+            td.path(),
+            &[("FSIZE_LIMIT", (1u64 << 20).to_string())],
+        );
+        let (lines, _) = child.wait();
+        assert!(lines.iter().any(|l| l.starts_with("FAILED")), "{lines:?}");
+    }
+    let (torn, temp) = torn_files(td.path());
+    assert_eq!(
+        (torn.len(), temp.len()),
+        (0, 0),
+        "failed repairs left {torn:?} {temp:?}"
+    );
     let mut killed_mid_repair = 0;
     for _ in 0..25 {
         let child = ChildProc::spawn("child_entry", "open", td.path(), &[]);
-        std::thread::sleep(Duration::from_millis(rng.below(400)));
+        std::thread::sleep(whole.mul_f64(rng.below(1200) as f64 / 1000.0));
         let lines = child.kill();
-        if !lines.iter().any(|l| l.starts_with("OPENED")) {
-            killed_mid_repair += 1;
-        }
         if fs::metadata(&seg).unwrap().len() == len {
             break; // a repair completed: nothing left to interrupt
+        }
+        if !lines.iter().any(|l| l.starts_with("OPENED")) {
+            killed_mid_repair += 1;
         }
         let (torn, _) = torn_files(td.path());
         assert!(torn.len() <= 1, "{torn:?}");
     }
-    println!("repairs killed before they finished: {killed_mid_repair}");
+    println!(
+        "a whole repair: {} ms; repairs killed before they finished: {killed_mid_repair}",
+        whole.as_millis()
+    );
     assert!(killed_mid_repair > 0);
     let log = RecordLog::open(td.path()).unwrap();
     drop(log);
@@ -214,7 +276,13 @@ fn a_thousand_side_files_do_not_stop_a_store_from_opening() {
     }
     reliability_support::append_bytes(&seg, b"DWAL\x01\x00torn");
     let log = RecordLog::open(td.path()).unwrap();
-    let saved = log.recovery_report().unwrap().tail.unwrap().saved_to.unwrap();
+    let saved = log
+        .recovery_report()
+        .unwrap()
+        .tail
+        .unwrap()
+        .saved_to
+        .unwrap();
     assert_eq!(
         saved.file_name().unwrap().to_str().unwrap(),
         format!("00000001-{len}-1001.torn")

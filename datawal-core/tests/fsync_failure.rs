@@ -21,7 +21,10 @@ use std::process::Command;
 use datawal_core::{RecordLog, RecordLogReader};
 
 fn run(cmd: &str, args: &[&str]) {
-    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
     assert!(
         out.status.success(),
         "{cmd} {args:?}: {}",
@@ -43,7 +46,17 @@ impl FailingDisk {
         let (tmpfs, mnt) = (td.path().join("tmpfs"), td.path().join("mnt"));
         fs::create_dir(&tmpfs).unwrap();
         fs::create_dir(&mnt).unwrap();
-        run("mount", &["-t", "tmpfs", "-o", "size=24m", "tmpfs", tmpfs.to_str().unwrap()]);
+        run(
+            "mount",
+            &[
+                "-t",
+                "tmpfs",
+                "-o",
+                "size=24m",
+                "tmpfs",
+                tmpfs.to_str().unwrap(),
+            ],
+        );
         let image = tmpfs.join("ext4.img");
         fs::File::create(&image).unwrap().set_len(64 << 20).unwrap();
         let disk = FailingDisk {
@@ -52,7 +65,10 @@ impl FailingDisk {
             image,
             mnt,
         };
-        run("mkfs.ext4", &["-q", "-b", "4096", disk.image.to_str().unwrap()]);
+        run(
+            "mkfs.ext4",
+            &["-q", "-b", "4096", disk.image.to_str().unwrap()],
+        );
         disk.back_metadata();
         disk.mount();
         disk
@@ -72,7 +88,11 @@ impl FailingDisk {
             .and_then(|n| n.trim().parse().ok())
             .unwrap_or_else(|| panic!("no free blocks in dumpe2fs output"));
         let bytes = first_free * 4096;
-        let f = fs::OpenOptions::new().read(true).write(true).open(&self.image).unwrap();
+        let f = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&self.image)
+            .unwrap();
         use std::os::unix::fs::FileExt;
         let mut buf = vec![0u8; 1 << 20];
         let mut at = 0;
@@ -86,7 +106,15 @@ impl FailingDisk {
     }
 
     fn mount(&self) {
-        run("mount", &["-o", "loop", self.image.to_str().unwrap(), self.mnt.to_str().unwrap()]);
+        run(
+            "mount",
+            &[
+                "-o",
+                "loop",
+                self.image.to_str().unwrap(),
+                self.mnt.to_str().unwrap(),
+            ],
+        );
     }
 
     /// Unmount and mount again: the page cache of the image's files is gone.

@@ -67,7 +67,12 @@ fn a_lock_hard_linked_to_this_stores_segment_is_never_written() {
     drop(log);
     assert_eq!(
         payloads(td.path()),
-        vec![b"one".to_vec(), b"two".to_vec(), b"three".to_vec(), b"four".to_vec()]
+        vec![
+            b"one".to_vec(),
+            b"two".to_vec(),
+            b"three".to_vec(),
+            b"four".to_vec()
+        ]
     );
 }
 

@@ -35,14 +35,22 @@ fn rotation_past_the_last_eight_digit_id_is_refused_and_nothing_is_lost() {
     log.fsync().unwrap();
     drop(log);
     // Automatic rotation is refused the same way, before the write.
-    let mut log = RecordLog::open_with(td.path(), LogOptions::default().max_segment_bytes(40)).unwrap();
+    let mut log =
+        RecordLog::open_with(td.path(), LogOptions::default().max_segment_bytes(40)).unwrap();
     assert!(matches!(
         log.append(b"third"),
         Err(Error::Exhausted { what: "segment id" })
     ));
     drop(log);
-    assert_eq!(payloads(td.path()), vec![b"first".to_vec(), b"second".to_vec()]);
-    assert_eq!(fs::read_dir(td.path()).unwrap().count(), 2, "the segment and .lock only");
+    assert_eq!(
+        payloads(td.path()),
+        vec![b"first".to_vec(), b"second".to_vec()]
+    );
+    assert_eq!(
+        fs::read_dir(td.path()).unwrap().count(),
+        2,
+        "the segment and .lock only"
+    );
 }
 
 /// What can sit where the next segment goes, made in `path`.
@@ -119,10 +127,16 @@ fn a_record_with_the_last_txid_is_refused_at_open_naming_it() {
     fs::write(&seg, &bytes).unwrap();
     for err in [
         RecordLog::open(td.path()).map(|_| ()).unwrap_err(),
-        datawal_core::DataWal::open(td.path()).map(|_| ()).unwrap_err(),
+        datawal_core::DataWal::open(td.path())
+            .map(|_| ())
+            .unwrap_err(),
     ] {
         match &err {
-            Error::TxidsExhausted { segment, offset, path } => {
+            Error::TxidsExhausted {
+                segment,
+                offset,
+                path,
+            } => {
                 assert_eq!((*segment, *offset, path), (1, at, &seg));
             }
             other => panic!("{other:?}"),
