@@ -35,6 +35,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod atomic;
 mod compaction;
 mod crc;
 mod error;
@@ -48,6 +49,7 @@ mod reader;
 mod recovery;
 pub mod segment;
 
+pub use atomic::AtomicFile;
 pub use compaction::{CompactionStats, TransformError};
 pub use error::{CorruptKind, Error, Result};
 pub use format::{RecordType, MAX_KEY_LEN, MAX_PAYLOAD_LEN, WIRE_VERSION};
