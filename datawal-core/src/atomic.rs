@@ -106,9 +106,8 @@ impl AtomicFile {
         let AtomicFile {
             target,
             parent,
-            temp,
+            mut temp,
         } = self;
-        let mut temp = temp;
         if let Err(e) = temp.flush() {
             return Err(Error::io("write", temp.get_ref().0.path(), e));
         }
