@@ -110,3 +110,68 @@ fn a_failed_export_leaves_the_old_file_and_skip_reports() {
     assert_eq!(kv.skipped().len(), 1);
     assert_eq!(kv.skipped()[0].location.key.as_deref(), Some(&[1u8][..]));
 }
+
+/// Entries of `dir`, sorted by name.
+fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn one_item_store(dir: &std::path::Path) -> TypedWal<u8, Item> {
+    let mut kv = TypedWal::<u8, Item>::open(dir).unwrap();
+    kv.put(
+        &1,
+        &Item {
+            sku: ("x".into(), 1),
+            count: 3,
+            unit: "u".into(),
+        },
+    )
+    .unwrap();
+    kv
+}
+
+const ONE_ITEM: &str = "{\"key\":1,\"value\":{\"sku\":[\"x\",1],\"count\":3,\"unit\":\"u\"}}\n";
+
+#[test]
+fn export_does_not_write_through_a_symlink_planted_at_a_predictable_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut kv = one_item_store(&dir.path().join("db"));
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "someone else's file\n").unwrap();
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let out = out_dir.join("items.jsonl");
+    // The name the typed export used to write through: `{name}.tmp-{pid}`.
+    let planted = out_dir.join(format!("items.jsonl.tmp-{}", std::process::id()));
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+
+    kv.export_jsonl(&out).unwrap();
+
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "someone else's file\n"
+    );
+    assert!(std::fs::symlink_metadata(&out).unwrap().is_file());
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), ONE_ITEM);
+    let planted_name = planted.file_name().unwrap().to_string_lossy().into_owned();
+    assert_eq!(names(&out_dir), ["items.jsonl".to_owned(), planted_name]);
+}
+
+#[test]
+fn an_export_that_cannot_be_renamed_into_place_leaves_no_temporary() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut kv = one_item_store(&dir.path().join("db"));
+    let out_dir = dir.path().join("out");
+    let blocked = out_dir.join("items.jsonl");
+    std::fs::create_dir_all(&blocked).unwrap();
+    std::fs::write(blocked.join("keep"), "x").unwrap();
+    let err = kv.export_jsonl(&blocked).unwrap_err();
+    assert!(err.to_string().contains("items.jsonl"), "{err}");
+    assert_eq!(names(&out_dir), ["items.jsonl"], "files left after: {err}");
+    assert_eq!(names(&blocked), ["keep"]);
+}

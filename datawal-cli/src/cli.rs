@@ -66,6 +66,12 @@ pub enum Command {
     /// writer holds is refused with exit code 5), and, like every writer's
     /// open, moves a torn tail aside into a `*.torn` file. OUT_DIR must be
     /// absent or empty; it never holds a partial store.
+    ///
+    /// The compacted store holds only the live keys. A store that also holds
+    /// raw log records (appended without a key) is refused with exit code 7
+    /// before anything is written to OUT_DIR, since they would be lost;
+    /// `--drop-raw-records` compacts it anyway and says how many were
+    /// dropped.
     #[command(after_help = HELP_TABLE)]
     Compact(CompactArgs),
 }
@@ -152,6 +158,10 @@ pub struct CompactArgs {
     pub dir: PathBuf,
     /// Where to write the compacted store (absent or empty).
     pub out_dir: PathBuf,
+    /// Compact a store that holds raw log records (appended without a
+    /// key): they are not in the compacted store.
+    #[arg(long)]
+    pub drop_raw_records: bool,
 }
 
 #[cfg(test)]

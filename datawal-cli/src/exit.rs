@@ -1,6 +1,8 @@
 //! Exit codes and the one-line error message.
 
+use std::fmt;
 use std::io::{self, Write as _};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Success; for `verify`, a clean store.
@@ -17,6 +19,8 @@ pub const CORRUPT: u8 = 4;
 pub const LOCKED: u8 = 5;
 /// Any other error: missing directory, not a directory, I/O, bad arguments.
 pub const ERROR: u8 = 6;
+/// `compact` refused a store that holds raw log records ([`RawRecords`]).
+pub const RAW_RECORDS: u8 = 7;
 /// A bug in datawal (a panic): please report it.
 pub const INTERNAL: u8 = 70;
 
@@ -30,7 +34,35 @@ Exit codes:
   4   hard corruption: a damaged record that is not a torn tail (segment file and offset named)
   5   the store is locked by a writer (compact)
   6   any other error (missing directory, not a directory, I/O)
+  7   compact: the store holds raw log records, which a compacted store cannot keep;
+      OUT_DIR is not written (--drop-raw-records compacts without them)
   70  internal error (a bug in datawal)";
+
+/// `compact` refuses a store that holds raw log records (written by
+/// `RecordLog::append`, with no key): the compacted store keeps only the
+/// live keys, so whoever swapped it in would lose them. Exit [`RAW_RECORDS`].
+#[derive(Debug)]
+pub struct RawRecords {
+    /// The store directory.
+    pub dir: PathBuf,
+    /// How many raw records it holds.
+    pub count: u64,
+}
+
+impl fmt::Display for RawRecords {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (count, s) = (self.count, if self.count == 1 { "" } else { "s" });
+        write!(
+            f,
+            "{} holds {count} raw log record{s} (appended without a key), which a \
+             compacted store cannot keep: it holds only the live keys; no compacted \
+             store was written (pass --drop-raw-records to compact without them)",
+            self.dir.display()
+        )
+    }
+}
+
+impl std::error::Error for RawRecords {}
 
 /// What a command that did not fail wants the process to exit with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,9 +86,13 @@ impl Outcome {
     }
 }
 
-/// The exit code for an error, from the first `datawal_core::Error` in its chain.
+/// The exit code for an error: [`RAW_RECORDS`] for a [`RawRecords`] refusal,
+/// else from the first `datawal_core::Error` in its chain.
 pub fn code_of(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
+        if cause.is::<RawRecords>() {
+            return RAW_RECORDS;
+        }
         if let Some(e) = cause.downcast_ref::<datawal_core::Error>() {
             return match e {
                 datawal_core::Error::Corrupt { .. } => CORRUPT,
@@ -153,6 +189,17 @@ mod tests {
         .context("scan /s");
         assert_eq!(code_of(&corrupt), CORRUPT);
         assert_eq!(code_of(&anyhow::anyhow!("nope")), ERROR);
+        let raw = anyhow::Error::new(RawRecords {
+            dir: PathBuf::from("/s"),
+            count: 2,
+        });
+        assert_eq!(code_of(&raw), RAW_RECORDS);
+        assert_eq!(
+            message(&raw),
+            "/s holds 2 raw log records (appended without a key), which a compacted \
+             store cannot keep: it holds only the live keys; no compacted store was \
+             written (pass --drop-raw-records to compact without them)"
+        );
     }
 
     #[test]
@@ -215,6 +262,7 @@ mod tests {
             CORRUPT,
             LOCKED,
             ERROR,
+            RAW_RECORDS,
             INTERNAL,
         ];
         for (i, a) in codes.iter().enumerate() {

@@ -6,7 +6,7 @@
 //! datawal scan    DIR [--json] [--from-txid N] [--limit N] [--full] [--type-name NAME]...
 //! datawal get     DIR KEY [--hex | --base64] [--raw | --json] [--type-name NAME]...
 //! datawal export  DIR OUT.jsonl|-
-//! datawal compact DIR OUT_DIR
+//! datawal compact DIR OUT_DIR [--drop-raw-records]
 //! ```
 //!
 //! Every subcommand but `compact` reads a lock-free snapshot

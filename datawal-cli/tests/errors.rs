@@ -66,6 +66,7 @@ fn help_documents_the_exit_codes() {
         "  4 ",
         "  5 ",
         "  6 ",
+        "  7 ",
     ] {
         assert!(
             r.stdout.contains(needle),

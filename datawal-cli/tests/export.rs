@@ -99,3 +99,85 @@ fn corruption_fails_and_leaves_no_output() {
         .one_line_error(&["00000001.dwal", "offset 30"]);
     assert!(!out.exists());
 }
+
+/// Entries of `dir`, sorted by name.
+fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The pids the next processes are likely to get: the 2,000 after the last
+/// one given out (Linux), or after this process's own.
+fn next_pids() -> std::ops::RangeInclusive<u32> {
+    let last = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(std::process::id);
+    last + 1..=last + 2_000
+}
+
+#[test]
+fn export_does_not_write_through_links_planted_at_predictable_names() {
+    let td = tempfile::tempdir().unwrap();
+    let store = td.path().join("s");
+    kv_store(&store);
+    let lib = td.path().join("lib.jsonl");
+    datawal_core::DataWal::open(&store)
+        .unwrap()
+        .export_jsonl(&lib)
+        .unwrap();
+    let victim = td.path().join("victim");
+    std::fs::write(&victim, "someone else's file\n").unwrap();
+    let out_dir = td.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    // A link at the name the export used to write through,
+    // `.{name}.tmp-{pid}`, for every pid the `datawal` process may get.
+    let pids = next_pids();
+    let planted = pids.clone().count();
+    for pid in pids {
+        let name = out_dir.join(format!(".out.jsonl.tmp-{pid}"));
+        std::os::unix::fs::symlink(&victim, name).unwrap();
+    }
+
+    export(&store, &out_dir.join("out.jsonl")).code(0);
+
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "someone else's file\n"
+    );
+    let out = out_dir.join("out.jsonl");
+    assert!(std::fs::symlink_metadata(&out).unwrap().is_file());
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&lib).unwrap());
+    assert_eq!(
+        names(&out_dir).len(),
+        planted + 1,
+        "the links and out.jsonl"
+    );
+}
+
+#[test]
+fn a_failed_export_leaves_no_temporary() {
+    let td = tempfile::tempdir().unwrap();
+    let store = td.path().join("s");
+    kv_store(&store);
+    let out_dir = td.path().join("out");
+    // The rename fails: the target is a directory that holds a file.
+    let blocked = out_dir.join("out.jsonl");
+    std::fs::create_dir_all(&blocked).unwrap();
+    std::fs::write(blocked.join("keep"), "x").unwrap();
+    export(&store, &blocked)
+        .code(6)
+        .one_line_error(&["out.jsonl"]);
+    assert_eq!(names(&out_dir), ["out.jsonl"]);
+    assert_eq!(names(&blocked), ["keep"]);
+    // The output's directory cannot be created: a file is in the way.
+    std::fs::write(out_dir.join("file"), "x").unwrap();
+    export(&store, &out_dir.join("file/out.jsonl"))
+        .code(6)
+        .one_line_error(&["file"]);
+    assert_eq!(names(&out_dir), ["file", "out.jsonl"]);
+}

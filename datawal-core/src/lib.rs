@@ -36,6 +36,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod atomic;
 mod compaction;
 mod crc;
 mod error;
@@ -50,6 +51,7 @@ mod recovery;
 pub mod segment;
 mod tail;
 
+pub use atomic::AtomicFile;
 pub use compaction::{CompactionStats, TransformError};
 pub use error::{CorruptKind, Error, Result};
 pub use format::{RecordType, MAX_KEY_LEN, MAX_PAYLOAD_LEN, WIRE_VERSION};

@@ -161,25 +161,6 @@ pub(crate) fn ensure_dir(dir: &Path) -> Result<()> {
     }
 }
 
-/// For writing `path` atomically: its parent directory (created when
-/// missing) and a temporary sibling `.{name}.{tag}-{pid}` to build in.
-pub(crate) fn temp_sibling(path: &Path, tag: &str) -> Result<(PathBuf, PathBuf)> {
-    let name = path.file_name().ok_or_else(|| Error::NotADirectory {
-        path: path.to_path_buf(),
-    })?;
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(|e| Error::io("create directory", &parent, e))?;
-    let tmp = parent.join(format!(
-        ".{}.{tag}-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    Ok((parent, tmp))
-}
-
 /// Require `dir` to exist and be a directory.
 pub(crate) fn require_dir(dir: &Path) -> Result<()> {
     match fs::metadata(dir) {

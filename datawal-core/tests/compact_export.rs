@@ -98,3 +98,131 @@ fn export_replaces_the_old_file_whole() {
         .collect();
     assert_eq!(names.len(), 1, "no temporary left: {names:?}");
 }
+
+/// The name every export used to write through: `.{name}.tmp-{pid}`.
+fn old_export_temporary(out: &std::path::Path) -> std::path::PathBuf {
+    let name = out.file_name().unwrap().to_string_lossy();
+    out.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// Entries of `dir`, sorted by name.
+fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn export_does_not_write_through_a_symlink_planted_at_a_predictable_name() {
+    let td = tempfile::tempdir().unwrap();
+    let kv = store(&td.path().join("src"));
+    let victim = td.path().join("victim");
+    fs::write(&victim, b"someone else's file\n").unwrap();
+    let out_dir = td.path().join("out");
+    fs::create_dir(&out_dir).unwrap();
+    let out = out_dir.join("export.jsonl");
+    let planted = old_export_temporary(&out);
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+
+    kv.export_jsonl(&out).unwrap();
+
+    assert_eq!(
+        fs::read_to_string(&victim).unwrap(),
+        "someone else's file\n"
+    );
+    assert!(
+        fs::symlink_metadata(&out).unwrap().is_file(),
+        "out is a file"
+    );
+    assert_eq!(
+        fs::read_to_string(&out).unwrap(),
+        "{\"key_b64\":\"YQ==\",\"value_b64\":\"MQ==\"}\n{\"key_b64\":\"Yg==\",\"value_b64\":\"Mg==\"}\n"
+    );
+    // The planted link is not ours to remove; nothing else is left.
+    assert_eq!(
+        names(&out_dir),
+        [
+            planted.file_name().unwrap().to_string_lossy().into_owned(),
+            "export.jsonl".into()
+        ]
+    );
+}
+
+#[test]
+fn a_failed_export_leaves_no_temporary_and_the_target_untouched() {
+    let td = tempfile::tempdir().unwrap();
+    let kv = store(&td.path().join("src"));
+    let out_dir = td.path().join("out");
+    fs::create_dir(&out_dir).unwrap();
+
+    // The rename fails: the target is a directory that holds a file.
+    let blocked = out_dir.join("blocked.jsonl");
+    fs::create_dir(&blocked).unwrap();
+    fs::write(blocked.join("keep"), b"x").unwrap();
+    let err = kv.export_jsonl(&blocked).unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err}");
+    assert_eq!(names(&out_dir), ["blocked.jsonl"], "files left: {err}");
+    assert_eq!(fs::read(blocked.join("keep")).unwrap(), b"x");
+
+    // A value that cannot be read back fails the export part-way.
+    let out = out_dir.join("export.jsonl");
+    fs::write(&out, b"old\n").unwrap();
+    let segment = td.path().join("src/00000001.dwal");
+    let mut bytes = fs::read(&segment).unwrap();
+    // The payload of the second record, `a` = `1` (after a 30-byte frame,
+    // a 24-byte header and a 1-byte key).
+    bytes[30 + 24 + 1] ^= 0xff;
+    fs::write(&segment, &bytes).unwrap();
+    let err = kv.export_jsonl(&out).unwrap_err();
+    assert!(err.is_corrupt(), "{err}");
+    assert_eq!(names(&out_dir), ["blocked.jsonl", "export.jsonl"]);
+    assert_eq!(fs::read(&out).unwrap(), b"old\n");
+}
+
+#[test]
+fn compaction_leaves_a_directory_at_its_old_temporary_name_alone() {
+    let td = tempfile::tempdir().unwrap();
+    let kv = store(&td.path().join("src"));
+    let out = td.path().join("out");
+    // Someone else's directory where compaction used to build.
+    let planted = td
+        .path()
+        .join(format!(".out.compacting-{}", std::process::id()));
+    fs::create_dir(&planted).unwrap();
+    fs::write(planted.join("theirs"), b"keep me").unwrap();
+    let victim = td.path().join("victim");
+    fs::create_dir(&victim).unwrap();
+    let linked = td
+        .path()
+        .join(format!(".linked.compacting-{}", std::process::id()));
+    std::os::unix::fs::symlink(&victim, &linked).unwrap();
+
+    assert_eq!(kv.compact_to(&out).unwrap().live_keys, 2);
+    assert_eq!(
+        kv.compact_to(td.path().join("linked")).unwrap().live_keys,
+        2
+    );
+
+    assert_eq!(fs::read(planted.join("theirs")).unwrap(), b"keep me");
+    assert!(fs::symlink_metadata(&linked).unwrap().is_symlink());
+    assert!(names(&victim).is_empty(), "{:?}", names(&victim));
+    for dir in [out, td.path().join("linked")] {
+        assert_eq!(
+            DataWal::open(&dir).unwrap().items().unwrap(),
+            kv.items().unwrap()
+        );
+    }
+    let mut expected = vec![
+        planted.file_name().unwrap().to_string_lossy().into_owned(),
+        linked.file_name().unwrap().to_string_lossy().into_owned(),
+        "linked".into(),
+        "out".into(),
+        "src".into(),
+        "victim".into(),
+    ];
+    expected.sort();
+    assert_eq!(names(td.path()), expected);
+}

@@ -1,12 +1,11 @@
 //! [`TypedWal`]: last-write-wins typed key/value state.
 
 use std::fmt;
-use std::fs;
 use std::io::Write;
 use std::marker::PhantomData;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use datawal_core::{CompactionStats, DataWal, RecordRef, RecoveryReport};
+use datawal_core::{AtomicFile, CompactionStats, DataWal, RecordRef, RecoveryReport};
 use serde::Serialize;
 
 use crate::error::{Error, Location, Result, Skipped};
@@ -329,8 +328,10 @@ impl<K: Key, V: Record> TypedWal<K, V> {
 
     /// Write the live pairs as readable JSON, one
     /// `{"key":<key>,"value":<value>}` object per line, sorted by key bytes,
-    /// values upgraded to the latest version. The file is written to a
-    /// temporary sibling, fsynced and renamed over `out`.
+    /// values upgraded to the latest version. The file is written through
+    /// [`datawal_core::AtomicFile`] (a temporary sibling created exclusively
+    /// under a random name, fsynced and renamed over `out`; removed on
+    /// failure), and `out`'s directory is created when missing.
     ///
     /// Under [`ReadPolicy::Skip`] pairs that do not decode are left out and
     /// listed by [`skipped`](Self::skipped).
@@ -338,69 +339,35 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// # Errors
     /// Under [`ReadPolicy::Stop`] the first pair that does not decode;
     /// [`Error::Encode`] for a key or value JSON cannot express (such as a map
-    /// with non-string keys); [`Error::Io`]; [`Error::Core`].
+    /// with non-string keys); [`Error::Io`] when a line cannot be written;
+    /// [`Error::Core`] when the file cannot be created, synced or renamed
+    /// into place, and for read errors.
     pub fn export_jsonl(&mut self, out: impl AsRef<Path>) -> Result<()>
     where
         K: Serialize,
     {
-        let out = out.as_ref();
-        let io = |op: &'static str, path: &Path| {
-            let path = path.to_path_buf();
-            move |source| Error::Io { op, path, source }
-        };
-        let parent = match out.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let Some(name) = out.file_name() else {
-            return Err(Error::Io {
-                op: "export to",
-                path: out.to_path_buf(),
-                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path"),
-            });
-        };
-        let mut tmp_name = name.to_os_string();
-        tmp_name.push(format!(".tmp-{}", std::process::id()));
-        let tmp = parent.join(tmp_name);
-
-        let write = || -> Result<Vec<Skipped>> {
-            let file = fs::File::create(&tmp).map_err(io("create", &tmp))?;
-            let mut w = std::io::BufWriter::new(file);
-            let mut iter = self.iter();
-            let mut line = Vec::new();
-            for pair in &mut iter {
-                let (k, v) = pair?;
-                line.clear();
-                serde_json::to_writer(&mut line, &JsonLine { key: &k, value: &v }).map_err(
-                    |e| Error::Encode {
-                        name: V::NAME,
-                        codec: crate::Codec::Json,
-                        message: e.to_string(),
-                    },
-                )?;
-                line.push(b'\n');
-                w.write_all(&line).map_err(io("write", &tmp))?;
-            }
-            let skipped = iter.into_skipped();
-            let file = w.into_inner().map_err(|e| Error::Io {
-                op: "write",
-                path: tmp.clone(),
-                source: e.into_error(),
+        let mut file = AtomicFile::create(out)?;
+        let mut iter = self.iter();
+        let mut line = Vec::new();
+        for pair in &mut iter {
+            let (k, v) = pair?;
+            line.clear();
+            serde_json::to_writer(&mut line, &JsonLine { key: &k, value: &v }).map_err(|e| {
+                Error::Encode {
+                    name: V::NAME,
+                    codec: crate::Codec::Json,
+                    message: e.to_string(),
+                }
             })?;
-            file.sync_all().map_err(io("fsync", &tmp))?;
-            Ok(skipped)
-        };
-        let skipped = match write() {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = fs::remove_file(&tmp);
-                return Err(e);
-            }
-        };
-        fs::rename(&tmp, out).map_err(io("rename into", out))?;
-        if let Ok(dir) = fs::File::open(&parent) {
-            let _ = dir.sync_all();
+            line.push(b'\n');
+            file.write_all(&line).map_err(|source| Error::Io {
+                op: "write",
+                path: file.temp_path().to_path_buf(),
+                source,
+            })?;
         }
+        let skipped = iter.into_skipped();
+        file.commit()?;
         self.skipped = skipped;
         Ok(())
     }

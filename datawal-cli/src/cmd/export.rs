@@ -1,10 +1,10 @@
 //! `datawal export DIR OUT.jsonl`.
 
-use std::fs::{self, File};
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context as _, Result};
+use datawal_core::AtomicFile;
 
 use crate::cli::ExportArgs;
 use crate::exit::Outcome;
@@ -13,7 +13,8 @@ use crate::render::base64;
 use crate::store::{open_reader, Projection, Sizes, ValueReader};
 
 /// Write the live pairs as JSON lines, byte for byte as
-/// `DataWal::export_jsonl`, from a lock-free snapshot.
+/// `DataWal::export_jsonl`, from a lock-free snapshot, through the same
+/// `AtomicFile`.
 ///
 /// # Errors
 /// A missing or invalid directory, corruption, I/O.
@@ -33,27 +34,11 @@ pub fn run(args: &ExportArgs) -> Result<Outcome> {
         out.flush()?;
         return Ok(Outcome::Ok);
     }
-    let (parent, tmp) = temp_sibling(&args.out)?;
-    let written = (|| -> Result<()> {
-        let file = File::create(&tmp).with_context(|| format!("create {}", tmp.display()))?;
-        let mut w = BufWriter::new(file);
-        write_rows(&args.dir, &p, &mut w).with_context(|| format!("write {}", tmp.display()))?;
-        let file = w
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .with_context(|| format!("write {}", tmp.display()))?;
-        file.sync_all()
-            .with_context(|| format!("fsync {}", tmp.display()))?;
-        fs::rename(&tmp, &args.out)
-            .with_context(|| format!("rename the export into place at {}", args.out.display()))
-    })();
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
-    }
-    File::open(&parent)
-        .and_then(|d| d.sync_all())
-        .with_context(|| format!("fsync directory {}", parent.display()))?;
+    // Exclusively created under a random name, removed on any failure.
+    let mut file = AtomicFile::create(&args.out)?;
+    write_rows(&args.dir, &p, &mut file)
+        .with_context(|| format!("write {}", file.temp_path().display()))?;
+    file.commit()?;
     Ok(Outcome::Ok)
 }
 
@@ -76,24 +61,4 @@ fn write_rows(dir: &Path, p: &Projection, w: &mut impl Write) -> Result<()> {
     }
     bar.finish_and_clear();
     Ok(())
-}
-
-/// The parent directory of `out` (created when missing) and a temporary
-/// sibling `.{name}.tmp-{pid}` to write in.
-fn temp_sibling(out: &Path) -> Result<(PathBuf, PathBuf)> {
-    let name = out
-        .file_name()
-        .with_context(|| format!("{} does not name a file", out.display()))?;
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent)
-        .with_context(|| format!("create directory {}", parent.display()))?;
-    let tmp = parent.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    Ok((parent, tmp))
 }
