@@ -11,12 +11,10 @@ use std::os::unix::fs::FileExt as _;
 use std::path::Path;
 
 use anyhow::{bail, Context as _, Result};
-use datawal_core::format::{decode_frame, put_value, Decoded, HEADER_LEN, MAGIC};
+use datawal_core::format::put_value;
 use datawal_core::segment::segment_path;
 use datawal_core::{Error, RecordCursor, RecordLogReader, RecordRef, RecordType};
 
-/// Bytes read at a time when searching a tail for a valid frame.
-const CHUNK: u64 = 1 << 20;
 /// Segment files a [`ValueReader`] keeps open at most.
 const MAX_OPEN_SEGMENTS: usize = 64;
 
@@ -200,67 +198,6 @@ impl<'a> ValueReader<'a> {
     }
 }
 
-/// How many intact (CRC-valid) frames start after the damaged frame at
-/// `offset` in the segment file `path`, each counted once: records that a
-/// writer's open cuts along with the torn tail.
-///
-/// # Errors
-/// I/O errors.
-pub fn intact_frames_after(path: &Path, offset: u64) -> Result<u64> {
-    let file = File::open(path).with_context(|| format!("open segment {}", path.display()))?;
-    let end = file
-        .metadata()
-        .with_context(|| format!("stat segment {}", path.display()))?
-        .len();
-    let magic = MAGIC.len() as u64;
-    let mut count = 0;
-    let mut pos = offset + 1;
-    let mut buf = Vec::new();
-    'window: while pos + magic <= end {
-        let n = (end - pos).min(CHUNK) as usize;
-        buf.resize(n, 0);
-        file.read_exact_at(&mut buf, pos)
-            .with_context(|| format!("read segment {}", path.display()))?;
-        for i in 0..=n - MAGIC.len() {
-            if buf[i..i + MAGIC.len()] != MAGIC {
-                continue;
-            }
-            let at = pos + i as u64;
-            if let Some(len) = frame_len_at(&file, at, end)? {
-                count += 1;
-                pos = at + len;
-                continue 'window;
-            }
-        }
-        // Overlap by the magic's length less one, so no match is split.
-        pos += n as u64 - (magic - 1);
-    }
-    Ok(count)
-}
-
-/// The length of the whole valid frame that starts at `at`, if one does.
-fn frame_len_at(file: &File, at: u64, end: u64) -> Result<Option<u64>> {
-    if end - at < HEADER_LEN as u64 {
-        return Ok(None);
-    }
-    let mut header = vec![0u8; HEADER_LEN];
-    file.read_exact_at(&mut header, at)?;
-    let needed = match decode_frame(&header) {
-        Ok(Decoded::Incomplete { needed, .. }) => needed,
-        Ok(Decoded::Frame(f)) => return Ok(Some(f.header.frame_len())),
-        Err(_) => return Ok(None),
-    };
-    if needed > end - at {
-        return Ok(None);
-    }
-    let mut frame = vec![0u8; needed as usize];
-    file.read_exact_at(&mut frame, at)?;
-    Ok(match decode_frame(&frame) {
-        Ok(Decoded::Frame(_)) => Some(needed),
-        _ => None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,45 +207,6 @@ mod tests {
         let mut v = Vec::new();
         encode_into(&mut v, RecordType::Put, txid, key, value);
         v
-    }
-
-    #[test]
-    fn counts_intact_frames_after_garbage() {
-        let td = tempfile::tempdir().unwrap();
-        let path = td.path().join("00000001.dwal");
-        let mut bytes = b"DWAL garbage DWAL".to_vec();
-        let at = bytes.len() as u64;
-        bytes.extend(frame(3, b"k", b"v"));
-        // A frame whose payload holds a frame: counted once, not twice.
-        bytes.extend(frame(4, b"k", &frame(9, b"x", b"y")));
-        bytes.extend(b"DWA");
-        fs::write(&path, &bytes).unwrap();
-        assert_eq!(intact_frames_after(&path, 0).unwrap(), 2);
-        assert_eq!(intact_frames_after(&path, at).unwrap(), 1);
-    }
-
-    #[test]
-    fn counts_across_read_windows() {
-        let td = tempfile::tempdir().unwrap();
-        let path = td.path().join("00000001.dwal");
-        let mut bytes = vec![0u8; CHUNK as usize - 2];
-        bytes.extend(frame(1, b"k", b"straddles the window edge"));
-        bytes.extend(vec![0u8; 10]);
-        bytes.extend(frame(2, b"k", &vec![7u8; 2 * CHUNK as usize]));
-        fs::write(&path, &bytes).unwrap();
-        assert_eq!(intact_frames_after(&path, 0).unwrap(), 2);
-    }
-
-    #[test]
-    fn no_valid_frame_in_a_torn_tail() {
-        let td = tempfile::tempdir().unwrap();
-        let path = td.path().join("00000001.dwal");
-        let mut f = frame(3, b"k", b"value");
-        f.truncate(f.len() - 2);
-        let mut bytes = vec![0u8; 10];
-        bytes.extend(&f);
-        fs::write(&path, &bytes).unwrap();
-        assert_eq!(intact_frames_after(&path, 0).unwrap(), 0);
     }
 
     #[test]

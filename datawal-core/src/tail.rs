@@ -55,15 +55,14 @@ pub(crate) fn repair_tail(dir: &Path, tail: &mut TailDamage) -> Result<()> {
         .len();
     let base = format!("{:08}-{}", tail.segment, tail.offset);
     remove_stale_copies(dir, &base)?;
-    let (tmp_path, tmp) = create_temp(dir, &base)?;
-    let copied = copy_and_count(&seg, &seg_path, tail.offset, end, &tmp, &tmp_path);
-    let saved = copied.and_then(|intact| {
-        tmp.sync_all()
-            .map_err(|e| Error::io("write torn-tail file", &tmp_path, e))?;
-        Ok((keep_once(dir, &base, &tmp_path)?, intact))
-    });
-    let _ = fs::remove_file(&tmp_path);
-    let (saved_to, intact) = saved?;
+    let tmp = create_temp(dir, &base)?;
+    let intact = copy_and_count(&seg, &seg_path, tail.offset, end, tmp.as_file(), tmp.path())?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io("write torn-tail file", tmp.path(), e))?;
+    let saved_to = keep_once(dir, &base, tmp.path())?;
+    // Dropping the temporary removes its name; the side file keeps the bytes.
+    drop(tmp);
     fsync_dir(dir)?;
     seg.set_len(tail.offset)
         .and_then(|()| seg.sync_all())
@@ -175,39 +174,13 @@ fn data_region(file: &File, at: u64, end: u64) -> (u64, u64) {
 }
 
 /// Create a temporary file in `dir` for the side file `base`, exclusively
-/// (`O_EXCL`, which also refuses a symbolic link), under a name no one can
-/// predict.
-fn create_temp(dir: &Path, base: &str) -> Result<(PathBuf, File)> {
-    loop {
-        let path = dir.join(format!(".{base}.torn.tmp.{:016x}", random_u64()));
-        match OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(f) => return Ok((path, f)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(Error::io("create torn-tail file", path, e)),
-        }
-    }
-}
-
-/// 64 unpredictable bits (the standard library's per-process random hash
-/// keys, mixed with the time and a counter).
-fn random_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    h.write_u32(std::process::id());
-    h.finish()
+/// (`O_EXCL`, which also refuses a symbolic link), under a random name;
+/// removed when dropped.
+fn create_temp(dir: &Path, base: &str) -> Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(&format!(".{base}.torn.tmp."))
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("create torn-tail file in", dir, e))
 }
 
 /// Remove the temporary copies that interrupted repairs of side file

@@ -9,7 +9,9 @@ use datawal_core::{DataWal, RecordType};
 use crate::cli::CompactArgs;
 use crate::exit::{Outcome, RawRecords};
 use crate::progress;
-use crate::store::{intact_frames_after, require_dir};
+use datawal_core::count_intact_frames;
+
+use crate::store::require_dir;
 
 /// Write the live projection as a new store, as `DataWal::compact_to` does,
 /// unless the store holds raw records, which it would drop (then only with
@@ -41,7 +43,7 @@ pub fn run(args: &CompactArgs) -> Result<Outcome> {
     if let Some(t) = db.log().recovery_report()?.tail {
         let saved = match t.saved_to.as_deref() {
             // The side file starts with the damaged frame.
-            Some(p) => match intact_frames_after(p, 0)? {
+            Some(p) => match count_intact_frames(p, 0)? {
                 0 => format!("moved to {}", p.display()),
                 n => format!(
                     "moved to {} ({} after the damage went with it)",

@@ -8,7 +8,9 @@ use datawal_core::segment::segment_path;
 use crate::cli::VerifyArgs;
 use crate::exit::Outcome;
 use crate::progress;
-use crate::store::{intact_frames_after, open_reader, Projection, Sizes};
+use datawal_core::count_intact_frames;
+
+use crate::store::{open_reader, Projection, Sizes};
 
 /// Check every record of the store, judging its end as a writer's open would.
 ///
@@ -58,7 +60,7 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome> {
     )?;
     // Records after the damage go with the tail: say so, they may matter.
     let path = segment_path(&args.dir, tail.segment);
-    let after = intact_frames_after(&path, tail.offset)?;
+    let after = count_intact_frames(&path, tail.offset)?;
     if after > 0 {
         writeln!(
             out,
