@@ -7,7 +7,6 @@ mod reliability_support;
 
 use std::fs;
 use std::path::Path;
-use std::time::Duration;
 
 use datawal_core::format::{encode_into, HEADER_LEN};
 use datawal_core::segment::segment_path;
