@@ -76,7 +76,7 @@ pub(crate) fn repair_tail(dir: &Path, tail: &mut TailDamage) -> Result<()> {
 /// How many intact frames the bytes of `path` from `offset` on hold after
 /// their first byte: the largest number of non-overlapping, CRC-valid
 /// frames that start past `offset`. One linear pass with bounded memory
-/// (see [`FrameCounter`]); used on a `*.torn` file with `offset` 0 to tell
+/// (a running CRC-32C, see `docs/canon.md`); used on a `*.torn` file with `offset` 0 to tell
 /// how many records a repair cut.
 ///
 /// # Errors
