@@ -100,9 +100,10 @@ impl DataWal {
     {
         let mut out = RecordLog::open(dir)?;
         let mut stats = CompactionStats::default();
-        let entries = self.sorted_entries();
+        let values = self.values();
+        let entries = self.proj.sorted_entries();
         stats.live_keys = entries.len() as u64;
-        for (batch, read) in self.value_batches(&entries) {
+        for (batch, read) in values.value_batches(&entries) {
             let mut values = Vec::with_capacity(batch.len());
             for ((key, _), value) in batch.iter().zip(read) {
                 let value = transform(key, value?).map_err(|source| Error::Transform {

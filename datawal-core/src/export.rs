@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::atomic::AtomicFile;
 use crate::error::{Error, Result};
 use crate::kv::DataWal;
+use crate::projection::Values;
 
 #[derive(Serialize)]
 struct Row<'a> {
@@ -30,6 +31,13 @@ impl DataWal {
     /// # Errors
     /// Read errors as [`get`](Self::get), [`Error::Io`].
     pub fn export_jsonl(&self, out: impl AsRef<Path>) -> Result<()> {
+        self.values().export_jsonl(out.as_ref())
+    }
+}
+
+impl Values<'_> {
+    /// [`DataWal::export_jsonl`], for the writer and the lock-free reader.
+    pub(crate) fn export_jsonl(&self, out: &Path) -> Result<()> {
         let mut file = AtomicFile::create(out)?;
         self.write_jsonl(&mut file)?;
         file.commit()
@@ -37,7 +45,7 @@ impl DataWal {
 
     fn write_jsonl(&self, file: &mut AtomicFile) -> Result<()> {
         let (mut k64, mut v64) = (String::new(), String::new());
-        let entries = self.sorted_entries();
+        let entries = self.proj.sorted_entries();
         for (batch, values) in self.value_batches(&entries) {
             for ((key, _), value) in batch.iter().zip(values) {
                 let value = value?;

@@ -71,6 +71,113 @@ pub struct RecordLog {
     buf: Vec<u8>,
 }
 
+/// A writer's open in progress, in the order it runs: [`start`](Self::start)
+/// takes the lock and lists the segments; the caller reads the valid prefix
+/// with [`for_each_view`](Self::for_each_view) (one pass serves recovery and
+/// whatever the caller builds from the records, such as `DataWal`'s key
+/// directory); [`finish`](Self::finish) refuses a store whose txids are
+/// exhausted, repairs a torn tail and opens the active segment.
+pub(crate) struct Opening {
+    dir: PathBuf,
+    lock: DirLock,
+    options: LogOptions,
+    dir_dirty: bool,
+    active_id: u32,
+    active_size: u64,
+    last_txid_at: Option<RecordRef>,
+    cursor: RecordCursor,
+}
+
+impl Opening {
+    /// Create the directory, take the writer lock, list the segments (creating
+    /// the first one of a new store).
+    pub(crate) fn start(dir: &Path, options: LogOptions) -> Result<Self> {
+        ensure_dir(dir)?;
+        let lock = DirLock::acquire(dir)?;
+        let mut ids = list_segments(dir)?;
+        let mut dir_dirty = false;
+        if ids.is_empty() {
+            let (id, _) = create_segment(dir, 1)?;
+            dir_dirty = true;
+            ids.push(id);
+        }
+        let active_id = *ids.last().unwrap_or(&1);
+        Ok(Opening {
+            dir: dir.to_path_buf(),
+            lock,
+            options,
+            dir_dirty,
+            active_id,
+            active_size: 0,
+            last_txid_at: None,
+            cursor: RecordCursor::new(dir, ids),
+        })
+    }
+
+    /// The segment ids found, ascending.
+    pub(crate) fn segments(&self) -> &[u32] {
+        self.cursor.segments()
+    }
+
+    /// Read the valid prefix, calling `visit` with every record in order.
+    pub(crate) fn for_each_view(&mut self, mut visit: impl FnMut(&RecordView<'_>)) -> Result<()> {
+        let (active_id, active_size, last_txid_at) = (
+            self.active_id,
+            &mut self.active_size,
+            &mut self.last_txid_at,
+        );
+        self.cursor.for_each_view(|view| {
+            visit(&view);
+            if view.segment == active_id {
+                *active_size = view.offset + u64::from(view.len);
+            }
+            if view.txid == u64::MAX {
+                *last_txid_at = Some(view.position());
+            }
+        })
+    }
+
+    /// Check, repair and open for appending.
+    pub(crate) fn finish(self) -> Result<RecordLog> {
+        let dir = self.dir;
+        // Refused before the repair: a store that cannot be written is left
+        // exactly as it was.
+        if let Some(at) = self.last_txid_at {
+            return Err(Error::TxidsExhausted {
+                segment: at.segment,
+                offset: at.offset,
+                path: segment_path(&dir, at.segment),
+            });
+        }
+        let mut report = self.cursor.into_report();
+        if let Some(tail) = report.tail.as_mut() {
+            repair_tail(&dir, tail)?;
+        }
+        let active_path = segment_path(&dir, self.active_id);
+        // Readable too: `DataWal` reads the active segment's records through
+        // this handle (no lock, no second descriptor).
+        let active = open_segment(OpenOptions::new().read(true).append(true), &active_path)
+            .map_err(|e| Error::io("open active segment", &active_path, e))?;
+        Ok(RecordLog {
+            dir,
+            _lock: self.lock,
+            active_id: self.active_id,
+            active,
+            active_size: self.active_size,
+            durable_size: self.active_size,
+            next_txid: report.last_txid_seen.saturating_add(1),
+            report,
+            options: self.options,
+            poisoned: None,
+            data_dirty: false,
+            dir_dirty: self.dir_dirty,
+            reserved_to: 0,
+            reserving: true,
+            buf: Vec::new(),
+        })
+    }
+}
+
 impl RecordLog {
     /// Open (or create) the log in `dir`: create the directory, take the
     /// writer lock, recover the longest valid prefix, and repair a torn tail
@@ -84,7 +191,7 @@ impl RecordLog {
     /// torn tail, [`Error::TxidsExhausted`] when a record carries txid
     /// `u64::MAX` (nothing is changed on disk then), [`Error::Io`].
     pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
-        Self::open_visit(dir.as_ref(), LogOptions::default(), |_| {}, |_| {})
+        Self::open_with(dir, LogOptions::default())
     }
 
     /// As [`open`](Self::open), with settings.
@@ -92,76 +199,9 @@ impl RecordLog {
     /// # Errors
     /// As [`open`](Self::open).
     pub fn open_with(dir: impl AsRef<Path>, options: LogOptions) -> Result<Self> {
-        Self::open_visit(dir.as_ref(), options, |_| {}, |_| {})
-    }
-
-    /// Open, calling `listed` with the segment ids found (under the lock,
-    /// before the scan), then `visit` for every record of the valid prefix
-    /// in order (one pass over the log serves both recovery and the caller).
-    pub(crate) fn open_visit(
-        dir: &Path,
-        options: LogOptions,
-        listed: impl FnOnce(&[u32]),
-        mut visit: impl FnMut(&RecordView<'_>),
-    ) -> Result<Self> {
-        ensure_dir(dir)?;
-        let lock = DirLock::acquire(dir)?;
-        let mut ids = list_segments(dir)?;
-        let mut dir_dirty = false;
-        if ids.is_empty() {
-            let (id, _) = create_segment(dir, 1)?;
-            dir_dirty = true;
-            ids.push(id);
-        }
-        let active_id = *ids.last().unwrap_or(&1);
-        listed(&ids);
-        let mut cursor = RecordCursor::new(dir, ids);
-        let mut active_size = 0;
-        let mut last_txid_at = None;
-        cursor.for_each_view(|view| {
-            visit(&view);
-            if view.segment == active_id {
-                active_size = view.offset + u64::from(view.len);
-            }
-            if view.txid == u64::MAX {
-                last_txid_at = Some(view.position());
-            }
-        })?;
-        // Refused before the repair: a store that cannot be written is left
-        // exactly as it was.
-        if let Some(at) = last_txid_at {
-            return Err(Error::TxidsExhausted {
-                segment: at.segment,
-                offset: at.offset,
-                path: segment_path(dir, at.segment),
-            });
-        }
-        let mut report = cursor.into_report();
-        if let Some(tail) = report.tail.as_mut() {
-            repair_tail(dir, tail)?;
-        }
-        let active_path = segment_path(dir, active_id);
-        // Readable too: `DataWal` reads the active segment's records through
-        // this handle (no lock, no second descriptor).
-        let active = open_segment(OpenOptions::new().read(true).append(true), &active_path)
-            .map_err(|e| Error::io("open active segment", &active_path, e))?;
-        Ok(RecordLog {
-            dir: dir.to_path_buf(),
-            _lock: lock,
-            active_id,
-            active,
-            active_size,
-            durable_size: active_size,
-            next_txid: report.last_txid_seen.saturating_add(1),
-            report,
-            options,
-            poisoned: None,
-            data_dirty: false,
-            dir_dirty,
-            reserved_to: 0,
-            reserving: true,
-            buf: Vec::new(),
-        })
+        let mut opening = Opening::start(dir.as_ref(), options)?;
+        opening.for_each_view(|_| {})?;
+        opening.finish()
     }
 
     /// The store directory.

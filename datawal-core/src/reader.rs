@@ -1,11 +1,16 @@
-//! [`RecordLogReader`]: a read-only snapshot that takes no lock.
+//! The read-only side: [`RecordLogReader`] (a snapshot of the log, and
+//! [`RecordLogReader::verify`]) and [`DataWalReader`] (a key/value snapshot),
+//! neither taking the writer's lock nor changing anything on disk.
 
 use std::path::{Path, PathBuf};
 
-use crate::error::Result;
+use crate::error::{CorruptKind, Error, Result};
+use crate::format::RecordType;
 use crate::log::RecordIter;
-use crate::recovery::{Record, RecordCursor, RecoveryReport};
-use crate::segment::{list_segments, require_dir};
+use crate::projection::{segments_len, Projection, Replay, Values};
+use crate::recovery::{Record, RecordCursor, RecordRef, RecordView, RecoveryReport, TailDamage};
+use crate::segment::{list_segments, require_dir, segment_path};
+use crate::tail::count_intact_frames;
 
 /// A read-only view of a store directory, safe to open while a writer appends.
 ///
@@ -66,5 +71,282 @@ impl RecordLogReader {
         let mut out = Vec::new();
         cursor.for_each_view(|v| out.push(v.to_record()))?;
         Ok((out, cursor.into_report()))
+    }
+}
+
+/// Counts over the valid records of a log, taken in one pass.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LogStats {
+    /// Valid records.
+    pub records: u64,
+    /// Put records.
+    pub puts: u64,
+    /// Delete records (tombstones).
+    pub deletes: u64,
+    /// Raw records (written by `append`, not part of the key/value view).
+    pub raws: u64,
+    /// Bytes of valid frames.
+    pub frame_bytes: u64,
+    /// Lowest txid seen.
+    pub first_txid: Option<u64>,
+    /// Highest txid seen.
+    pub last_txid: Option<u64>,
+}
+
+impl LogStats {
+    /// Count one more record.
+    #[inline]
+    pub(crate) fn visit(&mut self, v: &RecordView<'_>) {
+        self.records += 1;
+        match v.record_type {
+            RecordType::Put => self.puts += 1,
+            RecordType::Delete => self.deletes += 1,
+            RecordType::Raw => self.raws += 1,
+        }
+        self.frame_bytes += u64::from(v.len);
+        self.first_txid = Some(self.first_txid.map_or(v.txid, |t| t.min(v.txid)));
+        self.last_txid = Some(self.last_txid.map_or(v.txid, |t| t.max(v.txid)));
+    }
+}
+
+/// Damage that is not a torn tail, found by [`RecordLogReader::verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Damage {
+    /// Segment id.
+    pub segment: u32,
+    /// Offset of the damaged frame in the segment.
+    pub offset: u64,
+    /// The segment file.
+    pub path: PathBuf,
+    /// What is wrong.
+    pub kind: CorruptKind,
+    /// Valid records read before this damage (in this and earlier segments).
+    pub records_before: u64,
+}
+
+impl Damage {
+    /// The error a writer's open (or a scan) gives for this damage.
+    pub fn to_error(&self) -> Error {
+        Error::Corrupt {
+            segment: self.segment,
+            offset: self.offset,
+            path: self.path.clone(),
+            kind: self.kind.clone(),
+        }
+    }
+}
+
+/// What a full verification pass found. Nothing on disk is changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Verification {
+    /// Counts over every valid record read, in every segment.
+    pub stats: LogStats,
+    /// Segment files read.
+    pub segments: usize,
+    /// Damage that stops a writer's open, in segment order: the first
+    /// damaged frame of each damaged segment (a scan resumes at the next
+    /// segment).
+    pub damage: Vec<Damage>,
+    /// The torn tail of the last segment, with the intact frames after the
+    /// damage counted (`saved_to` is `None`: nothing is moved).
+    pub tail: Option<TailDamage>,
+}
+
+impl RecordLogReader {
+    /// Read every segment of the snapshot to its end, and report all
+    /// damage: see [`Verification`].
+    ///
+    /// # Errors
+    /// [`Error::Io`] when a segment cannot be read (damage is data in the
+    /// result, not an error).
+    pub fn verify(&self) -> Result<Verification> {
+        self.verify_with(|_| {})
+    }
+
+    /// [`verify`](Self::verify), calling `visit` with each valid record in
+    /// order (for progress).
+    ///
+    /// # Errors
+    /// As [`verify`](Self::verify).
+    pub fn verify_with(&self, mut visit: impl FnMut(&RecordView<'_>)) -> Result<Verification> {
+        let mut v = Verification {
+            segments: self.segments.len(),
+            ..Verification::default()
+        };
+        let mut rest: &[u32] = &self.segments;
+        while !rest.is_empty() {
+            let mut cursor = RecordCursor::new(&self.dir, rest.to_vec());
+            let stats = &mut v.stats;
+            match cursor.for_each_view(|view| {
+                visit(&view);
+                stats.visit(&view);
+            }) {
+                Ok(()) => {
+                    v.tail = cursor.into_report().tail;
+                    break;
+                }
+                Err(Error::Corrupt {
+                    segment,
+                    offset,
+                    path,
+                    kind,
+                }) => {
+                    v.damage.push(Damage {
+                        segment,
+                        offset,
+                        path,
+                        kind,
+                        records_before: v.stats.records,
+                    });
+                    let next = rest
+                        .iter()
+                        .position(|&id| id > segment)
+                        .unwrap_or(rest.len());
+                    rest = &rest[next..];
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some(t) = v.tail.as_mut() {
+            t.intact_frames_cut = Some(count_intact_frames(
+                &segment_path(&self.dir, t.segment),
+                t.offset,
+            )?);
+        }
+        Ok(v)
+    }
+}
+
+/// A read-only key/value snapshot: the [`crate::DataWal`] projection of a
+/// store, built without the writer's lock (safe while a writer appends, and
+/// for a user who cannot write the directory). Like [`RecordLogReader`], it
+/// sees the segments as they were at [`open`](Self::open) and changes
+/// nothing on disk; a torn tail ends its view and is reported.
+#[derive(Debug)]
+pub struct DataWalReader {
+    reader: RecordLogReader,
+    proj: Projection,
+    report: RecoveryReport,
+    stats: LogStats,
+}
+
+impl DataWalReader {
+    /// Replay the store in `dir` into a key directory.
+    ///
+    /// # Errors
+    /// As [`RecordLogReader::open`]; [`Error::Corrupt`] for damage that is
+    /// not a torn tail; [`Error::Exhausted`] when more than 4,294,967,295
+    /// keys would be live.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
+        Self::open_visit(dir, |_| {})
+    }
+
+    /// [`open`](Self::open), calling `visit` with every record replayed, in
+    /// order (for progress, or counts of one's own).
+    ///
+    /// # Errors
+    /// As [`open`](Self::open).
+    pub fn open_visit(
+        dir: impl AsRef<Path>,
+        mut visit: impl FnMut(&RecordView<'_>),
+    ) -> Result<Self> {
+        let reader = RecordLogReader::open(dir)?;
+        let mut replay = Replay::new(segments_len(&reader.dir, &reader.segments));
+        let mut stats = LogStats::default();
+        let mut cursor = reader.cursor();
+        cursor.for_each_view(|v| {
+            visit(&v);
+            stats.visit(&v);
+            replay.visit(&v);
+        })?;
+        let report = cursor.into_report();
+        let proj = replay.finish(&reader.dir)?;
+        Ok(DataWalReader {
+            reader,
+            proj,
+            report,
+            stats,
+        })
+    }
+
+    fn values(&self) -> Values<'_> {
+        Values {
+            proj: &self.proj,
+            active: None,
+        }
+    }
+
+    /// The store directory.
+    pub fn dir(&self) -> &Path {
+        self.reader.dir()
+    }
+
+    /// The log snapshot the projection was built from.
+    pub fn log(&self) -> &RecordLogReader {
+        &self.reader
+    }
+
+    /// What the replay found (a torn tail is reported here, not repaired).
+    pub fn recovery_report(&self) -> &RecoveryReport {
+        &self.report
+    }
+
+    /// Counts over the records replayed.
+    pub fn stats(&self) -> &LogStats {
+        &self.stats
+    }
+
+    /// Number of live keys.
+    pub fn len(&self) -> usize {
+        self.proj.len()
+    }
+
+    /// `true` when no key is live.
+    pub fn is_empty(&self) -> bool {
+        self.proj.is_empty()
+    }
+
+    /// `true` when `key` is live.
+    pub fn contains_key(&self, key: &[u8]) -> bool {
+        self.proj.contains_key(key)
+    }
+
+    /// Where the live value of `key` is on disk.
+    pub fn ref_of(&self, key: &[u8]) -> Option<RecordRef> {
+        self.proj.ref_of(key)
+    }
+
+    /// The live keys, sorted by bytes.
+    pub fn keys(&self) -> Vec<Vec<u8>> {
+        self.proj.keys()
+    }
+
+    /// The live value of `key`, read from disk and CRC-checked.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] when the bytes at the recorded position are no
+    /// longer that record (a writer compacted or repaired the store since),
+    /// [`Error::Io`].
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.values().get(key)
+    }
+
+    /// Every live `(key, value)`, sorted by key.
+    ///
+    /// # Errors
+    /// As [`get`](Self::get).
+    pub fn items(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.values().items()
+    }
+
+    /// [`crate::DataWal::export_jsonl`] of the snapshot: the same bytes.
+    ///
+    /// # Errors
+    /// As [`get`](Self::get), [`Error::Io`].
+    pub fn export_jsonl(&self, out: impl AsRef<Path>) -> Result<()> {
+        self.values().export_jsonl(out.as_ref())
     }
 }
