@@ -38,16 +38,6 @@ fn target() -> ProgressDrawTarget {
     }
 }
 
-/// A counting bar of `total` items, hidden unless stderr is a terminal.
-pub fn count(total: u64, what: &'static str) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(total), target());
-    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})") {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_message(what);
-    bar
-}
-
 /// Turns a record's `(segment, end offset)` into a position in the
 /// concatenated segments and moves `bar` there.
 pub struct Tracker<'a> {

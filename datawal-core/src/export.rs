@@ -39,11 +39,13 @@ impl Values<'_> {
     /// [`DataWal::export_jsonl`], for the writer and the lock-free reader.
     pub(crate) fn export_jsonl(&self, out: &Path) -> Result<()> {
         let mut file = AtomicFile::create(out)?;
-        self.write_jsonl(&mut file)?;
+        let temp = file.temp_path().to_path_buf();
+        self.write_jsonl(&mut file, &temp)?;
         file.commit()
     }
 
-    fn write_jsonl(&self, file: &mut AtomicFile) -> Result<()> {
+    /// The export's lines, written to `w` (`path` names it in errors).
+    pub(crate) fn write_jsonl(&self, w: &mut impl Write, path: &Path) -> Result<()> {
         let (mut k64, mut v64) = (String::new(), String::new());
         let entries = self.proj.sorted_entries();
         for (batch, values) in self.value_batches(&entries) {
@@ -57,10 +59,10 @@ impl Values<'_> {
                     key_b64: &k64,
                     value_b64: &v64,
                 };
-                let written = serde_json::to_writer(&mut *file, &row)
+                let written = serde_json::to_writer(&mut *w, &row)
                     .map_err(std::io::Error::from)
-                    .and_then(|()| file.write_all(b"\n"));
-                written.map_err(|e| Error::io("write", file.temp_path(), e))?;
+                    .and_then(|()| w.write_all(b"\n"));
+                written.map_err(|e| Error::io("write", path, e))?;
             }
         }
         Ok(())

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::{CorruptKind, Error, Result};
-use crate::format::{put_value, RecordType};
+use crate::format::{decode_frame, put_value, Decoded, RecordType};
 use crate::keydir::{KeyDir, KeyHashBuilder};
-use crate::recovery::{RecordRef, RecordView};
+use crate::recovery::{Record, RecordRef, RecordView};
 use crate::segment::{open_segment, segment_path};
 
 /// What [`Error::Exhausted`] names when the key directory is full.
@@ -226,6 +226,36 @@ impl Values<'_> {
         buf.truncate(payload.end);
         buf.drain(..payload.start);
         Ok(buf)
+    }
+
+    /// Read the whole Put record at `r` (its txid and position too).
+    pub(crate) fn read_record(&self, key: &[u8], r: RecordRef) -> Result<Record> {
+        let mut buf = vec![0; r.len as usize];
+        self.read_at(r.segment, r.offset, &mut buf)?;
+        put_value(key, &buf).map_err(|kind| self.corrupt(r, kind))?;
+        match decode_frame(&buf) {
+            Ok(Decoded::Frame(f)) => Ok(Record {
+                record_type: f.header.record_type,
+                txid: f.header.txid,
+                key: f.key.to_vec(),
+                payload: f.payload.to_vec(),
+                segment: r.segment,
+                offset: r.offset,
+                len: r.len,
+            }),
+            Ok(Decoded::Incomplete { available, needed }) => {
+                Err(self.corrupt(r, CorruptKind::Truncated { available, needed }))
+            }
+            Err(kind) => Err(self.corrupt(r, kind)),
+        }
+    }
+
+    /// The live record of `key`.
+    pub(crate) fn get_record(&self, key: &[u8]) -> Result<Option<Record>> {
+        match self.proj.keydir.get(key) {
+            Some(r) => self.read_record(key, r).map(Some),
+            None => Ok(None),
+        }
     }
 
     fn corrupt(&self, r: RecordRef, kind: CorruptKind) -> Error {

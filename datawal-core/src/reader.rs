@@ -334,12 +334,30 @@ impl DataWalReader {
         self.values().get(key)
     }
 
+    /// The live record of `key` (the Put, with its txid and position),
+    /// read from disk and CRC-checked.
+    ///
+    /// # Errors
+    /// As [`get`](Self::get).
+    pub fn get_record(&self, key: &[u8]) -> Result<Option<Record>> {
+        self.values().get_record(key)
+    }
+
     /// Every live `(key, value)`, sorted by key.
     ///
     /// # Errors
     /// As [`get`](Self::get).
     pub fn items(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         self.values().items()
+    }
+
+    /// The lines of [`export_jsonl`](Self::export_jsonl), written to `w`
+    /// (standard output, a pipe).
+    ///
+    /// # Errors
+    /// As [`get`](Self::get); [`Error::Io`] naming `-` when `w` fails.
+    pub fn write_jsonl(&self, mut w: impl std::io::Write) -> Result<()> {
+        self.values().write_jsonl(&mut w, Path::new("-"))
     }
 
     /// [`crate::DataWal::export_jsonl`] of the snapshot: the same bytes.

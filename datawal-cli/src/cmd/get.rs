@@ -6,12 +6,12 @@ use std::os::unix::ffi::OsStrExt as _;
 use anyhow::{bail, Context as _, Result};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use datawal_core::{Record, RecordType, RecordView};
+use datawal_core::{DataWalReader, RecordView};
 
 use crate::cli::GetArgs;
 use crate::exit::Outcome;
 use crate::render::{bytes_text, payload_text, record_json, TypeNames};
-use crate::store::open_reader;
+use crate::store::require_dir;
 
 /// Print the live value of a key, from a lock-free snapshot.
 ///
@@ -34,20 +34,9 @@ pub fn run(args: &GetArgs) -> Result<Outcome> {
     } else {
         args.key.as_bytes().to_vec()
     };
-    let reader = open_reader(&args.dir)?;
-    let mut cursor = reader.cursor();
-    let mut live: Option<Record> = None;
-    while let Some(v) = cursor.next_view()? {
-        if v.key != key.as_slice() {
-            continue;
-        }
-        match v.record_type {
-            RecordType::Put => live = Some(v.to_record()),
-            RecordType::Delete => live = None,
-            RecordType::Raw => {}
-        }
-    }
-    let Some(r) = live else {
+    require_dir(&args.dir)?;
+    let snapshot = DataWalReader::open(&args.dir)?;
+    let Some(r) = snapshot.get_record(&key)? else {
         crate::exit::say(&format!(
             "datawal: key {} is not live in {} (never written, or deleted)",
             bytes_text(&key, Some(200)),

@@ -9,24 +9,27 @@ use crate::cli::StatArgs;
 use crate::exit::Outcome;
 use crate::progress;
 use crate::render::segment_name;
-use crate::store::{open_reader, Projection, Sizes};
+use datawal_core::DataWalReader;
+
+use crate::store::{open_reader, Sizes};
 
 /// Summarise the store.
 ///
 /// # Errors
 /// A missing or invalid directory, corruption, I/O.
 pub fn run(args: &StatArgs) -> Result<Outcome> {
-    let reader = open_reader(&args.dir)?;
-    let sizes = Sizes::of(&reader);
+    let sizes = Sizes::of(&open_reader(&args.dir)?);
     let bar = progress::bytes(sizes.total(), "reading");
-    let mut cursor = reader.cursor();
     let mut tracker = progress::Tracker::new(&sizes, &bar);
-    let built = Projection::build(&mut cursor, true, |s, e| tracker.at(s, e));
+    let opened = DataWalReader::open_visit(&args.dir, |v| {
+        tracker.at(v.segment, v.offset + u64::from(v.len))
+    });
     bar.finish_and_clear();
-    let p = built?;
-    let report = cursor.report();
+    let snapshot = opened?;
+    let (p, report) = (snapshot.stats(), snapshot.recovery_report());
+    let live_keys = snapshot.len();
     let torn_files = torn_files(&args.dir);
-    let segments = reader.segments();
+    let segments = snapshot.log().segments();
 
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -43,13 +46,13 @@ pub fn run(args: &StatArgs) -> Result<Outcome> {
             "dir": args.dir.display().to_string(),
             "segments": segments.len(),
             "segment_files": segments.iter().map(|&s| segment_name(s)).collect::<Vec<_>>(),
-            "records": p.records(),
+            "records": p.records,
             "puts": p.puts,
             "deletes": p.deletes,
             "raws": p.raws,
             "bytes": sizes.total(),
             "record_bytes": p.frame_bytes,
-            "live_keys": p.live.len(),
+            "live_keys": live_keys,
             "tombstones": p.deletes,
             "first_txid": p.first_txid,
             "last_txid": p.last_txid,
@@ -70,10 +73,7 @@ pub fn run(args: &StatArgs) -> Result<Outcome> {
         writeln!(
             out,
             "records      {} ({} put, {} delete, {} raw)",
-            p.records(),
-            p.puts,
-            p.deletes,
-            p.raws
+            p.records, p.puts, p.deletes, p.raws
         )?;
         writeln!(
             out,
@@ -81,7 +81,7 @@ pub fn run(args: &StatArgs) -> Result<Outcome> {
             sizes.total(),
             p.frame_bytes
         )?;
-        writeln!(out, "live keys    {}", p.live.len())?;
+        writeln!(out, "live keys    {live_keys}")?;
         writeln!(out, "tombstones   {}", p.deletes)?;
         match (p.first_txid, p.last_txid) {
             (Some(a), Some(b)) => writeln!(out, "txid range   {a}..{b}")?,

@@ -3,14 +3,11 @@
 use std::io::Write as _;
 
 use anyhow::Result;
-use datawal_core::segment::segment_path;
 
 use crate::cli::VerifyArgs;
 use crate::exit::Outcome;
 use crate::progress;
-use datawal_core::count_intact_frames;
-
-use crate::store::{open_reader, Projection, Sizes};
+use crate::store::{open_reader, Sizes};
 
 /// Check every record of the store, judging its end as a writer's open would.
 ///
@@ -21,34 +18,39 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome> {
     let reader = open_reader(&args.dir)?;
     let sizes = Sizes::of(&reader);
     let bar = progress::bytes(sizes.total(), "verifying");
-    let mut cursor = reader.cursor();
     let mut tracker = progress::Tracker::new(&sizes, &bar);
-    let built = Projection::build(&mut cursor, false, |s, e| tracker.at(s, e));
+    let verified = reader.verify_with(|v| tracker.at(v.segment, v.offset + u64::from(v.len)));
     bar.finish_and_clear();
+    let v = verified?;
     let mut out = std::io::stdout().lock();
-    let p = match built {
-        Ok(p) => p,
-        Err(e) => {
+    if let Some(first) = v.damage.first() {
+        writeln!(
+            out,
+            "corrupt: {} intact before the damage",
+            super::count(first.records_before, "record")
+        )?;
+        for later in &v.damage[1..] {
             writeln!(
                 out,
-                "corrupt: {} intact before the damage",
-                super::count(cursor.report().records_replayed, "record")
+                "also corrupt: segment {} at offset {}: {}",
+                later.segment, later.offset, later.kind
             )?;
-            out.flush()?;
-            return Err(e);
         }
-    };
+        out.flush()?;
+        return Err(first.to_error().into());
+    }
+    let p = &v.stats;
     let summary = format!(
         "{} in {}, txids {}, {}",
-        super::count(p.records(), "record"),
-        super::count(reader.segments().len() as u64, "segment"),
+        super::count(p.records, "record"),
+        super::count(v.segments as u64, "segment"),
         match (p.first_txid, p.last_txid) {
             (Some(a), Some(b)) => format!("{a}..{b}"),
             _ => "none".into(),
         },
         super::count(p.frame_bytes, "byte")
     );
-    let Some(tail) = cursor.report().tail.clone() else {
+    let Some(tail) = v.tail else {
         writeln!(out, "ok: {summary}")?;
         out.flush()?;
         return Ok(Outcome::Ok);
@@ -59,8 +61,7 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome> {
         super::tail_text(&tail)
     )?;
     // Records after the damage go with the tail: say so, they may matter.
-    let path = segment_path(&args.dir, tail.segment);
-    let after = count_intact_frames(&path, tail.offset)?;
+    let after = tail.intact_frames_cut.unwrap_or(0);
     if after > 0 {
         writeln!(
             out,
