@@ -17,6 +17,9 @@
 //! version and position, never a panic. Bulk reads can skip such records
 //! instead ([`ReadPolicy::Skip`]) and report what they skipped.
 //!
+//! Bodies nest at most 128 levels: a deeper value is refused when written
+//! ([`Error::Encode`]), and a deeper body when read.
+//!
 //! ```
 //! use datawal_typed::{Codec, Options, TypedLog, TypedWal};
 //! # fn main() -> datawal_typed::Result<()> {
@@ -51,6 +54,7 @@ pub mod envelope;
 mod error;
 pub mod key;
 mod log;
+mod nesting;
 mod options;
 mod payload;
 mod record;

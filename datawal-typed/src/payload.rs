@@ -133,7 +133,8 @@ pub(crate) fn decode_payload<T: Record>(
 ///
 /// # Errors
 /// [`Error::Encode`] when the codec refuses the value (for example a map
-/// with non-string keys under [`Codec::Json`]).
+/// with non-string keys under [`Codec::Json`], or a value nested deeper
+/// than the decoders' limit of 128 levels).
 pub fn to_payload<T: Record>(value: &T, codec: Codec) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     encode_payload(value, codec, &mut out)?;
