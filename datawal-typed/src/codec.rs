@@ -30,6 +30,10 @@ pub(crate) const MAX_BODY_LEN: usize = 64 << 20;
 /// | 2 | [`Codec::Postcard`] | postcard 1: a stable, documented wire format. Prefer it for new stores. |
 /// | 3 | [`Codec::Json`] | `serde_json`: readable bodies, for audit logs. Larger and slower. |
 ///
+/// bincode and postcard write values by position and cannot decode a type
+/// that needs a self-describing format (a `serde_json::Value`,
+/// `#[serde(flatten)]`, an untagged enum): the typed handles refuse to
+/// write such a type with them ([`Error::Unreadable`](crate::Error::Unreadable)).
 /// Every codec's bodies nest at most 128 levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
@@ -111,6 +115,15 @@ impl Codec {
             }
             Codec::Json => serde_json::to_writer(out, &value).map_err(|e| message(&e)),
         }
+    }
+
+    /// Whether bodies in this codec name their fields and variants, so
+    /// that a type whose decoding needs `deserialize_any` (such as
+    /// `serde_json::Value`) can be read back. Only JSON does; bincode and
+    /// postcard write values by position.
+    #[must_use]
+    pub(crate) const fn is_self_describing(self) -> bool {
+        matches!(self, Codec::Json)
     }
 
     /// Decode exactly one value from `body`: trailing bytes are an error, and

@@ -17,8 +17,11 @@
 //! version and position, never a panic. Bulk reads can skip such records
 //! instead ([`ReadPolicy::Skip`]) and report what they skipped.
 //!
-//! Bodies nest at most 128 levels: a deeper value is refused when written
-//! ([`Error::Encode`]), and a deeper body when read.
+//! Nothing is written that could not be read back: a value nested deeper
+//! than 128 levels is refused ([`Error::Encode`]; so is a body that deep
+//! when read), and so is, before the first write with bincode or postcard,
+//! a type those codecs cannot decode, such as one holding a
+//! `serde_json::Value` ([`Error::Unreadable`]: use [`Codec::Json`]).
 //!
 //! ```
 //! use datawal_typed::{Codec, Options, TypedLog, TypedWal};
@@ -57,6 +60,7 @@ mod log;
 mod nesting;
 mod options;
 mod payload;
+mod probe;
 mod record;
 mod std_impls;
 pub mod testing;
