@@ -67,6 +67,13 @@
 //! would make records fail to decode or decode as garbage, so the derive
 //! rejects them. `#[serde(default)]`, `rename`, `skip` and the others are fine.
 //!
+//! The derive sees the record's own attributes, not the types of its
+//! fields, and does not know the codec. A field whose type needs a
+//! self-describing format (a `serde_json::Value`, or a type of your own
+//! with `flatten` or `untagged`) is caught at run time instead: the first
+//! write with bincode or postcard returns `datawal_typed::Error::Unreadable`
+//! and writes nothing; JSON stores such types.
+//!
 //! # `Record::SCHEMA`
 //!
 //! A canonical, whitespace-normalised text of the type's shape, for example

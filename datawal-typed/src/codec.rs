@@ -10,6 +10,7 @@ use serde::de::{DeserializeOwned, DeserializeSeed};
 use serde::Serialize;
 
 use crate::copy_strings;
+use crate::nesting::{self, Bounded};
 
 /// Largest body the decoders accept, in bytes: the core's payload limit.
 ///
@@ -28,6 +29,12 @@ pub(crate) const MAX_BODY_LEN: usize = 64 << 20;
 /// | 1 | [`Codec::Bincode`] | the default: bincode 2.0.1, serde mode, `config::standard()` (varint integers, little-endian). bincode is no longer maintained (RUSTSEC-2025-0141); it is pinned to `=2.0.1`, whose format is frozen. |
 /// | 2 | [`Codec::Postcard`] | postcard 1: a stable, documented wire format. Prefer it for new stores. |
 /// | 3 | [`Codec::Json`] | `serde_json`: readable bodies, for audit logs. Larger and slower. |
+///
+/// bincode and postcard write values by position and cannot decode a type
+/// that needs a self-describing format (a `serde_json::Value`,
+/// `#[serde(flatten)]`, an untagged enum): the typed handles refuse to
+/// write such a type with them ([`Error::Unreadable`](crate::Error::Unreadable)).
+/// Every codec's bodies nest at most 128 levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 #[repr(u8)]
@@ -81,33 +88,48 @@ impl Codec {
     /// Append the encoding of `value` to `out`.
     ///
     /// `out` is taken by `&mut Vec` so callers can reuse one buffer for
-    /// every record.
+    /// every record. A value nested deeper than
+    /// [`MAX_DEPTH`](nesting::MAX_DEPTH) is refused (see
+    /// [`nesting`]): no reader would accept it.
     pub(crate) fn encode_into<T: Serialize + ?Sized>(
         self,
         value: &T,
         out: &mut Vec<u8>,
     ) -> Result<(), String> {
+        let value = Bounded(value);
         match self {
             Codec::Bincode => {
                 bincode::serde::encode_into_std_write(value, out, bincode::config::standard())
                     .map(|_| ())
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| message(&e))
             }
             Codec::Postcard => {
                 let taken = std::mem::take(out);
-                match postcard::to_extend(value, taken) {
+                match postcard::to_extend(&value, taken) {
                     Ok(back) => {
                         *out = back;
                         Ok(())
                     }
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => Err(message(&e)),
                 }
             }
-            Codec::Json => serde_json::to_writer(out, value).map_err(|e| e.to_string()),
+            Codec::Json => serde_json::to_writer(out, &value).map_err(|e| message(&e)),
         }
     }
 
-    /// Decode exactly one value from `body`: trailing bytes are an error.
+    /// Whether bodies in this codec name their fields and variants, so
+    /// that a type whose decoding needs `deserialize_any` (such as
+    /// `serde_json::Value`) can be read back. Only JSON does; bincode and
+    /// postcard write values by position.
+    #[must_use]
+    pub(crate) const fn is_self_describing(self) -> bool {
+        matches!(self, Codec::Json)
+    }
+
+    /// Decode exactly one value from `body`: trailing bytes are an error, and
+    /// so is a value nested deeper than [`MAX_DEPTH`](nesting::MAX_DEPTH)
+    /// (bincode and postcard through [`copy_strings`], JSON by `serde_json`'s
+    /// own limit: see [`nesting`]).
     ///
     /// Failures are built in `#[cold]` functions, out of the way: the value
     /// (moved once per layer of `Result` it passes through) is what the hot
@@ -177,8 +199,13 @@ fn not_utf8(e: &std::str::Utf8Error) -> String {
     format!("body is not UTF-8 JSON text: {e}")
 }
 
+/// A codec's error message, or the nesting limit's when the limit is what
+/// failed (postcard drops the message of a serde error).
 #[cold]
 fn message(e: &dyn fmt::Display) -> String {
+    if nesting::take_exceeded() {
+        return nesting::TOO_DEEP.to_owned();
+    }
     e.to_string()
 }
 

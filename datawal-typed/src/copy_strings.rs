@@ -26,6 +26,16 @@
 //! The adapter has to wrap everything through which the inner deserializer
 //! reaches nested values (visitors, sequence, map and enum accessors, seeds);
 //! every other call is forwarded unchanged.
+//!
+//! Being on every path to a nested value, the adapter also counts how deep
+//! each value sits and refuses one deeper than
+//! [`MAX_DEPTH`](crate::nesting::MAX_DEPTH) before the inner deserializer
+//! recurses into it: the readers' side of the rule in
+//! [`nesting`](crate::nesting), which says what counts as a level. The
+//! wrappers carry the depth of the values they hand out, by value (no state
+//! is shared or restored on the way out), and check it where a nested value
+//! begins: when a visitor is handed a sequence, a map, a `Some`, a newtype
+//! or the data of an enum variant.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -34,6 +44,8 @@ use serde::de::{
     DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor,
 };
 
+use crate::nesting::{too_deep_de, MAX_DEPTH};
+
 /// Deserialize a `T` from `deserializer` through [`CopyStrings`].
 pub(crate) struct Seed<T>(pub(crate) PhantomData<T>);
 
@@ -41,16 +53,63 @@ impl<'de, T: serde::Deserialize<'de>> DeserializeSeed<'de> for Seed<T> {
     type Value = T;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<T, D::Error> {
-        T::deserialize(CopyStrings(deserializer))
+        T::deserialize(CopyStrings {
+            inner: deserializer,
+            depth: 1,
+        })
     }
 }
 
-/// The adapter around a deserializer (see the module documentation).
-pub(crate) struct CopyStrings<D>(D);
+/// The adapter around a deserializer of a value at `depth` (see the module
+/// documentation).
+pub(crate) struct CopyStrings<D> {
+    inner: D,
+    depth: u32,
+}
 
 /// A visitor, an accessor or a seed whose nested deserializers are wrapped
-/// in [`CopyStrings`].
-struct Wrap<X>(X);
+/// in [`CopyStrings`], for values at `depth`.
+struct Wrap<X> {
+    inner: X,
+    depth: u32,
+}
+
+impl<D> CopyStrings<D> {
+    /// `x`, handing out values one level below this one.
+    #[inline(always)]
+    fn below<X>(&self, x: X) -> Wrap<X> {
+        Wrap {
+            inner: x,
+            depth: self.depth + 1,
+        }
+    }
+}
+
+impl<X> Wrap<X> {
+    /// A deserializer for the value `d` produces, at this wrapper's depth.
+    #[inline(always)]
+    fn wrap<D>(&self, d: D) -> CopyStrings<D> {
+        CopyStrings {
+            inner: d,
+            depth: self.depth,
+        }
+    }
+
+    /// `y`, handing out values at this wrapper's depth.
+    #[inline(always)]
+    fn same<Y>(&self, y: Y) -> Wrap<Y> {
+        Wrap {
+            inner: y,
+            depth: self.depth,
+        }
+    }
+
+    /// Whether the values this wrapper hands out are too deep.
+    #[inline(always)]
+    fn too_deep(&self) -> bool {
+        self.depth > MAX_DEPTH
+    }
+}
 
 /// A visitor given borrowed (or transient) text, which it hands on owned.
 struct ToString<V>(V);
@@ -61,7 +120,8 @@ struct ToByteBuf<V>(V);
 macro_rules! forward_deserialize {
     ($($method:ident),* $(,)?) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-            self.0.$method(Wrap(visitor))
+            let visitor = self.below(visitor);
+            self.inner.$method(visitor)
         }
     )*};
 }
@@ -96,11 +156,11 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for CopyStrings<D> {
     );
 
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        self.0.deserialize_str(ToString(visitor))
+        self.inner.deserialize_str(ToString(visitor))
     }
 
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        self.0.deserialize_bytes(ToByteBuf(visitor))
+        self.inner.deserialize_bytes(ToByteBuf(visitor))
     }
 
     fn deserialize_unit_struct<V: Visitor<'de>>(
@@ -108,7 +168,8 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for CopyStrings<D> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_unit_struct(name, Wrap(visitor))
+        let visitor = self.below(visitor);
+        self.inner.deserialize_unit_struct(name, visitor)
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -116,7 +177,8 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for CopyStrings<D> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_newtype_struct(name, Wrap(visitor))
+        let visitor = self.below(visitor);
+        self.inner.deserialize_newtype_struct(name, visitor)
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(
@@ -124,7 +186,8 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for CopyStrings<D> {
         len: usize,
         visitor: V,
     ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_tuple(len, Wrap(visitor))
+        let visitor = self.below(visitor);
+        self.inner.deserialize_tuple(len, visitor)
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
@@ -133,7 +196,8 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for CopyStrings<D> {
         len: usize,
         visitor: V,
     ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_tuple_struct(name, len, Wrap(visitor))
+        let visitor = self.below(visitor);
+        self.inner.deserialize_tuple_struct(name, len, visitor)
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -142,7 +206,8 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for CopyStrings<D> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_struct(name, fields, Wrap(visitor))
+        let visitor = self.below(visitor);
+        self.inner.deserialize_struct(name, fields, visitor)
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -151,18 +216,19 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for CopyStrings<D> {
         variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_enum(name, variants, Wrap(visitor))
+        let visitor = self.below(visitor);
+        self.inner.deserialize_enum(name, variants, visitor)
     }
 
     fn is_human_readable(&self) -> bool {
-        self.0.is_human_readable()
+        self.inner.is_human_readable()
     }
 }
 
 macro_rules! forward_visit {
     ($($method:ident($ty:ty)),* $(,)?) => {$(
         fn $method<E: serde::de::Error>(self, v: $ty) -> Result<Self::Value, E> {
-            self.0.$method(v)
+            self.inner.$method(v)
         }
     )*};
 }
@@ -171,7 +237,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
     type Value = V::Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.expecting(f)
+        self.inner.expecting(f)
     }
 
     forward_visit!(
@@ -198,31 +264,50 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
     );
 
     fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-        self.0.visit_none()
+        self.inner.visit_none()
     }
 
     fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-        self.0.visit_unit()
+        self.inner.visit_unit()
     }
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        self.0.visit_some(CopyStrings(d))
+        if self.too_deep() {
+            return Err(too_deep_de());
+        }
+        let d = self.wrap(d);
+        self.inner.visit_some(d)
     }
 
     fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        self.0.visit_newtype_struct(CopyStrings(d))
+        if self.too_deep() {
+            return Err(too_deep_de());
+        }
+        let d = self.wrap(d);
+        self.inner.visit_newtype_struct(d)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        self.0.visit_seq(Wrap(seq))
+        if self.too_deep() {
+            return Err(too_deep_de());
+        }
+        let seq = self.same(seq);
+        self.inner.visit_seq(seq)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        self.0.visit_map(Wrap(map))
+        if self.too_deep() {
+            return Err(too_deep_de());
+        }
+        let map = self.same(map);
+        self.inner.visit_map(map)
     }
 
+    /// Not checked here: a unit variant holds nothing (see
+    /// [`VariantAccess`] below for the others).
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
-        self.0.visit_enum(Wrap(data))
+        let data = self.same(data);
+        self.inner.visit_enum(data)
     }
 }
 
@@ -230,7 +315,8 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Wrap<S> {
     type Value = S::Value;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
-        self.0.deserialize(CopyStrings(d))
+        let d = self.wrap(d);
+        self.inner.deserialize(d)
     }
 }
 
@@ -241,11 +327,12 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Wrap<A> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, A::Error> {
-        self.0.next_element_seed(Wrap(seed))
+        let seed = self.same(seed);
+        self.inner.next_element_seed(seed)
     }
 
     fn size_hint(&self) -> Option<usize> {
-        self.0.size_hint()
+        self.inner.size_hint()
     }
 }
 
@@ -256,15 +343,17 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Wrap<A> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
-        self.0.next_key_seed(Wrap(seed))
+        let seed = self.same(seed);
+        self.inner.next_key_seed(seed)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
-        self.0.next_value_seed(Wrap(seed))
+        let seed = self.same(seed);
+        self.inner.next_value_seed(seed)
     }
 
     fn size_hint(&self) -> Option<usize> {
-        self.0.size_hint()
+        self.inner.size_hint()
     }
 }
 
@@ -276,9 +365,15 @@ impl<'de, A: EnumAccess<'de>> EnumAccess<'de> for Wrap<A> {
         self,
         seed: V,
     ) -> Result<(V::Value, Self::Variant), A::Error> {
-        self.0
-            .variant_seed(Wrap(seed))
-            .map(|(value, variant)| (value, Wrap(variant)))
+        let depth = self.depth;
+        let seed = self.same(seed);
+        self.inner.variant_seed(seed).map(|(value, variant)| {
+            let variant = Wrap {
+                inner: variant,
+                depth,
+            };
+            (value, variant)
+        })
     }
 }
 
@@ -286,23 +381,38 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Wrap<A> {
     type Error = A::Error;
 
     fn unit_variant(self) -> Result<(), A::Error> {
-        self.0.unit_variant()
+        self.inner.unit_variant()
     }
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, A::Error> {
-        self.0.newtype_variant_seed(Wrap(seed))
+        if self.too_deep() {
+            return Err(too_deep_de());
+        }
+        let seed = self.same(seed);
+        self.inner.newtype_variant_seed(seed)
     }
 
+    /// The fields are a level below the variant's data (two below the enum
+    /// value); the visitor's `visit_seq` checks them.
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, A::Error> {
-        self.0.tuple_variant(len, Wrap(visitor))
+        let visitor = Wrap {
+            inner: visitor,
+            depth: self.depth + 1,
+        };
+        self.inner.tuple_variant(len, visitor)
     }
 
+    /// As [`tuple_variant`](Self::tuple_variant).
     fn struct_variant<V: Visitor<'de>>(
         self,
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, A::Error> {
-        self.0.struct_variant(fields, Wrap(visitor))
+        let visitor = Wrap {
+            inner: visitor,
+            depth: self.depth + 1,
+        };
+        self.inner.struct_variant(fields, visitor)
     }
 }
 

@@ -314,6 +314,21 @@ pub enum Error {
         /// The codec's message.
         message: String,
     },
+    /// The value's codec could not read it back, so it was not written
+    /// (nothing was): bincode and postcard cannot decode a type that needs a
+    /// self-describing format, such as one holding a `serde_json::Value`,
+    /// a `#[serde(flatten)]` field or an untagged enum anywhere inside it.
+    /// Write such a type with [`Codec::Json`].
+    Unreadable {
+        /// The family of the value (`Record::NAME`).
+        name: &'static str,
+        /// The Rust type of the value.
+        rust_type: &'static str,
+        /// The codec that was asked to write it.
+        codec: Codec,
+        /// Why the codec cannot read it back.
+        reason: String,
+    },
     /// A file operation of the typed layer (such as `export_jsonl`) failed.
     Io {
         /// What datawal was doing.
@@ -416,6 +431,17 @@ impl fmt::Display for Error {
                     "datawal: could not encode a `{name}` with {codec}: {message}"
                 )
             }
+            Error::Unreadable {
+                name,
+                rust_type,
+                codec,
+                reason,
+            } => write!(
+                f,
+                "datawal: refused to write a `{name}` (`{rust_type}`) with {codec}: {reason}. \
+                 {codec} writes values by position, without field names or type tags, and \
+                 could not read it back; write this type with Codec::Json (nothing was written)"
+            ),
             Error::Io { op, path, source } => {
                 write!(f, "datawal: {op} {}: {source}", path.display())
             }

@@ -17,6 +17,12 @@
 //! version and position, never a panic. Bulk reads can skip such records
 //! instead ([`ReadPolicy::Skip`]) and report what they skipped.
 //!
+//! Nothing is written that could not be read back: a value nested deeper
+//! than 128 levels is refused ([`Error::Encode`]; so is a body that deep
+//! when read), and so is, before the first write with bincode or postcard,
+//! a type those codecs cannot decode, such as one holding a
+//! `serde_json::Value` ([`Error::Unreadable`]: use [`Codec::Json`]).
+//!
 //! ```
 //! use datawal_typed::{Codec, Options, TypedLog, TypedWal};
 //! # fn main() -> datawal_typed::Result<()> {
@@ -51,8 +57,10 @@ pub mod envelope;
 mod error;
 pub mod key;
 mod log;
+mod nesting;
 mod options;
 mod payload;
+mod probe;
 mod record;
 mod std_impls;
 pub mod testing;

@@ -11,7 +11,7 @@ use datawal_core::{
 
 use crate::envelope::Header;
 use crate::error::{Error, Location, Result, Skipped};
-use crate::payload::{append_payload, decode_value, encode_payload, Rejected};
+use crate::payload::{append_payload, decode_value, encode_payload, Rejected, WriteCheck};
 use crate::{Codec, Key, Options, ReadPolicy, Record};
 
 /// A value read from a typed log, with where it was stored.
@@ -63,6 +63,7 @@ pub struct TypedLog<T: Record> {
     options: Options,
     key_buf: Vec<u8>,
     buf: Vec<u8>,
+    check: WriteCheck,
     skipped: Vec<Skipped>,
     _type: PhantomData<fn() -> T>,
 }
@@ -111,6 +112,7 @@ impl<T: Record> TypedLog<T> {
             options: options.into(),
             key_buf: Vec::new(),
             buf: Vec::new(),
+            check: WriteCheck::default(),
             skipped: Vec::new(),
             _type: PhantomData,
         }
@@ -134,13 +136,20 @@ impl<T: Record> TypedLog<T> {
 
     /// Append `value`. Not durable until [`fsync`](Self::fsync).
     ///
+    /// The first append with bincode or postcard checks that the codec can
+    /// read `T` back (a check of the type, kept for the handle's life): a
+    /// type holding, say, a `serde_json::Value` is refused with
+    /// [`Error::Unreadable`], whatever the value, before anything is
+    /// written. JSON reads every type.
+    ///
     /// # Errors
-    /// [`Error::Encode`] (nothing written); the core's errors as
-    /// [`Error::Core`] (a key or payload too large, a poisoned handle, I/O).
+    /// [`Error::Unreadable`] and [`Error::Encode`] (nothing written); the
+    /// core's errors as [`Error::Core`] (a key or payload too large, a
+    /// poisoned handle, I/O).
     pub fn append(&mut self, value: &T) -> Result<RecordRef> {
         self.key_buf.clear();
         value.key().encode_key(&mut self.key_buf);
-        encode_payload(value, self.options.codec, &mut self.buf)?;
+        encode_payload(value, self.options.codec, &mut self.buf, &mut self.check)?;
         Ok(self
             .log
             .append_record(RecordType::Raw, &self.key_buf, &self.buf)?)
@@ -152,7 +161,8 @@ impl<T: Record> TypedLog<T> {
     /// durable until [`fsync`](Self::fsync).
     ///
     /// # Errors
-    /// As [`append`](Self::append); an encoding error writes nothing.
+    /// As [`append`](Self::append); an encoding error or a refused type
+    /// writes nothing.
     pub fn append_batch<'a, I>(&mut self, values: I) -> Result<Vec<RecordRef>>
     where
         I: IntoIterator<Item = &'a T>,
@@ -167,7 +177,7 @@ impl<T: Record> TypedLog<T> {
             let k0 = self.key_buf.len();
             value.key().encode_key(&mut self.key_buf);
             let p0 = self.buf.len();
-            append_payload(value, self.options.codec, &mut self.buf)?;
+            append_payload(value, self.options.codec, &mut self.buf, &mut self.check)?;
             ranges.push((k0..self.key_buf.len(), p0..self.buf.len()));
         }
         let (keys, payloads) = (&self.key_buf, &self.buf);

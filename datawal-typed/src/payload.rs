@@ -2,8 +2,9 @@
 
 use datawal_core::RecordType;
 
-use crate::envelope::{fingerprint, EnvelopeError, Header};
+use crate::envelope::{fingerprint, EnvelopeError, Header, HEADER_LEN};
 use crate::error::{Error, Location, Result};
+use crate::probe::{shape_of, Shape};
 use crate::{Codec, DecodeError, Record};
 
 /// The fingerprint of `T`'s family, computed at compile time.
@@ -11,9 +12,60 @@ pub(crate) const fn fingerprint_of<T: Record>() -> u32 {
     const { fingerprint(T::NAME) }
 }
 
-/// Append the envelope and body of `value` to `out`. On error `out` may
-/// hold a partial payload; callers discard it.
-pub(crate) fn append_payload<T: Record>(value: &T, codec: Codec, out: &mut Vec<u8>) -> Result<()> {
+/// Whether a writer's codec can read its type back, as far as it has found
+/// out: the [`Shape`] of the type, found by the probe at the first write
+/// with bincode or postcard and kept (it is a property of the type, not of
+/// a value). A typed handle keeps one; [`to_payload`] makes one per call.
+#[derive(Debug, Default)]
+pub(crate) struct WriteCheck(Option<Shape>);
+
+impl WriteCheck {
+    /// Before a `T` is encoded with `codec`: refuse a type that `codec`
+    /// cannot read back, and say whether each value must be decoded back
+    /// after encoding (when the probe could not tell, why).
+    fn before<T: Record>(&mut self, codec: Codec) -> Result<Option<&str>> {
+        if codec.is_self_describing() {
+            return Ok(None);
+        }
+        match self.0.get_or_insert_with(shape_of::<T>) {
+            Shape::Positional => Ok(None),
+            Shape::SelfDescribing(method) => Err(unreadable::<T>(codec, needs(method))),
+            Shape::Unknown(why) => Ok(Some(why)),
+        }
+    }
+}
+
+/// What a method the positional codecs lack says about a type.
+fn needs(method: &str) -> String {
+    let why = match method {
+        "deserialize_identifier" => "it reads fields by name, as a `#[serde(flatten)]` field does",
+        "deserialize_ignored_any" => "it skips input it does not know, which needs the input to say where each value ends",
+        _ => "as a `serde_json::Value`, a `#[serde(flatten)]` field or an untagged or internally tagged enum does, somewhere in the type",
+    };
+    format!("decoding it calls `{method}` ({why})")
+}
+
+#[cold]
+fn unreadable<T: Record>(codec: Codec, reason: String) -> Error {
+    Error::Unreadable {
+        name: T::NAME,
+        rust_type: std::any::type_name::<T>(),
+        codec,
+        reason,
+    }
+}
+
+/// Append the envelope and body of `value` to `out`, after `check` (see
+/// [`WriteCheck`]). On error `out` may hold a partial payload; callers
+/// discard it.
+pub(crate) fn append_payload<T: Record>(
+    value: &T,
+    codec: Codec,
+    out: &mut Vec<u8>,
+    check: &mut WriteCheck,
+) -> Result<()> {
+    let decode_back = check.before::<T>(codec)?;
+    let start = out.len();
     out.extend_from_slice(&Header::new(codec, T::VERSION, fingerprint_of::<T>()).to_bytes());
     codec
         .encode_into(value, out)
@@ -21,13 +73,30 @@ pub(crate) fn append_payload<T: Record>(value: &T, codec: Codec, out: &mut Vec<u
             name: T::NAME,
             codec,
             message,
-        })
+        })?;
+    if let Some(why) = decode_back {
+        if let Err(message) = codec.decode::<T>(&out[start + HEADER_LEN..]) {
+            return Err(unreadable::<T>(
+                codec,
+                format!(
+                    "this value does not decode back ({message}; the check of its type could \
+                     not tell: {why})"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
-/// Replace `out` with the envelope and body of `value`.
-pub(crate) fn encode_payload<T: Record>(value: &T, codec: Codec, out: &mut Vec<u8>) -> Result<()> {
+/// Replace `out` with the envelope and body of `value`, after `check`.
+pub(crate) fn encode_payload<T: Record>(
+    value: &T,
+    codec: Codec,
+    out: &mut Vec<u8>,
+    check: &mut WriteCheck,
+) -> Result<()> {
     out.clear();
-    append_payload(value, codec, out)
+    append_payload(value, codec, out, check)
 }
 
 /// Why a payload is not a `T`, without the record's position: what the read
@@ -131,12 +200,18 @@ pub(crate) fn decode_payload<T: Record>(
 
 /// The envelope and body of `value`, as a new vector.
 ///
+/// Checks, as the typed handles do before their first write, that `codec`
+/// can read `T` back; the handles check once, this function at every call
+/// (a few hundred instructions for a small struct).
+///
 /// # Errors
 /// [`Error::Encode`] when the codec refuses the value (for example a map
-/// with non-string keys under [`Codec::Json`]).
+/// with non-string keys under [`Codec::Json`], or a value nested deeper
+/// than the decoders' limit of 128 levels); [`Error::Unreadable`] when
+/// `codec` is bincode or postcard and `T` needs a self-describing codec.
 pub fn to_payload<T: Record>(value: &T, codec: Codec) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    encode_payload(value, codec, &mut out)?;
+    encode_payload(value, codec, &mut out, &mut WriteCheck::default())?;
     Ok(out)
 }
 

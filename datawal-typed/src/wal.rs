@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Location, Result, Skipped};
 use crate::key::decode_key_exact;
-use crate::payload::{decode_payload, encode_payload};
+use crate::payload::{decode_payload, encode_payload, WriteCheck};
 use crate::{Key, Options, ReadPolicy, Record};
 
 /// A typed key/value store over a core [`DataWal`]: keys `K` in datawal's
@@ -39,6 +39,7 @@ pub struct TypedWal<K: Key, V: Record> {
     options: Options,
     key_buf: Vec<u8>,
     buf: Vec<u8>,
+    check: WriteCheck,
     skipped: Vec<Skipped>,
     _types: PhantomData<fn() -> (K, V)>,
 }
@@ -95,6 +96,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
             options: options.into(),
             key_buf: Vec::new(),
             buf: Vec::new(),
+            check: WriteCheck::default(),
             skipped: Vec::new(),
             _types: PhantomData,
         }
@@ -118,12 +120,16 @@ impl<K: Key, V: Record> TypedWal<K, V> {
 
     /// Set `key` to `value`. Not durable until [`fsync`](Self::fsync).
     ///
+    /// The first write with bincode or postcard checks that the codec can
+    /// read `V` back, as [`TypedLog::append`](crate::TypedLog::append) does.
+    ///
     /// # Errors
-    /// [`Error::Encode`] (nothing written), [`Error::Core`].
+    /// [`Error::Unreadable`] and [`Error::Encode`] (nothing written),
+    /// [`Error::Core`].
     pub fn put(&mut self, key: &K, value: &V) -> Result<()> {
         self.key_buf.clear();
         key.encode_key(&mut self.key_buf);
-        encode_payload(value, self.options.codec, &mut self.buf)?;
+        encode_payload(value, self.options.codec, &mut self.buf, &mut self.check)?;
         Ok(self.db.put(&self.key_buf, &self.buf)?)
     }
 
@@ -277,11 +283,14 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     ///
     /// # Errors
     /// Under [`ReadPolicy::Stop`] the first value that does not decode (the
-    /// target is then left untouched); as [`DataWal::compact_to`].
+    /// target is then left untouched); [`Error::Unreadable`] or
+    /// [`Error::Encode`] for a value this handle's codec cannot write; as
+    /// [`DataWal::compact_to`].
     pub fn compact_upgraded_to(&mut self, out_dir: impl AsRef<Path>) -> Result<CompactionStats> {
         let policy = self.options.read_policy;
         let codec = self.options.codec;
         let db = &self.db;
+        let check = &mut self.check;
         let mut failure: Option<Error> = None;
         let mut skipped = Vec::new();
         let mut buf = Vec::new();
@@ -298,7 +307,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
                 Ok((_, header)) if header.version == V::VERSION && header.codec == codec => {
                     Ok(value)
                 }
-                Ok((v, _)) => match encode_payload(&v, codec, &mut buf) {
+                Ok((v, _)) => match encode_payload(&v, codec, &mut buf, check) {
                     Ok(()) => Ok(buf.clone()),
                     Err(e) => {
                         let msg = e.to_string();
