@@ -333,3 +333,69 @@ fn a_refused_value_leaves_the_handle_usable() {
         assert_eq!(log.raw().next_txid(), 3);
     }
 }
+
+/// A record with floats, for the non-finite values JSON cannot carry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+#[record(name = "reading", version = 1)]
+struct Reading {
+    #[record(key)]
+    id: u64,
+    celsius: f64,
+    gain: Option<f32>,
+}
+
+/// Under JSON a NaN or infinite float would be written as `null` and never
+/// read back as a float: refused before anything is written, naming the
+/// codecs that keep it. bincode and postcard write and read every one back.
+#[test]
+fn a_non_finite_float_is_refused_by_json_and_kept_by_the_binary_codecs() {
+    let values = [
+        Reading {
+            id: 1,
+            celsius: f64::NAN,
+            gain: None,
+        },
+        Reading {
+            id: 2,
+            celsius: 1.5,
+            gain: Some(f32::INFINITY),
+        },
+        Reading {
+            id: 3,
+            celsius: f64::NEG_INFINITY,
+            gain: Some(0.5),
+        },
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = TypedLog::<Reading>::open_with(dir.path(), Codec::Json).unwrap();
+    for v in &values {
+        let e = log.append(v).unwrap_err();
+        assert!(matches!(e, Error::Encode { .. }), "{e:?}");
+        assert!(e.to_string().contains("NaN or infinite"), "{e}");
+    }
+    log.append(&Reading {
+        id: 4,
+        celsius: 20.0,
+        gain: Some(1.0),
+    })
+    .unwrap();
+    log.fsync().unwrap();
+    log.close().unwrap();
+    let mut raw = datawal::RecordLog::open(dir.path()).unwrap();
+    assert_eq!(
+        raw.scan().unwrap().len(),
+        1,
+        "only the finite reading was written"
+    );
+    for codec in POSITIONAL {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = TypedLog::<Reading>::open_with(dir.path(), codec).unwrap();
+        for v in &values {
+            log.append(v).unwrap();
+        }
+        let back = log.scan().unwrap();
+        assert!(back[0].celsius.is_nan());
+        assert_eq!(back[1].gain, Some(f32::INFINITY));
+        assert_eq!(back[2].celsius, f64::NEG_INFINITY);
+    }
+}

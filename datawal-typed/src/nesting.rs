@@ -143,6 +143,24 @@ macro_rules! forward_serialize {
     )*};
 }
 
+/// What a text codec would write for a NaN or infinite float: JSON has no
+/// such numbers and `serde_json` writes `null`, which no reader can take
+/// back as a float.
+pub(crate) const NON_FINITE: &str = "a NaN or infinite float cannot be written as JSON (it would \
+     read back as null, never as the float): use Codec::Bincode or Codec::Postcard, or store \
+     the value as a string";
+
+/// Refuse a float a text codec cannot write back; the binary codecs (not
+/// human-readable) keep every bit pattern.
+#[inline]
+fn finite_or_refused<E: serde::ser::Error>(finite: bool, human_readable: bool) -> Result<(), E> {
+    if finite || !human_readable {
+        Ok(())
+    } else {
+        Err(E::custom(NON_FINITE))
+    }
+}
+
 impl<S: Serializer> Serializer for Counting<S> {
     type Ok = S::Ok;
     type Error = S::Error;
@@ -166,8 +184,6 @@ impl<S: Serializer> Serializer for Counting<S> {
         serialize_u32(u32),
         serialize_u64(u64),
         serialize_u128(u128),
-        serialize_f32(f32),
-        serialize_f64(f64),
         serialize_char(char),
         serialize_str(&str),
         serialize_bytes(&[u8]),
@@ -175,6 +191,19 @@ impl<S: Serializer> Serializer for Counting<S> {
     );
 
     #[inline]
+    // JSON is the only human-readable codec datawal writes.
+    #[inline]
+    fn serialize_f32(self, v: f32) -> Result<S::Ok, S::Error> {
+        finite_or_refused(v.is_finite(), self.inner.is_human_readable())?;
+        self.inner.serialize_f32(v)
+    }
+
+    #[inline]
+    fn serialize_f64(self, v: f64) -> Result<S::Ok, S::Error> {
+        finite_or_refused(v.is_finite(), self.inner.is_human_readable())?;
+        self.inner.serialize_f64(v)
+    }
+
     fn serialize_none(self) -> Result<S::Ok, S::Error> {
         self.inner.serialize_none()
     }
