@@ -65,7 +65,7 @@ fn messages_say_what_where_and_what_to_do() {
     let mut receipts = TypedLog::<Receipt>::from_raw(log.into_raw());
     let msg = receipts.scan().unwrap_err().to_string();
     assert!(
-        msg.starts_with("datawal: record at segment 1 offset 0 txid 1 is not a `receipt`"),
+        msg.starts_with("record at segment 1 offset 0 txid 1 is not a `receipt`"),
         "{msg}"
     );
     assert!(

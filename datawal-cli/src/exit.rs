@@ -113,9 +113,8 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-/// The error as one line: contexts joined by `": "`, without the core's own
-/// `datawal: ` prefix, stopping at the core error (whose text already
-/// includes its cause).
+/// The error as one line: contexts joined by `": "`, stopping at the core
+/// error (whose text already includes its cause).
 pub fn message(err: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in err.chain() {
@@ -140,9 +139,7 @@ pub fn message(err: &anyhow::Error) -> String {
             ));
             break;
         }
-        let text = cause.to_string();
-        let text = text.strip_prefix("datawal: ").unwrap_or(&text);
-        parts.push(text.replace('\n', " "));
+        parts.push(cause.to_string().replace('\n', " "));
         if cause.is::<datawal_core::Error>() {
             break;
         }

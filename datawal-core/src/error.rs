@@ -4,106 +4,10 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+pub use crate::format::CorruptKind;
+
 /// Result alias for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// What is wrong with the bytes of a frame.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CorruptKind {
-    /// The first four bytes are not `b"DWAL"`.
-    BadMagic {
-        /// The bytes found instead.
-        found: [u8; 4],
-    },
-    /// A wire version this build does not read.
-    UnknownVersion {
-        /// The version found.
-        found: u16,
-    },
-    /// A record type byte other than 0, 1 or 2.
-    UnknownRecordType {
-        /// The byte found.
-        found: u8,
-    },
-    /// The reserved flags byte is not zero.
-    NonZeroFlags {
-        /// The byte found.
-        found: u8,
-    },
-    /// `key_len` is above [`crate::MAX_KEY_LEN`].
-    KeyTooLarge {
-        /// The length found.
-        found: u32,
-    },
-    /// `payload_len` is above [`crate::MAX_PAYLOAD_LEN`].
-    PayloadTooLarge {
-        /// The length found.
-        found: u32,
-    },
-    /// The stored CRC-32C does not match the bytes.
-    CrcMismatch {
-        /// CRC stored in the frame.
-        stored: u32,
-        /// CRC computed over the frame's bytes.
-        computed: u32,
-    },
-    /// The file ends inside the frame.
-    Truncated {
-        /// Bytes present from the frame's start to the end of the file.
-        available: u64,
-        /// Bytes the frame needs.
-        needed: u64,
-    },
-    /// The frame is valid but is not the record the key directory expected.
-    Unexpected {
-        /// What was expected and what was found.
-        detail: String,
-    },
-}
-
-impl fmt::Display for CorruptKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CorruptKind::BadMagic { found } => {
-                write!(f, "bad magic {found:02x?} (expected \"DWAL\")")
-            }
-            CorruptKind::UnknownVersion { found } => write!(
-                f,
-                "unknown wire version {found} (this build reads version {})",
-                crate::format::WIRE_VERSION
-            ),
-            CorruptKind::UnknownRecordType { found } => {
-                write!(
-                    f,
-                    "unknown record type {found} (expected 0 Raw, 1 Put or 2 Delete)"
-                )
-            }
-            CorruptKind::NonZeroFlags { found } => {
-                write!(f, "reserved flags byte is {found:#04x} (must be 0)")
-            }
-            CorruptKind::KeyTooLarge { found } => write!(
-                f,
-                "key_len {found} exceeds the limit of {} bytes",
-                crate::format::MAX_KEY_LEN
-            ),
-            CorruptKind::PayloadTooLarge { found } => write!(
-                f,
-                "payload_len {found} exceeds the limit of {} bytes",
-                crate::format::MAX_PAYLOAD_LEN
-            ),
-            CorruptKind::CrcMismatch { stored, computed } => write!(
-                f,
-                "CRC-32C mismatch (stored {stored:#010x}, computed {computed:#010x})"
-            ),
-            CorruptKind::Truncated { available, needed } => write!(
-                f,
-                "record truncated ({available} of {needed} bytes present)"
-            ),
-            CorruptKind::Unexpected { detail } => f.write_str(detail),
-        }
-    }
-}
 
 /// Every error `datawal-core` returns.
 #[derive(Debug)]
@@ -213,20 +117,16 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Io { op, path, source } => {
-                write!(f, "datawal: {op} {}: {source}", path.display())
+                write!(f, "{op} {}: {source}", path.display())
             }
             Error::Locked { dir } => write!(
                 f,
-                "datawal: store {} is locked by another writer (in this or another process); \
+                "store {} is locked by another writer (in this or another process); \
                  close that handle or open a read-only RecordLogReader",
                 dir.display()
             ),
             Error::NotADirectory { path } => {
-                write!(
-                    f,
-                    "datawal: {} exists and is not a directory",
-                    path.display()
-                )
+                write!(f, "{} exists and is not a directory", path.display())
             }
             Error::Corrupt {
                 segment,
@@ -235,34 +135,34 @@ impl fmt::Display for Error {
                 kind,
             } => write!(
                 f,
-                "datawal: corrupt record in segment {segment} ({}) at offset {offset}: {kind}; \
+                "corrupt record in segment {segment} ({}) at offset {offset}: {kind}; \
                  the store cannot be opened past this point (inspect it with `datawal verify`)",
                 path.display()
             ),
             Error::KeyTooLarge { len } => write!(
                 f,
-                "datawal: key of {len} bytes refused: the limit is {} bytes",
+                "key of {len} bytes refused: the limit is {} bytes",
                 crate::format::MAX_KEY_LEN
             ),
             Error::PayloadTooLarge { len } => write!(
                 f,
-                "datawal: payload of {len} bytes refused: the limit is {} bytes",
+                "payload of {len} bytes refused: the limit is {} bytes",
                 crate::format::MAX_PAYLOAD_LEN
             ),
             Error::Poisoned { reason } => write!(
                 f,
-                "datawal: writer poisoned: {reason}; drop the handle and reopen the store \
+                "writer poisoned: {reason}; drop the handle and reopen the store \
                  (reopening recovers the valid prefix)"
             ),
             Error::TargetNotEmpty { path } => write!(
                 f,
-                "datawal: target {} is not empty; refusing to overwrite it",
+                "target {} is not empty; refusing to overwrite it",
                 path.display()
             ),
-            Error::Exhausted { what } => write!(f, "datawal: {what} exhausted"),
+            Error::Exhausted { what } => write!(f, "{what} exhausted"),
             Error::LockFile { path, reason } => write!(
                 f,
-                "datawal: lock file {} {reason}; nothing was written through it. With no \
+                "lock file {} {reason}; nothing was written through it. With no \
                  writer running, remove it and open the store again",
                 path.display()
             ),
@@ -272,14 +172,14 @@ impl fmt::Display for Error {
                 path,
             } => write!(
                 f,
-                "datawal: the record in segment {segment} ({}) at offset {offset} carries txid \
+                "the record in segment {segment} ({}) at offset {offset} carries txid \
                  u64::MAX, so no later record can be numbered: the store is refused for \
                  writing (read it with RecordLogReader, or copy it with compact_to)",
                 path.display()
             ),
             Error::Transform { key, source } => write!(
                 f,
-                "datawal: compaction transform failed for key {}: {source}",
+                "compaction transform failed for key {}: {source}",
                 crate::format::display_key(key)
             ),
         }

@@ -18,7 +18,7 @@
 
 use std::ops::Range;
 
-use crate::error::CorruptKind;
+use std::fmt;
 
 /// Magic bytes at the start of every frame.
 pub const MAGIC: [u8; 4] = *b"DWAL";
@@ -189,18 +189,110 @@ pub fn encode_into(
     out.extend_from_slice(&crc.to_le_bytes());
 }
 
-/// Refuse a key or payload over the limits, before anything is allocated.
-///
-/// # Errors
-/// [`crate::Error::KeyTooLarge`] or [`crate::Error::PayloadTooLarge`].
-pub fn check_lengths(key: &[u8], payload: &[u8]) -> crate::Result<()> {
-    if key.len() > MAX_KEY_LEN as usize {
-        return Err(crate::Error::KeyTooLarge { len: key.len() });
+/// What is wrong with the bytes of a frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CorruptKind {
+    /// The first four bytes are not `b"DWAL"`.
+    BadMagic {
+        /// The bytes found instead.
+        found: [u8; 4],
+    },
+    /// A wire version this build does not read.
+    UnknownVersion {
+        /// The version found.
+        found: u16,
+    },
+    /// A record type byte other than 0, 1 or 2.
+    UnknownRecordType {
+        /// The byte found.
+        found: u8,
+    },
+    /// The reserved flags byte is not zero.
+    NonZeroFlags {
+        /// The byte found.
+        found: u8,
+    },
+    /// `key_len` is above [`crate::MAX_KEY_LEN`].
+    KeyTooLarge {
+        /// The length found.
+        found: u32,
+    },
+    /// `payload_len` is above [`crate::MAX_PAYLOAD_LEN`].
+    PayloadTooLarge {
+        /// The length found.
+        found: u32,
+    },
+    /// The stored CRC-32C does not match the bytes.
+    CrcMismatch {
+        /// CRC stored in the frame.
+        stored: u32,
+        /// CRC computed over the frame's bytes.
+        computed: u32,
+    },
+    /// The file ends inside the frame.
+    Truncated {
+        /// Bytes present from the frame's start to the end of the file.
+        available: u64,
+        /// Bytes the frame needs.
+        needed: u64,
+    },
+    /// The frame is valid but is not the Put of the key a key directory
+    /// entry points at.
+    WrongRecord {
+        /// The key whose Put was expected.
+        key: Vec<u8>,
+        /// The type of the record found.
+        found: RecordType,
+    },
+}
+
+impl fmt::Display for CorruptKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CorruptKind::BadMagic { found } => {
+                write!(f, "bad magic {found:02x?} (expected \"DWAL\")")
+            }
+            CorruptKind::UnknownVersion { found } => write!(
+                f,
+                "unknown wire version {found} (this build reads version {})",
+                WIRE_VERSION
+            ),
+            CorruptKind::UnknownRecordType { found } => {
+                write!(
+                    f,
+                    "unknown record type {found} (expected 0 Raw, 1 Put or 2 Delete)"
+                )
+            }
+            CorruptKind::NonZeroFlags { found } => {
+                write!(f, "reserved flags byte is {found:#04x} (must be 0)")
+            }
+            CorruptKind::KeyTooLarge { found } => write!(
+                f,
+                "key_len {found} exceeds the limit of {} bytes",
+                MAX_KEY_LEN
+            ),
+            CorruptKind::PayloadTooLarge { found } => write!(
+                f,
+                "payload_len {found} exceeds the limit of {} bytes",
+                MAX_PAYLOAD_LEN
+            ),
+            CorruptKind::CrcMismatch { stored, computed } => write!(
+                f,
+                "CRC-32C mismatch (stored {stored:#010x}, computed {computed:#010x})"
+            ),
+            CorruptKind::Truncated { available, needed } => write!(
+                f,
+                "record truncated ({available} of {needed} bytes present)"
+            ),
+            CorruptKind::WrongRecord { key, found } => write!(
+                f,
+                "the record read back is not the put of its key {}: found a {} record",
+                display_key(key),
+                found.name()
+            ),
+        }
     }
-    if payload.len() > MAX_PAYLOAD_LEN as usize {
-        return Err(crate::Error::PayloadTooLarge { len: payload.len() });
-    }
-    Ok(())
 }
 
 /// A frame decoded from a byte slice, borrowing its key and payload.
@@ -330,7 +422,7 @@ pub(crate) fn frame_parts(buf: &[u8]) -> Option<(Header, &[u8], u32)> {
 ///
 /// # Errors
 /// The frame's damage as [`decode_frame`] names it, or
-/// [`CorruptKind::Unexpected`] when it is another record.
+/// [`CorruptKind::WrongRecord`] when it is another record.
 pub fn put_value(key: &[u8], frame: &[u8]) -> Result<Range<usize>, CorruptKind> {
     // The hot path first; anything it does not accept gets decode_frame's
     // precise verdict.
@@ -345,12 +437,9 @@ pub fn put_value(key: &[u8], frame: &[u8]) -> Result<Range<usize>, CorruptKind> 
     };
     let key_end = HEADER_LEN + header.key_len as usize;
     if header.record_type != RecordType::Put || frame.get(HEADER_LEN..key_end) != Some(key) {
-        return Err(CorruptKind::Unexpected {
-            detail: format!(
-                "the record read back is not the put of its key {}: found a {} record",
-                display_key(key),
-                header.record_type.name()
-            ),
+        return Err(CorruptKind::WrongRecord {
+            key: key.to_vec(),
+            found: header.record_type,
         });
     }
     Ok(key_end..key_end + header.payload_len as usize)
@@ -460,16 +549,6 @@ mod tests {
     }
 
     #[test]
-    fn limits_refused_before_writing() {
-        let key = vec![0u8; MAX_KEY_LEN as usize + 1];
-        assert!(matches!(
-            check_lengths(&key, b""),
-            Err(crate::Error::KeyTooLarge { .. })
-        ));
-        assert!(check_lengths(&key[..MAX_KEY_LEN as usize], b"").is_ok());
-    }
-
-    #[test]
     fn put_value_is_the_value_of_that_put_only() {
         let mut f = Vec::new();
         encode_into(&mut f, RecordType::Put, 7, b"k1", b"value");
@@ -483,7 +562,7 @@ mod tests {
             }),
         ] {
             let err = put_value(key, &frame).unwrap_err();
-            assert!(matches!(err, CorruptKind::Unexpected { .. }), "{err:?}");
+            assert!(matches!(err, CorruptKind::WrongRecord { .. }), "{err:?}");
         }
         assert!(matches!(
             put_value(b"k1", &f[..f.len() - 1]),

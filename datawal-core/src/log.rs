@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::format::{check_lengths, encode_into, frame_len, RecordType};
+use crate::format::{encode_into, frame_len, RecordType, MAX_KEY_LEN, MAX_PAYLOAD_LEN};
 use crate::lock::DirLock;
 use crate::recovery::{Record, RecordCursor, RecordRef, RecordView, RecoveryReport};
 use crate::segment::{
@@ -14,6 +14,17 @@ use crate::segment::{
     reserve_beyond_end, segment_path, RESERVE_STEP,
 };
 use crate::tail::repair_tail;
+
+/// Refuse a key or payload over the limits, before anything is allocated.
+fn check_lengths(key: &[u8], payload: &[u8]) -> Result<()> {
+    if key.len() > MAX_KEY_LEN as usize {
+        return Err(Error::KeyTooLarge { len: key.len() });
+    }
+    if payload.len() > MAX_PAYLOAD_LEN as usize {
+        return Err(Error::PayloadTooLarge { len: payload.len() });
+    }
+    Ok(())
+}
 
 /// Settings for [`RecordLog::open_with`] and [`crate::DataWal::open_with`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -622,5 +633,25 @@ impl Iterator for RecordIter<'_> {
             .next_view()
             .map(|v| v.map(|v| v.to_record()))
             .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_refused_before_writing() {
+        let key = vec![0u8; MAX_KEY_LEN as usize + 1];
+        assert!(matches!(
+            check_lengths(&key, b""),
+            Err(Error::KeyTooLarge { .. })
+        ));
+        assert!(check_lengths(&key[..MAX_KEY_LEN as usize], b"").is_ok());
+        let payload = vec![0u8; MAX_PAYLOAD_LEN as usize + 1];
+        assert!(matches!(
+            check_lengths(b"", &payload),
+            Err(Error::PayloadTooLarge { .. })
+        ));
     }
 }

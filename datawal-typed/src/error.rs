@@ -372,10 +372,7 @@ impl fmt::Display for Error {
                 location,
                 source,
             } => {
-                write!(
-                    f,
-                    "datawal: record at {location} (expected `{expected}`): {source}"
-                )
+                write!(f, "record at {location} (expected `{expected}`): {source}")
             }
             Error::WrongType {
                 expected,
@@ -386,7 +383,7 @@ impl fmt::Display for Error {
             } => {
                 write!(
                     f,
-                    "datawal: record at {location} is not a `{expected}`: its type fingerprint is \
+                    "record at {location} is not a `{expected}`: its type fingerprint is \
                      {found_fingerprint:#010x} (schema version {version}), `{expected}` has \
                      {expected_fingerprint:#010x}; it was written by another record type \
                      (open the store with that type, or skip it with ReadPolicy::Skip)"
@@ -400,17 +397,14 @@ impl fmt::Display for Error {
                 source,
             } => write!(
                 f,
-                "datawal: record at {location} (`{expected}` version {version}, {codec}): {source}"
+                "record at {location} (`{expected}` version {version}, {codec}): {source}"
             ),
             Error::Key {
                 key_type,
                 location,
                 source,
             } => {
-                write!(
-                    f,
-                    "datawal: key of record at {location} (`{key_type}`): {source}"
-                )
+                write!(f, "key of record at {location} (`{key_type}`): {source}")
             }
             Error::RecordType {
                 expected,
@@ -418,7 +412,7 @@ impl fmt::Display for Error {
                 location,
             } => write!(
                 f,
-                "datawal: record at {location} is a {found:?} record, not a `{expected}` value \
+                "record at {location} is a {found:?} record, not a `{expected}` value \
                  (a typed log holds Raw records; was this directory written as a key/value store?)"
             ),
             Error::Encode {
@@ -426,10 +420,7 @@ impl fmt::Display for Error {
                 codec,
                 message,
             } => {
-                write!(
-                    f,
-                    "datawal: could not encode a `{name}` with {codec}: {message}"
-                )
+                write!(f, "could not encode a `{name}` with {codec}: {message}")
             }
             Error::Unreadable {
                 name,
@@ -438,12 +429,12 @@ impl fmt::Display for Error {
                 reason,
             } => write!(
                 f,
-                "datawal: refused to write a `{name}` (`{rust_type}`) with {codec}: {reason}. \
+                "refused to write a `{name}` (`{rust_type}`) with {codec}: {reason}. \
                  {codec} writes values by position, without field names or type tags, and \
                  could not read it back; write this type with Codec::Json (nothing was written)"
             ),
             Error::Io { op, path, source } => {
-                write!(f, "datawal: {op} {}: {source}", path.display())
+                write!(f, "{op} {}: {source}", path.display())
             }
         }
     }

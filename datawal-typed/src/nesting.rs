@@ -190,7 +190,6 @@ impl<S: Serializer> Serializer for Counting<S> {
         serialize_unit_struct(&'static str),
     );
 
-    #[inline]
     // JSON is the only human-readable codec datawal writes.
     #[inline]
     fn serialize_f32(self, v: f32) -> Result<S::Ok, S::Error> {
@@ -204,6 +203,7 @@ impl<S: Serializer> Serializer for Counting<S> {
         self.inner.serialize_f64(v)
     }
 
+    #[inline]
     fn serialize_none(self) -> Result<S::Ok, S::Error> {
         self.inner.serialize_none()
     }
