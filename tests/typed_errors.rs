@@ -57,7 +57,7 @@ fn messages_say_what_where_and_what_to_do() {
     let msg = log.scan().unwrap_err().to_string();
     assert_eq!(
         msg,
-        "datawal: record at segment 1 offset 0 txid 1 (`invoice` version 1, bincode): \
+        "record at segment 1 offset 0 txid 1 (`invoice` version 1, bincode): \
          `invoice` version 1 could not be upgraded to version 2 \
          (`typed_errors::Invoice`): invoice 1 has a zero total"
     );
