@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use datawal_typed::envelope::fingerprint;
+
 use crate::envelope::{self, Typed};
 
 /// Binary values up to this many bytes are shown as hex, longer ones as base64.
@@ -27,7 +29,7 @@ impl TypeNames {
         TypeNames(
             names
                 .iter()
-                .map(|n| (crc32c::crc32c(n.as_ref().as_bytes()), n.as_ref().to_owned()))
+                .map(|n| (fingerprint(n.as_ref()), n.as_ref().to_owned()))
                 .collect(),
         )
     }
