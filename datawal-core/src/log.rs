@@ -27,7 +27,7 @@ fn check_lengths(key: &[u8], payload: &[u8]) -> Result<()> {
 }
 
 /// Settings for [`RecordLog::open_with`] and [`crate::DataWal::open_with`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LogOptions {
     /// Rotate to a new segment before an append that would make the active

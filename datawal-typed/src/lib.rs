@@ -64,6 +64,7 @@ mod probe;
 mod record;
 mod std_impls;
 pub mod testing;
+mod upgrade;
 mod wal;
 
 #[doc(hidden)]

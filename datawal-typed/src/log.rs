@@ -95,7 +95,11 @@ impl<T: Record> TypedLog<T> {
     /// # Errors
     /// As [`open`](Self::open).
     pub fn open_with(dir: impl AsRef<Path>, options: impl Into<Options>) -> Result<Self> {
-        Ok(Self::from_raw_with(RecordLog::open(dir)?, options))
+        let options = options.into();
+        Ok(Self::from_raw_with(
+            RecordLog::open_with(dir, options.log)?,
+            options,
+        ))
     }
 
     /// Wrap an open core log, with the default options.
@@ -514,6 +518,24 @@ impl<T: Record> std::iter::FusedIterator for LogIter<T> {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn options_carry_the_core_log_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = Options::new()
+            .codec(Codec::Json)
+            .log_options(datawal_core::LogOptions::default().max_segment_bytes(200));
+        let mut log = TypedLog::<String>::open_with(dir.path(), options).unwrap();
+        for i in 0..20 {
+            log.append(&format!("record {i}")).unwrap();
+        }
+        assert!(
+            log.raw().active_segment() > 3,
+            "{}",
+            log.raw().active_segment()
+        );
+        assert_eq!(log.scan().unwrap().len(), 20);
+    }
 
     #[test]
     fn empty_log_and_empty_batch() {

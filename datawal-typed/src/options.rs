@@ -1,5 +1,7 @@
 //! Options shared by the typed handles.
 
+use datawal_core::LogOptions;
+
 use crate::Codec;
 
 /// What a bulk read does with a record it cannot decode.
@@ -38,6 +40,9 @@ pub struct Options {
     pub codec: Codec,
     /// What bulk reads do with records they cannot decode.
     pub read_policy: ReadPolicy,
+    /// The core log's settings (segment size, …), used when the handle
+    /// opens its store (`from_raw` keeps the raw handle's own).
+    pub log: LogOptions,
 }
 
 impl Options {
@@ -59,6 +64,19 @@ impl Options {
     pub fn read_policy(mut self, policy: ReadPolicy) -> Options {
         self.read_policy = policy;
         self
+    }
+
+    /// Open the store with the core log's settings `log`.
+    #[must_use]
+    pub fn log_options(mut self, log: LogOptions) -> Options {
+        self.log = log;
+        self
+    }
+}
+
+impl From<LogOptions> for Options {
+    fn from(log: LogOptions) -> Options {
+        Options::new().log_options(log)
     }
 }
 

@@ -79,7 +79,11 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// # Errors
     /// As [`DataWal::open`].
     pub fn open_with(dir: impl AsRef<Path>, options: impl Into<Options>) -> Result<Self> {
-        Ok(Self::from_raw_with(DataWal::open(dir)?, options))
+        let options = options.into();
+        Ok(Self::from_raw_with(
+            DataWal::open_with(dir, options.log)?,
+            options,
+        ))
     }
 
     /// Wrap an open core store with the default options.
