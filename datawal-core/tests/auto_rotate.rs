@@ -6,7 +6,7 @@ use datawal_core::{DataWal, LogOptions, RecordLog, RecordLogReader, RecordType};
 fn appends_rotate_when_the_segment_would_overflow() {
     let td = tempfile::tempdir().unwrap();
     let opts = LogOptions::default().max_segment_bytes(100);
-    let mut log = RecordLog::open_with(td.path(), opts.clone()).unwrap();
+    let mut log = RecordLog::open_with(td.path(), opts).unwrap();
     // Each frame is 28 + 22 = 50 bytes: two fit in 100.
     let refs: Vec<_> = (0..5)
         .map(|i| {
@@ -54,7 +54,7 @@ fn appends_rotate_when_the_segment_would_overflow() {
 fn datawal_reads_values_across_automatically_rotated_segments() {
     let td = tempfile::tempdir().unwrap();
     let opts = LogOptions::default().max_segment_bytes(64);
-    let mut kv = DataWal::open_with(td.path(), opts.clone()).unwrap();
+    let mut kv = DataWal::open_with(td.path(), opts).unwrap();
     for i in 0..20u8 {
         kv.put(&[i % 5], &[i]).unwrap();
     }
