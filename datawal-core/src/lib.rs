@@ -31,6 +31,9 @@
 //! One process writes a directory at a time (`flock` on the directory and on
 //! `.lock`, see `docs/canon.md`);
 //! [`RecordLogReader`] reads a snapshot without the lock.
+//!
+//! **Unix only** (it relies on `flock`, `pread`, `O_NOFOLLOW` and
+//! directory fsync); Linux is what CI runs.
 
 // `unsafe` is allowed in one module only (`crc`), which says why.
 #![deny(unsafe_code)]

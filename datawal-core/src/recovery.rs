@@ -140,8 +140,16 @@ pub struct RecoveryReport {
     /// Bytes after the valid prefix of the last segment.
     pub tail_bytes_discarded: u64,
     /// Always 0: damage that is not a torn tail is an error, not a count.
+    #[deprecated(
+        since = "0.2.0",
+        note = "always 0, kept for the published 0.1 API: damage that is not a torn tail is an Error::Corrupt"
+    )]
     pub mid_stream_errors: u32,
     /// Always 0: unknown versions are an error.
+    #[deprecated(
+        since = "0.2.0",
+        note = "always 0, kept for the published 0.1 API: an unknown wire version is an Error::Corrupt"
+    )]
     pub unsupported_versions: u32,
     /// Highest txid seen, 0 when there are no records.
     pub last_txid_seen: u64,

@@ -44,6 +44,8 @@
 //! The default codec, bincode 2, is unmaintained (RUSTSEC-2025-0141): datawal
 //! pins `=2.0.1` and freezes its bytes with golden fixtures. Postcard 1 and
 //! JSON are the alternatives ([`Options::codec`]).
+//!
+//! **Unix only**, as `datawal-core` is.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
