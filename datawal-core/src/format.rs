@@ -165,8 +165,9 @@ pub fn decode_header(h: &[u8; HEADER_LEN]) -> Result<Header, CorruptKind> {
     })
 }
 
-/// Append one encoded frame to `out`. Lengths must already be checked by
-/// [`check_lengths`]; this function only writes.
+/// Append one encoded frame to `out`. Lengths must already be within
+/// [`MAX_KEY_LEN`] and [`MAX_PAYLOAD_LEN`] (the log checks them before
+/// encoding); this function only writes.
 pub fn encode_into(
     out: &mut Vec<u8>,
     record_type: RecordType,
