@@ -193,6 +193,39 @@ fn create_exclusive(path: &Path) -> io::Result<File> {
     options.open(path)
 }
 
+/// Check the target: absent, or an empty directory (then its canonical path).
+pub(crate) fn check_target(out_dir: &Path) -> Result<PathBuf> {
+    match fs::metadata(out_dir) {
+        Ok(m) if !m.is_dir() => Err(Error::NotADirectory {
+            path: out_dir.to_path_buf(),
+        }),
+        Ok(_) => {
+            let mut rd =
+                fs::read_dir(out_dir).map_err(|e| Error::io("read directory", out_dir, e))?;
+            if rd.next().is_some() {
+                return Err(Error::TargetNotEmpty {
+                    path: out_dir.to_path_buf(),
+                });
+            }
+            fs::canonicalize(out_dir).map_err(|e| Error::io("resolve path", out_dir, e))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(out_dir.to_path_buf()),
+        Err(e) => Err(Error::io("stat", out_dir, e)),
+    }
+}
+
+/// Rename the finished temporary directory `tmp` to `target` and fsync the
+/// parent: `target` is then the complete new directory, durably.
+pub(crate) fn rename_dir_into_place(tmp: TempDir, target: &Path) -> Result<()> {
+    fs::rename(tmp.path(), target).map_err(|e| Error::io("rename into place", target, e))?;
+    // Renamed: nothing is left at the temporary name to remove.
+    let _ = tmp.keep();
+    if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fsync_dir(parent)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

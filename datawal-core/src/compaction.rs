@@ -1,17 +1,17 @@
 //! `compact_to`: write the live projection of a [`DataWal`] to a new store.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::atomic::temp_dir_beside;
+use crate::atomic::{check_target, rename_dir_into_place, temp_dir_beside};
 use crate::error::{Error, Result};
 use crate::format::RecordType;
 use crate::kv::DataWal;
-use crate::log::RecordLog;
-use crate::segment::fsync_dir;
+use crate::log::{BackupStats, RecordLog, TruncateStats};
+use crate::projection::Values;
 
-/// What [`DataWal::compact_to`] wrote.
+/// What [`DataWal::compact_to`] or [`DataWal::compact`] wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CompactionStats {
     /// Live keys in the source (one Put each in the output).
     pub live_keys: u64,
@@ -19,31 +19,13 @@ pub struct CompactionStats {
     pub records_written: u64,
     /// Bytes written to the output's segment.
     pub bytes_written: u64,
+    /// In place: the segments removed once the live set was rewritten past
+    /// them (empty for `compact_to`).
+    pub removed: TruncateStats,
 }
 
 /// The boxed error a compaction transform returns.
 pub type TransformError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Check the target: absent, or an empty directory (then its canonical path).
-fn check_target(out_dir: &Path) -> Result<PathBuf> {
-    match fs::metadata(out_dir) {
-        Ok(m) if !m.is_dir() => Err(Error::NotADirectory {
-            path: out_dir.to_path_buf(),
-        }),
-        Ok(_) => {
-            let mut rd =
-                fs::read_dir(out_dir).map_err(|e| Error::io("read directory", out_dir, e))?;
-            if rd.next().is_some() {
-                return Err(Error::TargetNotEmpty {
-                    path: out_dir.to_path_buf(),
-                });
-            }
-            fs::canonicalize(out_dir).map_err(|e| Error::io("resolve path", out_dir, e))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(out_dir.to_path_buf()),
-        Err(e) => Err(Error::io("stat", out_dir, e)),
-    }
-}
 
 impl DataWal {
     /// Write the live projection (one Put per live key, sorted by key, txids
@@ -82,13 +64,7 @@ impl DataWal {
         // error until it is renamed into place.
         let tmp = temp_dir_beside(&target, "compacting")?;
         let stats = self.write_compacted(tmp.path(), &mut transform)?;
-        fs::rename(tmp.path(), &target)
-            .map_err(|e| Error::io("rename compacted store into place", &target, e))?;
-        // Renamed: nothing is left at the temporary name to remove.
-        let _ = tmp.keep();
-        if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fsync_dir(parent)?;
-        }
+        rename_dir_into_place(tmp, &target)?;
         Ok(stats)
     }
 
@@ -124,5 +100,102 @@ impl DataWal {
         out.fsync()?;
         out.close()?;
         Ok(stats)
+    }
+
+    /// Compact the store in place, while it stays open: rotate, rewrite one
+    /// Put per live key (its current value, in key order) into the new
+    /// segments, make them durable, then remove every older segment, oldest
+    /// first (the txid floor made durable before the first removal). Dead
+    /// versions and tombstones are gone; txids keep increasing.
+    ///
+    /// Crash-safe at every step, with no manual step after: until the
+    /// rewritten set is durable nothing is removed, and the copies are
+    /// re-puts of the same values, so the store opens to the same live
+    /// state; removing oldest first keeps every store in between a suffix
+    /// of the log whose projection is that state (a tombstone is never
+    /// removed before the puts it shadows). The published crate reads the
+    /// store at every moment. Model: `formal/InPlaceCompaction.tla`.
+    ///
+    /// A [`crate::DataWalReader`] opened before keeps its key directory; its
+    /// reads of values in removed segments fail with [`Error::Io`] (never a
+    /// wrong value): reopen it.
+    ///
+    /// # Errors
+    /// Read errors as [`get`](Self::get); write errors as
+    /// [`RecordLog::append_batch`] (nothing is removed then, and the store
+    /// opens to the same live state).
+    pub fn compact(&mut self) -> Result<CompactionStats> {
+        self.compact_with(|_, v| Ok(v))
+    }
+
+    /// As [`compact`](Self::compact), passing every live value through
+    /// `transform` (for example to rewrite old encodings as the latest).
+    ///
+    /// # Errors
+    /// As [`compact`](Self::compact), and [`Error::Transform`] when the
+    /// transform refuses a value (nothing is removed then).
+    pub fn compact_with<F>(&mut self, mut transform: F) -> Result<CompactionStats>
+    where
+        F: FnMut(&[u8], Vec<u8>) -> std::result::Result<Vec<u8>, TransformError>,
+    {
+        self.log_mut().rotate()?;
+        let boundary = self.log().active_segment();
+        let mut stats = CompactionStats::default();
+        let mut moved: Vec<(Vec<u8>, crate::RecordRef)> = Vec::with_capacity(self.len());
+        {
+            let (log, proj) = self.parts_mut();
+            // Every live value is in a closed segment now: read through the
+            // cache of segment files, append through the log.
+            let values = Values { proj, active: None };
+            let entries = proj.sorted_entries();
+            stats.live_keys = entries.len() as u64;
+            for (batch, read) in values.value_batches(&entries) {
+                let mut out = Vec::with_capacity(batch.len());
+                for ((key, _), value) in batch.iter().zip(read) {
+                    let value = transform(key, value?).map_err(|source| Error::Transform {
+                        key: key.to_vec(),
+                        source,
+                    })?;
+                    out.push(value);
+                }
+                let refs = log.append_batch(
+                    batch
+                        .iter()
+                        .zip(&out)
+                        .map(|((k, _), v)| (RecordType::Put, *k, &v[..])),
+                )?;
+                stats.records_written += refs.len() as u64;
+                stats.bytes_written += refs.iter().map(|r| u64::from(r.len)).sum::<u64>();
+                moved.extend(batch.iter().map(|(k, _)| k.to_vec()).zip(refs));
+            }
+            log.fsync()?;
+        }
+        for (key, r) in &moved {
+            self.point_key(key, *r)?;
+        }
+        stats.removed = self.log_mut().remove_below(boundary)?;
+        Ok(stats)
+    }
+
+    /// Remove whole closed segments below `txid`: see
+    /// [`RecordLog::truncate_before`]. Keys whose live Put was removed are
+    /// gone from the store (and from this handle).
+    ///
+    /// # Errors
+    /// As [`RecordLog::truncate_before`].
+    pub fn truncate_before(&mut self, txid: u64) -> Result<TruncateStats> {
+        let stats = self.log_mut().truncate_before(txid)?;
+        if stats.segments_removed > 0 {
+            self.forget_removed_segments();
+        }
+        Ok(stats)
+    }
+
+    /// A consistent copy of the store: see [`RecordLog::backup_to`].
+    ///
+    /// # Errors
+    /// As [`RecordLog::backup_to`].
+    pub fn backup_to(&self, out_dir: impl AsRef<Path>) -> Result<BackupStats> {
+        self.log().backup_to(out_dir)
     }
 }

@@ -89,6 +89,16 @@ pub enum Error {
         /// The segment file.
         path: PathBuf,
     },
+    /// A side file of the store (the txid floor) is not what datawal
+    /// writes there: it is written atomically, so only outside
+    /// interference makes it so. The store is refused rather than risk
+    /// txids going backwards.
+    MetaFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A `compact_to_with` transform refused a value.
     Transform {
         /// The key whose value was refused.
@@ -164,6 +174,12 @@ impl fmt::Display for Error {
                 f,
                 "lock file {} {reason}; nothing was written through it. With no \
                  writer running, remove it and open the store again",
+                path.display()
+            ),
+            Error::MetaFile { path, reason } => write!(
+                f,
+                "store file {} {reason}; restore it from a backup, or (if no segment was \
+                 ever removed from this store) remove it",
                 path.display()
             ),
             Error::TxidsExhausted {

@@ -18,6 +18,10 @@ use crate::recovery::RecordRef;
 pub struct DataWal {
     log: RecordLog,
     pub(crate) proj: Projection,
+    /// The active segment when the last write returned: a change means a
+    /// rotation, after which retention may have removed segments and
+    /// automatic compaction may be due.
+    active_seen: u32,
 }
 
 impl DataWal {
@@ -42,7 +46,12 @@ impl DataWal {
         opening.for_each_view(|v| replay.visit(v))?;
         let log = opening.finish()?;
         let proj = replay.finish(dir)?;
-        Ok(DataWal { log, proj })
+        let active_seen = log.active_segment();
+        Ok(DataWal {
+            log,
+            proj,
+            active_seen,
+        })
     }
 
     /// The store directory.
@@ -53,6 +62,41 @@ impl DataWal {
     /// The underlying log.
     pub fn log(&self) -> &RecordLog {
         &self.log
+    }
+
+    /// The log, mutably (crate-internal: lifecycle operations).
+    pub(crate) fn log_mut(&mut self) -> &mut RecordLog {
+        &mut self.log
+    }
+
+    /// The log and the projection, borrowed apart.
+    pub(crate) fn parts_mut(&mut self) -> (&mut RecordLog, &Projection) {
+        (&mut self.log, &self.proj)
+    }
+
+    /// Point `key` at its rewritten Put.
+    pub(crate) fn point_key(&mut self, key: &[u8], r: RecordRef) -> Result<()> {
+        self.proj
+            .keydir
+            .insert(key, r)
+            .map_err(|_| Error::Exhausted {
+                what: KEYDIR_EXHAUSTED,
+            })
+    }
+
+    /// Drop keys whose live Put was in a segment that retention removed.
+    pub(crate) fn forget_removed_segments(&mut self) {
+        let first = self.log.first_segment();
+        let gone: Vec<Vec<u8>> = self
+            .proj
+            .keydir
+            .iter()
+            .filter(|(_, r)| r.segment < first)
+            .map(|(k, _)| k.to_vec())
+            .collect();
+        for k in gone {
+            self.proj.keydir.remove(&k);
+        }
     }
 
     /// Give up the key directory and keep the log.
@@ -130,7 +174,34 @@ impl DataWal {
             .insert(key, r)
             .map_err(|_| Error::Exhausted {
                 what: KEYDIR_EXHAUSTED,
-            })
+            })?;
+        self.after_write()
+    }
+
+    /// After a write that rotated: drop keys whose segments retention
+    /// removed, and compact when the automatic policy says so.
+    #[inline]
+    fn after_write(&mut self) -> Result<()> {
+        if self.log.active_segment() == self.active_seen {
+            return Ok(());
+        }
+        self.after_rotation()
+    }
+
+    #[cold]
+    fn after_rotation(&mut self) -> Result<()> {
+        if self.log.options().retains() {
+            self.forget_removed_segments();
+        }
+        if let Some(percent) = self.log.options().compact_dead_percent {
+            let total = self.log.log_bytes();
+            let live: u64 = self.proj.keydir.iter().map(|(_, r)| u64::from(r.len)).sum();
+            if total > 0 && (total - live.min(total)) * 100 > total * u64::from(percent) {
+                self.compact()?;
+            }
+        }
+        self.active_seen = self.log.active_segment();
+        Ok(())
     }
 
     /// Remove `key` (one Delete tombstone, written even when the key is absent,
@@ -141,7 +212,7 @@ impl DataWal {
     pub fn delete(&mut self, key: &[u8]) -> Result<()> {
         self.log.append_record(RecordType::Delete, key, b"")?;
         self.proj.keydir.remove(key);
-        Ok(())
+        self.after_write()
     }
 
     /// Make every write durable. See [`RecordLog::fsync`].
@@ -157,7 +228,8 @@ impl DataWal {
     /// # Errors
     /// As [`RecordLog::rotate`].
     pub fn rotate(&mut self) -> Result<()> {
-        self.log.rotate()
+        self.log.rotate()?;
+        self.after_write()
     }
 }
 

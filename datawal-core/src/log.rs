@@ -13,6 +13,10 @@ use crate::segment::{
     create_segment, ensure_dir, fsync_dir, list_segments, open_segment, release_beyond_end,
     reserve_beyond_end, segment_path, RESERVE_STEP,
 };
+use lifecycle::{read_floor, SegmentInfo};
+pub use lifecycle::{BackupStats, TruncateStats};
+
+mod lifecycle;
 use crate::tail::repair_tail;
 
 /// Refuse a key or payload over the limits, before anything is allocated.
@@ -34,6 +38,22 @@ pub struct LogOptions {
     /// segment larger than this many bytes (a segment always takes at least
     /// one record). `None`, the default, rotates only on [`RecordLog::rotate`].
     pub max_segment_bytes: Option<u64>,
+    /// Retention by size: after a rotation, remove the oldest closed
+    /// segments while the log's segments hold more than this many bytes
+    /// (the active segment counts, and is never removed).
+    pub retain_bytes: Option<u64>,
+    /// Retention by count: after a rotation, remove the oldest closed
+    /// segments while there are more than this many segments (active
+    /// included; at least 1 is kept).
+    pub retain_segments: Option<u32>,
+    /// Retention by age: after a rotation, remove the oldest closed segments
+    /// whose newest record is older than this, by the segment file's
+    /// modification time (the time of its last append).
+    pub retain_age: Option<std::time::Duration>,
+    /// `DataWal` only: compact in place (see [`crate::DataWal::compact`])
+    /// after a rotation when more than this percentage of the log's bytes
+    /// are dead versions and tombstones. Off by default.
+    pub compact_dead_percent: Option<u8>,
 }
 
 impl LogOptions {
@@ -41,6 +61,36 @@ impl LogOptions {
     pub fn max_segment_bytes(mut self, bytes: u64) -> Self {
         self.max_segment_bytes = Some(bytes);
         self
+    }
+
+    /// Keep at most about `bytes` of log: see [`LogOptions::retain_bytes`].
+    pub fn retain_bytes(mut self, bytes: u64) -> Self {
+        self.retain_bytes = Some(bytes);
+        self
+    }
+
+    /// Keep at most `segments` segments: see [`LogOptions::retain_segments`].
+    pub fn retain_segments(mut self, segments: u32) -> Self {
+        self.retain_segments = Some(segments);
+        self
+    }
+
+    /// Remove closed segments older than `age`: see [`LogOptions::retain_age`].
+    pub fn retain_age(mut self, age: std::time::Duration) -> Self {
+        self.retain_age = Some(age);
+        self
+    }
+
+    /// Compact a `DataWal` in place once dead bytes exceed `percent` of the
+    /// log: see [`LogOptions::compact_dead_percent`].
+    pub fn compact_dead_percent(mut self, percent: u8) -> Self {
+        self.compact_dead_percent = Some(percent.min(100));
+        self
+    }
+
+    /// `true` when a retention setting is on.
+    pub(crate) fn retains(&self) -> bool {
+        self.retain_bytes.is_some() || self.retain_segments.is_some() || self.retain_age.is_some()
     }
 }
 
@@ -63,6 +113,11 @@ pub struct RecordLog {
     active_id: u32,
     active: File,
     active_size: u64,
+    /// The closed segments, oldest first, with their txid ranges (for
+    /// retention and [`RecordLog::truncate_before`]).
+    closed: Vec<SegmentInfo>,
+    /// Txid range of the active segment's records.
+    active_txids: Option<(u64, u64)>,
     /// The active segment's length at its last successful data sync (or at
     /// open): what a failed sync truncates it back to.
     durable_size: u64,
@@ -96,6 +151,8 @@ pub(crate) struct Opening {
     active_id: u32,
     active_size: u64,
     last_txid_at: Option<RecordRef>,
+    /// Every segment found, with what the scan saw of it.
+    infos: Vec<SegmentInfo>,
     cursor: RecordCursor,
 }
 
@@ -121,6 +178,7 @@ impl Opening {
             active_id,
             active_size: 0,
             last_txid_at: None,
+            infos: ids.iter().map(|&id| SegmentInfo::empty(id)).collect(),
             cursor: RecordCursor::new(dir, ids),
         })
     }
@@ -132,11 +190,13 @@ impl Opening {
 
     /// Read the valid prefix, calling `visit` with every record in order.
     pub(crate) fn for_each_view(&mut self, mut visit: impl FnMut(&RecordView<'_>)) -> Result<()> {
-        let (active_id, active_size, last_txid_at) = (
+        let (active_id, active_size, last_txid_at, infos) = (
             self.active_id,
             &mut self.active_size,
             &mut self.last_txid_at,
+            &mut self.infos,
         );
+        let mut at = 0;
         self.cursor.for_each_view(|view| {
             visit(&view);
             if view.segment == active_id {
@@ -144,6 +204,13 @@ impl Opening {
             }
             if view.txid == u64::MAX {
                 *last_txid_at = Some(view.position());
+            }
+            // Views come in segment order: the info moves forward only.
+            while infos.get(at).is_some_and(|i| i.id != view.segment) {
+                at += 1;
+            }
+            if let Some(info) = infos.get_mut(at) {
+                info.saw(&view);
             }
         })
     }
@@ -160,10 +227,13 @@ impl Opening {
                 path: segment_path(&dir, at.segment),
             });
         }
+        let floor = read_floor(&dir)?;
         let mut report = self.cursor.into_report();
         if let Some(tail) = report.tail.as_mut() {
             repair_tail(&dir, tail)?;
         }
+        let mut closed = self.infos;
+        let active_txids = closed.pop().and_then(|a| a.first_txid.zip(a.last_txid));
         let active_path = segment_path(&dir, self.active_id);
         // Readable too: `DataWal` reads the active segment's records through
         // this handle (no lock, no second descriptor).
@@ -175,8 +245,14 @@ impl Opening {
             active_id: self.active_id,
             active,
             active_size: self.active_size,
+            closed,
+            active_txids,
             durable_size: self.active_size,
-            next_txid: report.last_txid_seen.saturating_add(1),
+            // Never below the floor that retention left behind.
+            next_txid: report
+                .last_txid_seen
+                .saturating_add(1)
+                .max(floor.unwrap_or(0)),
             report,
             options: self.options,
             poisoned: None,
@@ -218,6 +294,11 @@ impl RecordLog {
     /// The store directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The settings the log was opened with.
+    pub fn options(&self) -> &LogOptions {
+        &self.options
     }
 
     /// Id of the segment appends go to.
@@ -293,6 +374,7 @@ impl RecordLog {
         let res = self.write_buf(&buf);
         self.buf = buf;
         res?;
+        self.saw_txids(txid, txid);
         Ok(RecordRef {
             segment: self.active_id,
             offset,
@@ -328,8 +410,10 @@ impl RecordLog {
                 r.segment = self.active_id;
                 r.offset += self.active_size;
             }
+            let first = self.next_txid;
             self.write_buf(&buf)?;
             self.next_txid = txid;
+            self.saw_txids(first, txid - 1);
             Ok(refs)
         });
         self.buf = buf;
@@ -523,11 +607,21 @@ impl RecordLog {
         // Best effort: a closed segment keeping some reserved blocks is
         // harmless, and nothing about the log depends on it.
         let _ = self.release_reserved();
+        let txids = self.active_txids.take();
+        self.closed.push(SegmentInfo {
+            id: self.active_id,
+            first_txid: txids.map(|t| t.0),
+            last_txid: txids.map(|t| t.1),
+            bytes: self.active_size,
+        });
         self.active = file;
         self.active_id = new_id;
         self.active_size = 0;
         self.durable_size = 0;
         self.dir_dirty = true;
+        if self.options.retains() {
+            self.apply_retention()?;
+        }
         Ok(())
     }
 

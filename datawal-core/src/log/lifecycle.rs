@@ -1,0 +1,384 @@
+//! How a log stays bounded and is copied while it runs: retention
+//! ([`RecordLog::truncate_before`], [`LogOptions`]'s `retain_*` settings,
+//! applied on rotation), the txid floor that keeps txids from going
+//! backwards once old segments are gone, and [`RecordLog::backup_to`].
+//!
+//! Segments are only ever removed whole, closed, and oldest first, after the
+//! floor is durable: at every moment the store is a suffix of the log that
+//! was, which the published crate reads, and a crash at any step leaves the
+//! previous or a shorter suffix (model: `formal/InPlaceCompaction.tla`).
+
+use std::fs::{self, File};
+use std::io;
+use std::os::unix::fs::FileExt as _;
+use std::path::Path;
+
+use super::{LogOptions, RecordLog};
+use crate::atomic::{check_target, rename_dir_into_place, temp_dir_beside, AtomicFile};
+use crate::error::{Error, Result};
+use crate::recovery::RecordView;
+use crate::segment::{fsync_dir, segment_path};
+
+/// Name of the txid floor file in a store directory.
+pub const FLOOR_FILE: &str = "txid.floor";
+/// Its magic.
+const FLOOR_MAGIC: [u8; 4] = *b"DWTF";
+/// Its format version.
+const FLOOR_VERSION: u16 = 1;
+/// Its length: magic, version, 2 reserved bytes, the txid, a CRC-32C of the
+/// 16 bytes before it.
+const FLOOR_LEN: usize = 20;
+
+/// What the log knows of one segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SegmentInfo {
+    pub(crate) id: u32,
+    pub(crate) first_txid: Option<u64>,
+    pub(crate) last_txid: Option<u64>,
+    /// Bytes of valid frames.
+    pub(crate) bytes: u64,
+}
+
+impl SegmentInfo {
+    pub(crate) fn empty(id: u32) -> Self {
+        SegmentInfo {
+            id,
+            first_txid: None,
+            last_txid: None,
+            bytes: 0,
+        }
+    }
+
+    /// Count a record of this segment.
+    #[inline]
+    pub(crate) fn saw(&mut self, v: &RecordView<'_>) {
+        self.first_txid = Some(self.first_txid.map_or(v.txid, |t| t.min(v.txid)));
+        self.last_txid = Some(self.last_txid.map_or(v.txid, |t| t.max(v.txid)));
+        self.bytes = v.offset + u64::from(v.len);
+    }
+}
+
+/// What [`RecordLog::truncate_before`] (or retention) removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TruncateStats {
+    /// Segment files removed.
+    pub segments_removed: u32,
+    /// Records they held.
+    pub records_removed: u64,
+    /// Bytes of valid frames they held.
+    pub bytes_removed: u64,
+    /// The lowest txid still in the log, if any record is.
+    pub first_available: Option<u64>,
+}
+
+/// What [`RecordLog::backup_to`] wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BackupStats {
+    /// Closed segments hard-linked into the backup (no bytes copied).
+    pub segments_linked: u32,
+    /// Segments copied (the active one, and closed ones the file system
+    /// would not link).
+    pub segments_copied: u32,
+    /// Bytes copied.
+    pub bytes_copied: u64,
+    /// The newest txid in the backup (`None` for an empty log).
+    pub last_txid: Option<u64>,
+}
+
+/// The txid floor of `dir`: no record appended from now on may have a
+/// lower txid. `None` when there is no floor file.
+///
+/// # Errors
+/// [`Error::MetaFile`] when the file is there but not a valid floor (it is
+/// written atomically, so only outside interference makes it so: refusing
+/// is safer than letting txids go backwards); [`Error::Io`].
+pub(crate) fn read_floor(dir: &Path) -> Result<Option<u64>> {
+    let path = dir.join(FLOOR_FILE);
+    let bytes = match fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read txid floor", path, e)),
+    };
+    let bad = |reason: &'static str| Error::MetaFile {
+        path: path.clone(),
+        reason,
+    };
+    let b: &[u8; FLOOR_LEN] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| bad("is not 20 bytes long"))?;
+    if b[..4] != FLOOR_MAGIC || u16::from_le_bytes([b[4], b[5]]) != FLOOR_VERSION {
+        return Err(bad("has an unknown magic or version"));
+    }
+    let crc = u32::from_le_bytes([b[16], b[17], b[18], b[19]]);
+    if crc != crc32c::crc32c(&b[..16]) {
+        return Err(bad("fails its CRC"));
+    }
+    let mut txid = [0u8; 8];
+    txid.copy_from_slice(&b[8..16]);
+    Ok(Some(u64::from_le_bytes(txid)))
+}
+
+/// Make `next_txid` the floor of `dir`, durably (temporary file, fsync,
+/// rename, directory fsync).
+pub(crate) fn write_floor(dir: &Path, next_txid: u64) -> Result<()> {
+    let mut b = [0u8; FLOOR_LEN];
+    b[..4].copy_from_slice(&FLOOR_MAGIC);
+    b[4..6].copy_from_slice(&FLOOR_VERSION.to_le_bytes());
+    b[8..16].copy_from_slice(&next_txid.to_le_bytes());
+    let crc = crc32c::crc32c(&b[..16]);
+    b[16..].copy_from_slice(&crc.to_le_bytes());
+    let mut file = AtomicFile::create(dir.join(FLOOR_FILE))?;
+    io::Write::write_all(&mut file, &b)
+        .map_err(|e| Error::io("write txid floor", dir.join(FLOOR_FILE), e))?;
+    file.commit()
+}
+
+impl RecordLog {
+    /// Count records `first..=last` appended to the active segment.
+    #[inline]
+    pub(super) fn saw_txids(&mut self, first: u64, last: u64) {
+        self.active_txids = Some(match self.active_txids {
+            Some((a, _)) => (a, last),
+            None => (first, last),
+        });
+    }
+
+    /// The oldest segment's id.
+    pub fn first_segment(&self) -> u32 {
+        self.closed.first().map_or(self.active_id, |s| s.id)
+    }
+
+    /// Bytes of valid frames in all segments.
+    pub(crate) fn log_bytes(&self) -> u64 {
+        self.closed.iter().map(|s| s.bytes).sum::<u64>() + self.active_size
+    }
+
+    /// The lowest txid in the log, if it holds a record.
+    pub fn first_txid(&self) -> Option<u64> {
+        self.closed
+            .iter()
+            .find_map(|s| s.first_txid)
+            .or(self.active_txids.map(|t| t.0))
+    }
+
+    /// Remove, durably, every closed segment whose records all have a txid
+    /// below `txid`: never the active segment, never a record at or above
+    /// `txid`. The txid floor is made durable first, so txids never go
+    /// backwards, whatever is removed, across any crash and reopen.
+    /// Segments go oldest first: a crash at any moment leaves a suffix of
+    /// the log.
+    ///
+    /// # Errors
+    /// [`Error::Poisoned`]; [`Error::Io`] (segments removed before the
+    /// failure stay removed; the handle is not poisoned: nothing of the log
+    /// itself was written).
+    pub fn truncate_before(&mut self, txid: u64) -> Result<TruncateStats> {
+        self.check_writable()?;
+        let n = self
+            .closed
+            .iter()
+            .take_while(|s| s.last_txid.is_none_or(|last| last < txid))
+            .count();
+        self.remove_oldest(n)
+    }
+
+    /// Remove every closed segment with an id below `id` (in-place
+    /// compaction, once the live set is rewritten past them).
+    pub(crate) fn remove_below(&mut self, id: u32) -> Result<TruncateStats> {
+        let n = self.closed.iter().take_while(|s| s.id < id).count();
+        self.remove_oldest(n)
+    }
+
+    /// After a rotation: remove the oldest closed segments as the
+    /// `retain_*` settings say.
+    pub(super) fn apply_retention(&mut self) -> Result<TruncateStats> {
+        let n = retained_cut(&self.options, &self.closed, self.active_size, |id| {
+            fs::metadata(segment_path(&self.dir, id))
+                .and_then(|m| m.modified())
+                .ok()
+        });
+        self.remove_oldest(n)
+    }
+
+    /// Remove the `n` oldest closed segments, floor first.
+    fn remove_oldest(&mut self, n: usize) -> Result<TruncateStats> {
+        let mut stats = TruncateStats::default();
+        if n > 0 {
+            write_floor(&self.dir, self.next_txid)?;
+            for _ in 0..n {
+                let info = self.closed.first().cloned().expect("n closed segments");
+                let path = segment_path(&self.dir, info.id);
+                match fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(Error::io("remove segment", path, e)),
+                }
+                self.closed.remove(0);
+                stats.segments_removed += 1;
+                stats.bytes_removed += info.bytes;
+                if let (Some(a), Some(b)) = (info.first_txid, info.last_txid) {
+                    stats.records_removed += b - a + 1;
+                }
+            }
+            fsync_dir(&self.dir)?;
+        }
+        stats.first_available = self.first_txid();
+        Ok(stats)
+    }
+
+    /// Write a consistent copy of the log, as of its newest record, to
+    /// `out` (absent or an empty directory) while the writer keeps the
+    /// store open: closed segments are hard-linked where the file system
+    /// allows it (they never change again) and copied otherwise, the active
+    /// segment's records are copied, the txid floor is carried over. The
+    /// copy is built in a temporary sibling and renamed into place, durably;
+    /// it opens (with this crate or the published one) to the log as of
+    /// [`BackupStats::last_txid`].
+    ///
+    /// # Errors
+    /// [`Error::TargetNotEmpty`], [`Error::NotADirectory`], [`Error::Io`].
+    pub fn backup_to(&self, out: impl AsRef<Path>) -> Result<BackupStats> {
+        let target = check_target(out.as_ref())?;
+        let tmp = temp_dir_beside(&target, "backup")?;
+        let mut stats = BackupStats::default();
+        for info in &self.closed {
+            let (from, to) = (
+                segment_path(&self.dir, info.id),
+                segment_path(tmp.path(), info.id),
+            );
+            if fs::hard_link(&from, &to).is_ok() {
+                stats.segments_linked += 1;
+            } else {
+                stats.bytes_copied += copy_prefix(&from, &to, info.bytes)?;
+                stats.segments_copied += 1;
+            }
+        }
+        let active = segment_path(tmp.path(), self.active_id);
+        stats.bytes_copied += copy_prefix(
+            &segment_path(&self.dir, self.active_id),
+            &active,
+            self.active_size,
+        )?;
+        stats.segments_copied += 1;
+        write_floor(tmp.path(), self.next_txid)?;
+        fsync_dir(tmp.path())?;
+        stats.last_txid = self
+            .next_txid
+            .checked_sub(1)
+            .filter(|_| self.first_txid().is_some());
+        rename_dir_into_place(tmp, &target)?;
+        Ok(stats)
+    }
+}
+
+/// Copy the first `len` bytes of `from` into a new file `to`, and fsync it.
+fn copy_prefix(from: &Path, to: &Path, len: u64) -> Result<u64> {
+    let src = File::open(from).map_err(|e| Error::io("open segment", from, e))?;
+    let dst = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)
+        .map_err(|e| Error::io("create backup segment", to, e))?;
+    let mut buf = vec![0u8; (1 << 20).min(len as usize)];
+    let mut at = 0u64;
+    while at < len {
+        let n = (len - at).min(buf.len() as u64) as usize;
+        src.read_exact_at(&mut buf[..n], at)
+            .map_err(|e| Error::io("read segment", from, e))?;
+        dst.write_all_at(&buf[..n], at)
+            .map_err(|e| Error::io("write backup segment", to, e))?;
+        at += n as u64;
+    }
+    dst.sync_all()
+        .map_err(|e| Error::io("fsync backup segment", to, e))?;
+    Ok(len)
+}
+
+/// How many of the oldest `closed` segments the retention settings remove
+/// (the active segment holds `active_bytes`; `modified` gives a segment's
+/// file time).
+fn retained_cut(
+    options: &LogOptions,
+    closed: &[SegmentInfo],
+    active_bytes: u64,
+    modified: impl Fn(u32) -> Option<std::time::SystemTime>,
+) -> usize {
+    let mut n = 0;
+    let mut bytes: u64 = closed.iter().map(|s| s.bytes).sum::<u64>() + active_bytes;
+    let now = std::time::SystemTime::now();
+    while let Some(s) = closed.get(n) {
+        let segments = (closed.len() - n + 1) as u64;
+        let too_big = options.retain_bytes.is_some_and(|max| bytes > max);
+        let too_many = options
+            .retain_segments
+            .is_some_and(|max| segments > u64::from(max.max(1)));
+        let too_old = options.retain_age.is_some_and(|age| {
+            modified(s.id)
+                .and_then(|t| now.duration_since(t).ok())
+                .is_some_and(|a| a > age)
+        });
+        if !(too_big || too_many || too_old) {
+            break;
+        }
+        bytes -= s.bytes;
+        n += 1;
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_floor_round_trips_and_damage_is_refused() {
+        let td = tempfile::tempdir().unwrap();
+        assert_eq!(read_floor(td.path()).unwrap(), None);
+        write_floor(td.path(), 12_345).unwrap();
+        assert_eq!(read_floor(td.path()).unwrap(), Some(12_345));
+        let path = td.path().join(FLOOR_FILE);
+        let good = fs::read(&path).unwrap();
+        for at in 0..FLOOR_LEN {
+            let mut bad = good.clone();
+            bad[at] ^= 0x10;
+            fs::write(&path, &bad).unwrap();
+            if at == 6 || at == 7 {
+                // Reserved bytes are covered by the CRC too.
+            }
+            assert!(
+                matches!(read_floor(td.path()), Err(Error::MetaFile { .. })),
+                "byte {at}"
+            );
+        }
+        fs::write(&path, &good[..19]).unwrap();
+        assert!(matches!(read_floor(td.path()), Err(Error::MetaFile { .. })));
+    }
+
+    #[test]
+    fn retention_cuts_the_oldest_first_and_keeps_the_active() {
+        let seg = |id, bytes| SegmentInfo {
+            id,
+            first_txid: Some(u64::from(id)),
+            last_txid: Some(u64::from(id)),
+            bytes,
+        };
+        let closed = [seg(1, 100), seg(2, 100), seg(3, 100)];
+        let never = |_| None;
+        let by_bytes = LogOptions::default().retain_bytes(250);
+        assert_eq!(retained_cut(&by_bytes, &closed, 50, never), 2);
+        let by_count = LogOptions::default().retain_segments(2);
+        assert_eq!(retained_cut(&by_count, &closed, 0, never), 2);
+        let keep_one = LogOptions::default().retain_segments(0);
+        assert_eq!(retained_cut(&keep_one, &closed, 0, never), 3);
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let by_age = LogOptions::default().retain_age(std::time::Duration::from_secs(60));
+        assert_eq!(
+            retained_cut(&by_age, &closed, 0, |id| (id < 3).then_some(old)),
+            2
+        );
+        assert_eq!(retained_cut(&LogOptions::default(), &closed, 0, never), 0);
+    }
+}
