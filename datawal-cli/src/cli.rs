@@ -7,9 +7,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::exit::HELP_TABLE;
 
-/// Inspect, verify, export and compact datawal stores.
+/// Inspect, verify, export, compact, truncate and back up datawal stores.
 ///
-/// Every subcommand but `compact` is read-only: it reads a snapshot of the
+/// Every subcommand but `compact`, `truncate` and `backup` is read-only: it reads a snapshot of the
 /// store without taking the writer lock, so it works while a writer appends,
 /// and it never changes a file of the store (a torn tail is reported, not
 /// repaired).
@@ -72,8 +72,30 @@ pub enum Command {
     /// before anything is written to OUT_DIR, since they would be lost;
     /// `--drop-raw-records` compacts it anyway and says how many were
     /// dropped.
+    ///
+    /// With `--in-place DIR` the store is compacted where it is
+    /// (`DataWal::compact`): the live set is rewritten past a new segment,
+    /// made durable, then the older segments are removed, oldest first; a
+    /// crash at any moment leaves the same live state. The same raw-record
+    /// rule applies.
     #[command(after_help = HELP_TABLE)]
     Compact(CompactArgs),
+    /// Remove the closed segments whose records all have a txid below
+    /// `--before` (`RecordLog::truncate_before`): whole segments, oldest
+    /// first, never the active one; txids never go back.
+    ///
+    /// Opens the store as its writer (exit code 5 when another writer holds
+    /// it).
+    #[command(after_help = HELP_TABLE)]
+    Truncate(TruncateArgs),
+    /// Write a consistent copy of the store to OUT (absent or empty)
+    /// (`RecordLog::backup_to`): closed segments hard-linked where the file
+    /// system allows, the active segment copied.
+    ///
+    /// Opens the store as its writer (exit code 5 when another writer holds
+    /// it: back up from inside that program with `backup_to`).
+    #[command(after_help = HELP_TABLE)]
+    Backup(BackupArgs),
 }
 
 /// Arguments of `datawal stat`.
@@ -157,11 +179,34 @@ pub struct CompactArgs {
     /// The store directory.
     pub dir: PathBuf,
     /// Where to write the compacted store (absent or empty).
-    pub out_dir: PathBuf,
+    #[arg(required_unless_present = "in_place", conflicts_with = "in_place")]
+    pub out_dir: Option<PathBuf>,
+    /// Compact the store where it is instead of into OUT_DIR.
+    #[arg(long)]
+    pub in_place: bool,
     /// Compact a store that holds raw log records (appended without a
     /// key): they are not in the compacted store.
     #[arg(long)]
     pub drop_raw_records: bool,
+}
+
+/// Arguments of `datawal truncate`.
+#[derive(Debug, Args)]
+pub struct TruncateArgs {
+    /// The store directory.
+    pub dir: PathBuf,
+    /// Remove whole closed segments whose records all have a txid below this.
+    #[arg(long, value_name = "TXID")]
+    pub before: u64,
+}
+
+/// Arguments of `datawal backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The store directory.
+    pub dir: PathBuf,
+    /// Where to write the copy (absent or empty).
+    pub out: PathBuf,
 }
 
 #[cfg(test)]

@@ -1,17 +1,12 @@
-//! `datawal compact DIR OUT_DIR`.
+//! `datawal compact DIR OUT_DIR` and `datawal compact --in-place DIR`.
 
 use std::io::Write as _;
 
-use anyhow::{bail, Result};
-use datawal_core::segment::list_segments;
+use anyhow::Result;
 use datawal_core::{DataWal, RecordType};
 
 use crate::cli::CompactArgs;
 use crate::exit::{Outcome, RawRecords};
-use crate::progress;
-use datawal_core::count_intact_frames;
-
-use crate::store::require_dir;
 
 /// Write the live projection as a new store, as `DataWal::compact_to` does,
 /// unless the store holds raw records, which it would drop (then only with
@@ -22,39 +17,7 @@ use crate::store::require_dir;
 /// locked store (exit 5), raw records without `--drop-raw-records`
 /// ([`RawRecords`], exit 7), a non-empty target, corruption, I/O.
 pub fn run(args: &CompactArgs) -> Result<Outcome> {
-    require_dir(&args.dir)?;
-    // Opening as a writer creates a store where there is none: refuse
-    // rather than litter a directory that is not a store.
-    if list_segments(&args.dir)?.is_empty() {
-        bail!(
-            "{} holds no segment files (*.dwal): not a datawal store",
-            args.dir.display()
-        );
-    }
-    let bar = progress::spinner("opening the store");
-    let opened = DataWal::open(&args.dir);
-    let db = match opened {
-        Ok(db) => db,
-        Err(e) => {
-            bar.finish_and_clear();
-            return Err(e.into());
-        }
-    };
-    if let Some(t) = db.log().recovery_report()?.tail {
-        let saved = match t.saved_to.as_deref() {
-            // The side file starts with the damaged frame.
-            Some(p) => match count_intact_frames(p, 0)? {
-                0 => format!("moved to {}", p.display()),
-                n => format!(
-                    "moved to {} ({} after the damage went with it)",
-                    p.display(),
-                    super::count(n, "intact record")
-                ),
-            },
-            None => "cut".into(),
-        };
-        bar.suspend(|| crate::exit::note(&format!("{}; {saved}", super::tail_text(&t))));
-    }
+    let (db, bar) = super::open_writer(&args.dir, |d| DataWal::open(d))?;
     bar.set_message("counting raw records");
     let raw = match raw_records(&db) {
         Ok(n) => n,
@@ -72,19 +35,32 @@ pub fn run(args: &CompactArgs) -> Result<Outcome> {
         .into());
     }
     bar.set_message("compacting");
-    let compacted = db.compact_to(&args.out_dir);
+    let (compacted, into) = match &args.out_dir {
+        Some(out) => (db.compact_to(out), out.display().to_string()),
+        None => {
+            let mut db = db;
+            (db.compact(), "place".to_owned())
+        }
+    };
     bar.finish_and_clear();
     let stats = compacted?;
     let mut out = std::io::stdout().lock();
     write!(
         out,
-        "compacted {} into {}: {}, {}, {}",
+        "compacted {} in{}{into}: {}, {}, {}",
         args.dir.display(),
-        args.out_dir.display(),
+        if args.out_dir.is_some() { "to " } else { " " },
         super::count(stats.live_keys, "live key"),
         super::count(stats.records_written, "record"),
         super::count(stats.bytes_written, "byte")
     )?;
+    if args.in_place {
+        write!(
+            out,
+            "; removed {}",
+            super::count(u64::from(stats.removed.segments_removed), "old segment")
+        )?;
+    }
     if args.drop_raw_records {
         write!(out, "; dropped {}", super::count(raw, "raw record"))?;
     }
