@@ -167,3 +167,62 @@ fn a_failing_try_from_stops_upgrade_compaction_and_names_the_record() {
         "order 8 is now v3: {e}"
     );
 }
+
+/// In place: old versions are rewritten as the latest with the handle's
+/// codec, the old segments are gone, and the store reads the same values.
+#[test]
+fn in_place_compaction_rewrites_old_versions_as_the_latest() {
+    let dir = gen::copy_store(&fixtures(), "order-wal").unwrap();
+    let mut kv = TypedWal::<u64, Order>::open_with(dir.path(), Codec::Postcard).unwrap();
+    let segments_before = datawal::raw::segment::list_segments(dir.path()).unwrap();
+    let stats = kv.compact().unwrap();
+    assert_eq!(stats.live_keys, 3);
+    assert_eq!(
+        stats.removed.segments_removed as usize,
+        segments_before.len()
+    );
+    assert_eq!(kv.items().unwrap(), gen::order_wal_expected());
+    drop(kv);
+    let kv = TypedWal::<u64, Order>::open(dir.path()).unwrap();
+    let headers: Vec<(u16, Codec)> = kv
+        .raw()
+        .items()
+        .unwrap()
+        .iter()
+        .map(|(_, v)| {
+            let h = Header::parse(v).unwrap().0;
+            (h.version, h.codec)
+        })
+        .collect();
+    assert_eq!(headers, [(3, Codec::Postcard); 3]);
+}
+
+/// In place, a value that fails its upgrade stops the compaction before
+/// anything is removed, and the error names where the record is.
+#[test]
+fn a_failing_upgrade_stops_in_place_compaction_and_removes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v2 = TypedWal::<u64, OrderV2>::open(dir.path()).unwrap();
+    v2.insert(&OrderV2 {
+        id: 5,
+        cents: 1,
+        currency: "EURO".into(),
+    })
+    .unwrap();
+    v2.insert(&order_v2()).unwrap();
+    v2.fsync().unwrap();
+    drop(v2);
+    let mut kv = TypedWal::<u64, Order>::open(dir.path()).unwrap();
+    let at = kv.raw().ref_of(&5u64.to_be_bytes()).unwrap();
+    let e = kv.compact().unwrap_err();
+    let loc = e.location().expect("the record is named").clone();
+    assert_eq!((loc.segment, loc.offset), (at.segment, at.offset));
+    assert!(e.to_string().contains("is not a 3-letter code"), "{e}");
+    assert!(datawal::raw::segment::list_segments(dir.path())
+        .unwrap()
+        .contains(&1));
+    drop(kv);
+    let mut old = TypedWal::<u64, OrderV2>::open(dir.path()).unwrap();
+    assert_eq!(old.get(&5).unwrap().unwrap().currency, "EURO");
+    assert_eq!(old.items().unwrap().len(), 2);
+}

@@ -354,6 +354,19 @@ impl Error {
         }
     }
 
+    /// [`location`](Self::location), mutably (to place an error found
+    /// before the record moved).
+    pub(crate) fn location_mut(&mut self) -> Option<&mut Location> {
+        match self {
+            Error::Envelope { location, .. }
+            | Error::WrongType { location, .. }
+            | Error::Decode { location, .. }
+            | Error::Key { location, .. }
+            | Error::RecordType { location, .. } => Some(location),
+            _ => None,
+        }
+    }
+
     /// `true` for errors about one stored record's bytes, which
     /// [`ReadPolicy::Skip`](crate::ReadPolicy::Skip) skips; `false` for
     /// errors of the store itself (I/O, core corruption), which always stop.

@@ -268,6 +268,24 @@ impl<T: Record> TypedLog<T> {
         Ok(self.log.recovery_report()?)
     }
 
+    /// Remove whole closed segments below `txid`
+    /// ([`RecordLog::truncate_before`]): never the active segment, never a
+    /// record at or above `txid`; txids never go backwards.
+    ///
+    /// # Errors
+    /// As [`RecordLog::truncate_before`].
+    pub fn truncate_before(&mut self, txid: u64) -> Result<datawal_core::TruncateStats> {
+        Ok(self.log.truncate_before(txid)?)
+    }
+
+    /// A consistent copy of the log while it runs ([`RecordLog::backup_to`]).
+    ///
+    /// # Errors
+    /// As [`RecordLog::backup_to`].
+    pub fn backup_to(&self, out_dir: impl AsRef<Path>) -> Result<datawal_core::BackupStats> {
+        Ok(self.log.backup_to(out_dir)?)
+    }
+
     /// The store directory.
     #[must_use]
     pub fn dir(&self) -> &Path {
@@ -518,6 +536,29 @@ impl<T: Record> std::iter::FusedIterator for LogIter<T> {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn truncation_and_backup_on_the_typed_handle() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = TypedLog::<String>::open(dir.path().join("log")).unwrap();
+        for i in 0..6 {
+            log.append(&format!("r{i}")).unwrap();
+            if i % 2 == 1 {
+                log.rotate().unwrap();
+            }
+        }
+        log.fsync().unwrap();
+        let stats = log.truncate_before(5).unwrap();
+        assert_eq!(
+            (stats.segments_removed, stats.first_available),
+            (2, Some(5))
+        );
+        assert_eq!(log.scan().unwrap(), ["r4", "r5"]);
+        log.backup_to(dir.path().join("copy")).unwrap();
+        let mut copy = TypedLog::<String>::open(dir.path().join("copy")).unwrap();
+        assert_eq!(copy.scan().unwrap(), ["r4", "r5"]);
+        assert_eq!(copy.raw().next_txid(), 7);
+    }
 
     #[test]
     fn options_carry_the_core_log_settings() {

@@ -291,52 +291,51 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// [`Error::Encode`] for a value this handle's codec cannot write; as
     /// [`DataWal::compact_to`].
     pub fn compact_upgraded_to(&mut self, out_dir: impl AsRef<Path>) -> Result<CompactionStats> {
-        let policy = self.options.read_policy;
-        let codec = self.options.codec;
+        let mut upgrade = Upgrade::new(self.options);
         let db = &self.db;
         let check = &mut self.check;
-        let mut failure: Option<Error> = None;
-        let mut skipped = Vec::new();
-        let mut buf = Vec::new();
         let result = db.compact_to_with(out_dir, |key, value| {
-            let location = || {
-                let at = db.ref_of(key).unwrap_or(RecordRef {
-                    segment: 0,
-                    offset: 0,
-                    len: 0,
-                });
-                Location::of_key(at.segment, at.offset, key)
-            };
-            match decode_payload::<V>(&value, location) {
-                Ok((_, header)) if header.version == V::VERSION && header.codec == codec => {
-                    Ok(value)
-                }
-                Ok((v, _)) => match encode_payload(&v, codec, &mut buf, check) {
-                    Ok(()) => Ok(buf.clone()),
-                    Err(e) => {
-                        let msg = e.to_string();
-                        failure = Some(e);
-                        Err(msg.into())
-                    }
-                },
-                Err(e) if policy == ReadPolicy::Skip => {
-                    skipped.push(Skipped::new(e));
-                    Ok(value)
-                }
-                Err(e) => {
-                    let msg = e.to_string();
-                    failure = Some(e);
-                    Err(msg.into())
-                }
-            }
+            let at = db.ref_of(key);
+            upgrade.value::<V>(key, at, value, check)
         });
-        match result {
-            Ok(stats) => {
-                self.skipped = skipped;
-                Ok(stats)
-            }
-            Err(core) => Err(failure.unwrap_or(Error::Core(core))),
-        }
+        upgrade.finish(result, &mut self.skipped, |_| None)
+    }
+
+    /// Compact the store in place ([`DataWal::compact`]: crash-safe at
+    /// every step, while the handle stays open), every value rewritten as
+    /// the latest version of `V` with this handle's codec, as
+    /// [`compact_upgraded_to`](Self::compact_upgraded_to) does.
+    ///
+    /// # Errors
+    /// As [`compact_upgraded_to`](Self::compact_upgraded_to) (nothing is
+    /// removed from the store when a value fails), and as
+    /// [`DataWal::compact`].
+    pub fn compact(&mut self) -> Result<CompactionStats> {
+        let mut upgrade = Upgrade::new(self.options);
+        let check = &mut self.check;
+        // The records move: errors are placed once compaction has returned.
+        let result = self
+            .db
+            .compact_with(|key, value| upgrade.value::<V>(key, None, value, check));
+        let db = &self.db;
+        upgrade.finish(result, &mut self.skipped, |key| db.ref_of(key))
+    }
+
+    /// Remove whole closed segments below `txid` ([`DataWal::truncate_before`]):
+    /// keys whose live value was in them are gone.
+    ///
+    /// # Errors
+    /// As [`DataWal::truncate_before`].
+    pub fn truncate_before(&mut self, txid: u64) -> Result<datawal_core::TruncateStats> {
+        Ok(self.db.truncate_before(txid)?)
+    }
+
+    /// A consistent copy of the store while it runs ([`DataWal::backup_to`]).
+    ///
+    /// # Errors
+    /// As [`DataWal::backup_to`].
+    pub fn backup_to(&self, out_dir: impl AsRef<Path>) -> Result<datawal_core::BackupStats> {
+        Ok(self.db.backup_to(out_dir)?)
     }
 
     /// Write the live pairs as readable JSON, one
@@ -522,6 +521,101 @@ impl<K: Key, V: Record> Iterator for WalIter<'_, K, V> {
 }
 
 impl<K: Key, V: Record> std::iter::FusedIterator for WalIter<'_, K, V> {}
+
+/// The transform of an upgrading compaction: each live value decoded and,
+/// unless it already is the latest version in the handle's codec,
+/// re-encoded; what failed or was skipped is kept for the handle.
+struct Upgrade {
+    options: Options,
+    failure: Option<Error>,
+    skipped: Vec<Skipped>,
+    buf: Vec<u8>,
+}
+
+impl Upgrade {
+    fn new(options: Options) -> Self {
+        Upgrade {
+            options,
+            failure: None,
+            skipped: Vec::new(),
+            buf: Vec::new(),
+        }
+    }
+
+    /// The value to write for `key`'s stored `value` (at `at`, when known).
+    fn value<V: Record>(
+        &mut self,
+        key: &[u8],
+        at: Option<RecordRef>,
+        value: Vec<u8>,
+        check: &mut WriteCheck,
+    ) -> std::result::Result<Vec<u8>, datawal_core::TransformError> {
+        let location = || {
+            let at = at.unwrap_or(RecordRef {
+                segment: 0,
+                offset: 0,
+                len: 0,
+            });
+            Location::of_key(at.segment, at.offset, key)
+        };
+        let codec = self.options.codec;
+        match decode_payload::<V>(&value, location) {
+            Ok((_, header)) if header.version == V::VERSION && header.codec == codec => Ok(value),
+            Ok((v, _)) => match encode_payload(&v, codec, &mut self.buf, check) {
+                Ok(()) => Ok(self.buf.clone()),
+                Err(e) => Err(self.fail(e)),
+            },
+            Err(e) if self.options.read_policy == ReadPolicy::Skip => {
+                self.skipped.push(Skipped::new(e));
+                Ok(value)
+            }
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    fn fail(&mut self, e: Error) -> datawal_core::TransformError {
+        let msg = e.to_string();
+        self.failure = Some(e);
+        msg.into()
+    }
+
+    /// The compaction's outcome; `place` gives where a key's record is now
+    /// (for errors found while its position was not known).
+    fn finish(
+        self,
+        result: datawal_core::Result<CompactionStats>,
+        skipped: &mut Vec<Skipped>,
+        place: impl Fn(&[u8]) -> Option<RecordRef>,
+    ) -> Result<CompactionStats> {
+        let relocate = |e: &mut Error| {
+            if let Some(loc) = e.location_mut() {
+                if let Some(r) = loc.key.as_deref().and_then(&place) {
+                    loc.segment = r.segment;
+                    loc.offset = r.offset;
+                }
+            }
+        };
+        match result {
+            Ok(stats) => {
+                *skipped = self.skipped;
+                for s in skipped.iter_mut() {
+                    relocate(&mut s.reason);
+                    if let Some(loc) = s.reason.location() {
+                        s.location = loc.clone();
+                    }
+                }
+                Ok(stats)
+            }
+            Err(core) => Err(match self.failure {
+                Some(mut e) => {
+                    relocate(&mut e);
+                    e
+                }
+                None => Error::Core(core),
+            }),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
