@@ -367,8 +367,11 @@ mod tests {
         };
         let closed = [seg(1, 100), seg(2, 100), seg(3, 100)];
         let never = |_| None;
-        let by_bytes = LogOptions::default().retain_bytes(250);
+        // 350 bytes: the first cut leaves 250, still over 240; the second 150.
+        let by_bytes = LogOptions::default().retain_bytes(240);
         assert_eq!(retained_cut(&by_bytes, &closed, 50, never), 2);
+        let at_the_limit = LogOptions::default().retain_bytes(250);
+        assert_eq!(retained_cut(&at_the_limit, &closed, 50, never), 1);
         let by_count = LogOptions::default().retain_segments(2);
         assert_eq!(retained_cut(&by_count, &closed, 0, never), 2);
         let keep_one = LogOptions::default().retain_segments(0);
