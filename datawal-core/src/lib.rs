@@ -53,6 +53,7 @@ mod projection;
 mod reader;
 mod recovery;
 pub mod segment;
+mod shared;
 mod tail;
 
 pub use atomic::AtomicFile;
@@ -64,4 +65,5 @@ pub use lock::LOCK_FILE;
 pub use log::{BackupStats, LogOptions, RecordIter, RecordLog, TruncateStats};
 pub use reader::{Damage, DataWalReader, LogStats, RecordLogReader, Verification};
 pub use recovery::{Record, RecordCursor, RecordRef, RecordView, RecoveryReport, TailDamage};
+pub use shared::{SharedLog, SharedWal};
 pub use tail::count_intact_frames;

@@ -20,7 +20,7 @@ mod lifecycle;
 use crate::tail::repair_tail;
 
 /// Refuse a key or payload over the limits, before anything is allocated.
-fn check_lengths(key: &[u8], payload: &[u8]) -> Result<()> {
+pub(crate) fn check_lengths(key: &[u8], payload: &[u8]) -> Result<()> {
     if key.len() > MAX_KEY_LEN as usize {
         return Err(Error::KeyTooLarge { len: key.len() });
     }
@@ -538,34 +538,41 @@ impl RecordLog {
     /// on failure, cut it back to what the last successful sync made durable.
     fn sync_active(&mut self, during: &str) -> Result<()> {
         if self.data_dirty {
-            let path = segment_path(&self.dir, self.active_id);
             if let Err(e) = self.active.sync_data() {
-                let err = Error::io("fsync segment", &path, e);
-                let cut = self
-                    .active
-                    .set_len(self.durable_size)
-                    .and_then(|()| self.active.sync_all());
-                self.poisoned = Some(match cut {
-                    Ok(()) => format!(
-                        "{during} failed: {err}; {} cut back to its last durable length, \
-                         {} bytes",
-                        path.display(),
-                        self.durable_size
-                    ),
-                    Err(cut) => format!(
-                        "{during} failed: {err}; cutting {} back to its last durable length \
-                         ({} bytes) failed too: {cut}",
-                        path.display(),
-                        self.durable_size
-                    ),
-                });
-                self.active_size = self.durable_size;
-                return Err(err);
+                let err = Error::io("fsync segment", segment_path(&self.dir, self.active_id), e);
+                return Err(self.cut_back(during, err));
             }
             self.data_dirty = false;
             self.durable_size = self.active_size;
         }
         Ok(())
+    }
+
+    /// After a failed data sync (`err`): truncate the active segment back to
+    /// its length at the last successful sync, sync the truncation, and
+    /// poison the handle, saying whether the cut worked.
+    fn cut_back(&mut self, during: &str, err: Error) -> Error {
+        let path = segment_path(&self.dir, self.active_id);
+        let cut = self
+            .active
+            .set_len(self.durable_size)
+            .and_then(|()| self.active.sync_all());
+        self.poisoned = Some(match cut {
+            Ok(()) => format!(
+                "{during} failed: {err}; {} cut back to its last durable length, \
+                 {} bytes",
+                path.display(),
+                self.durable_size
+            ),
+            Err(cut) => format!(
+                "{during} failed: {err}; cutting {} back to its last durable length \
+                 ({} bytes) failed too: {cut}",
+                path.display(),
+                self.durable_size
+            ),
+        });
+        self.active_size = self.durable_size;
+        err
     }
 
     /// fsync the directory if a segment was created since it was last synced.
@@ -747,5 +754,101 @@ mod tests {
             check_lengths(b"", &payload),
             Err(Error::PayloadTooLarge { .. })
         ));
+    }
+}
+
+/// Where the log stands when a sync run outside the writer's lock (by
+/// [`crate::shared`]) begins: every record below `next_txid` is in `file`
+/// (the active segment, up to `size`) or in a closed segment, which
+/// [`RecordLog::rotate`] synced before closing it.
+#[derive(Debug)]
+pub(crate) struct SyncPoint {
+    /// The active segment's id.
+    pub(crate) segment: u32,
+    /// Its length: what a successful `fdatasync` of `file` covers at least.
+    pub(crate) size: u64,
+    /// The txid the next record gets.
+    pub(crate) next_txid: u64,
+    /// A second handle on the active segment, to sync without the lock.
+    pub(crate) file: File,
+    /// A segment was created since the directory was last synced.
+    pub(crate) dir_dirty: bool,
+}
+
+/// Hooks for [`crate::shared`], whose group commit runs the `fdatasync`
+/// outside the lock that orders appends, then reports back here.
+impl RecordLog {
+    /// Count what open found as unsynced: the segment's bytes and the
+    /// directory entries may still be only in the page cache (a killed
+    /// writer's appends are read back after reopen). The next sync then
+    /// covers them, and the next rotation syncs the segment it closes.
+    /// `true` when the active segment holds bytes.
+    pub(crate) fn assume_unsynced(&mut self) -> bool {
+        self.data_dirty = true;
+        self.dir_dirty = true;
+        self.active_size > 0
+    }
+
+    /// `true` when appending `incoming` bytes would rotate first (see
+    /// [`LogOptions::max_segment_bytes`]).
+    pub(crate) fn would_rotate(&self, incoming: u64) -> bool {
+        matches!(self.options.max_segment_bytes,
+            Some(max) if self.active_size > 0 && self.active_size + incoming > max)
+    }
+
+    /// The failure that poisoned the handle, if any.
+    pub(crate) fn poison_reason(&self) -> Option<&str> {
+        self.poisoned.as_deref()
+    }
+
+    /// Capture a [`SyncPoint`].
+    ///
+    /// # Errors
+    /// [`Error::Poisoned`]; [`Error::Io`] when the segment's handle cannot
+    /// be duplicated (nothing is poisoned then).
+    pub(crate) fn sync_point(&self) -> Result<SyncPoint> {
+        self.check_writable()?;
+        let file = self.active.try_clone().map_err(|e| {
+            Error::io(
+                "duplicate handle of segment",
+                segment_path(&self.dir, self.active_id),
+                e,
+            )
+        })?;
+        Ok(SyncPoint {
+            segment: self.active_id,
+            size: self.active_size,
+            next_txid: self.next_txid,
+            file,
+            dir_dirty: self.dir_dirty,
+        })
+    }
+
+    /// The sync of `point` succeeded: the segment is durable up to its
+    /// size then, and the directory if it was dirty.
+    pub(crate) fn synced(&mut self, point: &SyncPoint) {
+        if point.segment != self.active_id {
+            // A rotation closed (and synced) that segment since.
+            return;
+        }
+        self.durable_size = self.durable_size.max(point.size);
+        if self.active_size == point.size {
+            self.data_dirty = false;
+        }
+        if point.dir_dirty {
+            self.dir_dirty = false;
+        }
+    }
+
+    /// The sync of `point` failed with `err`: as a failed
+    /// [`fsync`](Self::fsync), cut the segment back to its last durable
+    /// length and poison the handle.
+    pub(crate) fn sync_failed(&mut self, point: &SyncPoint, err: Error) -> Error {
+        if point.segment != self.active_id {
+            // Cannot happen under the sync token (no rotation between the
+            // capture and here); the segment is closed and was synced.
+            return self.poison("fsync", err);
+        }
+        self.cut_back("fsync", err)
     }
 }

@@ -1,0 +1,322 @@
+//! Group commit, driven step by step: a leader is held inside its sync
+//! (`Faults::hold_next`) while other threads append, read and wait, then
+//! let go or made to fail. No test depends on timing: a thread that should
+//! be waiting is seen waiting (`GroupCommit::waiting`), and one that must
+//! not wait has to finish while the sync is still held (a generous
+//! `recv_timeout` only turns a hang into a failure).
+
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::thread;
+use std::time::Duration;
+
+use super::commit::testing::Outcome;
+use super::*;
+use crate::segment::segment_path;
+use crate::DataWal;
+
+/// Longest a step that must not wait may take before the test calls it a
+/// hang (never reached when the code is right).
+const HANG: Duration = Duration::from_secs(60);
+
+fn syncs(log: &SharedLog) -> usize {
+    log.core.faults.syncs.load(Ordering::SeqCst)
+}
+
+/// Spin until `n` threads wait for the token holder.
+fn until_waiting(core_waiting: impl Fn() -> usize, n: usize) {
+    while core_waiting() < n {
+        thread::yield_now();
+    }
+}
+
+/// Run `f` on a thread and return its result; fail if it does not finish.
+fn must_finish<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = channel();
+    thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(HANG) {
+        Ok(v) => v,
+        Err(RecvTimeoutError::Timeout) => panic!("{what} waited for the sync in progress"),
+        Err(RecvTimeoutError::Disconnected) => panic!("{what} panicked"),
+    }
+}
+
+#[test]
+fn shared_handles_are_clone_send_sync() {
+    fn check<T: Clone + Send + Sync + 'static>() {}
+    check::<SharedLog>();
+    check::<SharedWal>();
+}
+
+#[test]
+fn concurrent_syncs_share_one_fdatasync() {
+    let td = tempfile::tempdir().unwrap();
+    let log = SharedLog::open(td.path()).unwrap();
+    log.append(b"first").unwrap();
+    let held = log.core.faults.hold_next();
+    let leader = {
+        let log = log.clone();
+        thread::spawn(move || log.sync())
+    };
+    held.entered.recv().unwrap();
+    // Eight threads append and sync while the first sync runs: they wait.
+    let followers: Vec<_> = (0..8u8)
+        .map(|i| {
+            let log = log.clone();
+            thread::spawn(move || log.append_durable(&[i; 10]))
+        })
+        .collect();
+    until_waiting(|| log.core.waiting(), 8);
+    assert_eq!(syncs(&log), 1);
+    held.outcome.send(Outcome::Sync).unwrap();
+    leader.join().unwrap().unwrap();
+    for f in followers {
+        f.join().unwrap().unwrap();
+    }
+    // One more fdatasync covered all eight.
+    assert_eq!(syncs(&log), 2, "fdatasyncs for 9 syncs");
+    assert_eq!(log.core.durable(), log.next_txid());
+    assert_eq!(log.scan().unwrap().len(), 9);
+}
+
+#[test]
+fn a_covered_sync_returns_at_once() {
+    let td = tempfile::tempdir().unwrap();
+    let log = SharedLog::open(td.path()).unwrap();
+    log.sync().unwrap();
+    assert_eq!(syncs(&log), 0, "nothing appended, nothing to sync");
+    log.append(b"a").unwrap();
+    log.sync().unwrap();
+    log.sync().unwrap();
+    let other = log.clone();
+    thread::spawn(move || other.sync()).join().unwrap().unwrap();
+    assert_eq!(syncs(&log), 1, "fdatasyncs for 3 syncs of one record");
+}
+
+#[test]
+fn the_first_sync_covers_what_was_appended_before_sharing() {
+    let td = tempfile::tempdir().unwrap();
+    let mut raw = RecordLog::open(td.path()).unwrap();
+    raw.append(b"before").unwrap();
+    let log = raw.into_shared();
+    log.sync().unwrap();
+    assert_eq!(syncs(&log), 1);
+    // Also across a reopen: the killed writer's record may be unsynced.
+    drop(log);
+    let log = SharedLog::open(td.path()).unwrap();
+    log.sync().unwrap();
+    assert_eq!(syncs(&log), 1);
+}
+
+#[test]
+fn a_failed_sync_fails_every_waiter_and_poisons_every_thread() {
+    let td = tempfile::tempdir().unwrap();
+    let log = SharedLog::open(td.path()).unwrap();
+    log.append_durable(b"acked").unwrap();
+    let durable_before = log.core.durable();
+    let synced_len = std::fs::metadata(segment_path(td.path(), 1)).unwrap().len();
+    log.append(b"not yet").unwrap();
+    let held = log.core.faults.hold_next();
+    let leader = {
+        let log = log.clone();
+        thread::spawn(move || log.sync())
+    };
+    held.entered.recv().unwrap();
+    let followers: Vec<_> = (0..4u8)
+        .map(|i| {
+            let log = log.clone();
+            thread::spawn(move || log.append_durable(&[i; 3]))
+        })
+        .collect();
+    until_waiting(|| log.core.waiting(), 4);
+    held.outcome.send(Outcome::Fail).unwrap();
+
+    let err = leader.join().unwrap().unwrap_err();
+    assert!(matches!(err, crate::Error::Io { .. }), "{err}");
+    for f in followers {
+        let err = f.join().unwrap().unwrap_err();
+        assert!(
+            matches!(&err, crate::Error::Poisoned { reason } if reason.contains("injected")),
+            "{err}"
+        );
+    }
+    // Nobody was told durable, and nobody syncs again on this handle.
+    assert_eq!(log.core.durable(), durable_before);
+    let syncs_then = syncs(&log);
+    assert!(log.is_poisoned());
+    for res in [log.sync(), log.append(b"x").map(|_| ()), log.rotate()] {
+        assert!(matches!(res, Err(crate::Error::Poisoned { .. })), "{res:?}");
+    }
+    assert_eq!(syncs(&log), syncs_then, "a sync ran after the failure");
+    // Reads still work, and a reopen finds the acknowledged record first.
+    assert_eq!(log.scan().unwrap()[0].payload, b"acked");
+    drop(log);
+    let reopened = RecordLog::open(td.path()).unwrap().into_shared();
+    assert_eq!(reopened.scan().unwrap()[0].payload, b"acked");
+    assert!(std::fs::metadata(segment_path(td.path(), 1)).unwrap().len() >= synced_len);
+}
+
+#[test]
+fn reads_and_appends_do_not_wait_for_a_sync_in_progress() {
+    let td = tempfile::tempdir().unwrap();
+    let log = SharedLog::open(td.path().join("log")).unwrap();
+    let kv = SharedWal::open(td.path().join("kv")).unwrap();
+    log.append(b"one").unwrap();
+    kv.put(b"k", b"v1").unwrap();
+
+    let held = log.core.faults.hold_next();
+    let leader = {
+        let log = log.clone();
+        thread::spawn(move || log.sync())
+    };
+    held.entered.recv().unwrap();
+    let l = log.clone();
+    let n = must_finish("append and scan", move || {
+        l.append(b"two").unwrap();
+        l.scan().unwrap().len()
+    });
+    assert_eq!(n, 2);
+
+    let kv_held = kv.core.faults.hold_next();
+    let kv_leader = {
+        let kv = kv.clone();
+        thread::spawn(move || kv.sync())
+    };
+    kv_held.entered.recv().unwrap();
+    let k = kv.clone();
+    let got = must_finish("put and get", move || {
+        k.put(b"k", b"v2").unwrap();
+        (k.get(b"k").unwrap(), k.len(), k.contains_key(b"k"))
+    });
+    assert_eq!(got, (Some(b"v2".to_vec()), 1, true));
+
+    held.outcome.send(Outcome::Sync).unwrap();
+    kv_held.outcome.send(Outcome::Sync).unwrap();
+    leader.join().unwrap().unwrap();
+    kv_leader.join().unwrap().unwrap();
+}
+
+#[test]
+fn a_rotation_waits_for_the_sync_in_progress_and_makes_what_it_closes_durable() {
+    let td = tempfile::tempdir().unwrap();
+    // Frames of 68 and 38 bytes fit in 120; one more of 68 does not.
+    let log =
+        SharedLog::open_with(td.path(), LogOptions::default().max_segment_bytes(120)).unwrap();
+    log.append(&[1; 40]).unwrap();
+    let held = log.core.faults.hold_next();
+    let leader = {
+        let log = log.clone();
+        thread::spawn(move || log.sync())
+    };
+    held.entered.recv().unwrap();
+    // Fits: appended at once. Does not fit: waits for the token.
+    log.append(&[2; 10]).unwrap();
+    let rotating = {
+        let log = log.clone();
+        thread::spawn(move || log.append(&[3; 40]))
+    };
+    until_waiting(|| log.core.waiting(), 1);
+    assert_eq!(log.active_segment(), 1);
+    held.outcome.send(Outcome::Sync).unwrap();
+    leader.join().unwrap().unwrap();
+    let r = rotating.join().unwrap().unwrap();
+    assert_eq!((r.segment, r.offset), (2, 0));
+    // Everything before the rotation is durable without another sync.
+    assert!(log.core.durable() >= log.next_txid() - 1);
+    let before = syncs(&log);
+    log.sync().unwrap();
+    assert_eq!(
+        syncs(&log),
+        before + 1,
+        "only the record after the rotation"
+    );
+}
+
+#[test]
+fn a_failed_sync_before_a_rotation_poisons_and_does_not_rotate() {
+    let td = tempfile::tempdir().unwrap();
+    let log =
+        SharedLog::open_with(td.path(), LogOptions::default().max_segment_bytes(100)).unwrap();
+    log.append(&[1; 60]).unwrap();
+    log.core.faults.fail_all();
+    let err = log.append(&[2; 60]).unwrap_err();
+    assert!(matches!(err, crate::Error::Io { .. }), "{err}");
+    assert!(log.is_poisoned());
+    assert_eq!(log.active_segment(), 1);
+    assert_eq!(crate::segment::list_segments(td.path()).unwrap(), vec![1]);
+}
+
+#[test]
+fn threads_appending_durably_each_find_their_records_in_their_order() {
+    let td = tempfile::tempdir().unwrap();
+    let log =
+        SharedLog::open_with(td.path(), LogOptions::default().max_segment_bytes(4096)).unwrap();
+    thread::scope(|s| {
+        for t in 0..6u8 {
+            let log = &log;
+            s.spawn(move || {
+                for i in 0..40u8 {
+                    if i % 3 == 0 {
+                        log.append_batch([(RecordType::Raw, &b""[..], &[t, i][..])])
+                            .unwrap();
+                        log.sync().unwrap();
+                    } else {
+                        log.append_durable(&[t, i]).unwrap();
+                    }
+                }
+            });
+        }
+    });
+    assert!(syncs(&log) <= 240);
+    assert_eq!(log.core.durable(), log.next_txid());
+    let records = log.scan().unwrap();
+    assert_eq!(records.len(), 240);
+    for t in 0..6u8 {
+        let mine: Vec<u8> = records
+            .iter()
+            .filter(|r| r.payload[0] == t)
+            .map(|r| r.payload[1])
+            .collect();
+        assert_eq!(mine, (0..40).collect::<Vec<u8>>(), "thread {t}");
+    }
+    assert!(log.active_segment() > 1, "the test should rotate");
+}
+
+#[test]
+fn shared_wal_reads_its_writes_and_reopens() {
+    let td = tempfile::tempdir().unwrap();
+    let mut db = DataWal::open(td.path()).unwrap();
+    db.put(b"a", b"1").unwrap();
+    let kv = db.into_shared();
+    kv.put_durable(b"b", b"2").unwrap();
+    kv.delete_durable(b"a").unwrap();
+    kv.put(b"c", b"3").unwrap();
+    kv.sync().unwrap();
+    assert_eq!(kv.keys(), vec![b"b".to_vec(), b"c".to_vec()]);
+    assert!(!kv.contains_key(b"a"));
+    assert_eq!(kv.get(b"a").unwrap(), None);
+    assert!(!kv.is_empty());
+    drop(kv);
+    let kv = SharedWal::open(td.path()).unwrap();
+    assert_eq!(kv.len(), 2);
+    assert_eq!(kv.get(b"c").unwrap().as_deref(), Some(&b"3"[..]));
+    assert_eq!(kv.reader().unwrap().scan().unwrap().0.len(), 4);
+}
+
+#[test]
+fn oversize_input_is_refused_before_anything_happens() {
+    let td = tempfile::tempdir().unwrap();
+    let log =
+        SharedLog::open_with(td.path(), LogOptions::default().max_segment_bytes(100)).unwrap();
+    log.append(b"x").unwrap();
+    let big = vec![0u8; crate::MAX_PAYLOAD_LEN as usize + 1];
+    assert!(matches!(
+        log.append(&big),
+        Err(crate::Error::PayloadTooLarge { .. })
+    ));
+    assert_eq!(syncs(&log), 0, "no rotation for a refused record");
+    assert_eq!(log.active_segment(), 1);
+    assert!(!log.is_poisoned());
+}
