@@ -36,7 +36,7 @@ use crate::reader::RecordLogReader;
 use crate::recovery::{Record, RecordCursor, RecordRef, RecoveryReport};
 use crate::segment::list_segments;
 
-use commit::GroupCommit;
+use commit::{GroupCommit, Rotate};
 pub use wal::SharedWal;
 
 /// A [`RecordLog`] shared by threads: `Clone + Send + Sync`, `&self`
@@ -219,7 +219,7 @@ impl SharedLog {
     /// # Errors
     /// As [`RecordLog::rotate`] and [`sync`](Self::sync).
     pub fn rotate(&self) -> Result<()> {
-        self.core.rotate_then(None, |_| Ok(())).map(|_| ())
+        self.core.sync_then(Rotate::Always, |_| Ok(())).map(|_| ())
     }
 
     /// The store directory.

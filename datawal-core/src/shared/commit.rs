@@ -21,7 +21,7 @@
 //! it.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{
     Condvar, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
 };
@@ -55,6 +55,15 @@ impl Writer for DataWal {
     }
 }
 
+/// When [`GroupCommit::sync_then`] rotates.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Rotate {
+    /// Always ([`crate::SharedLog::rotate`]).
+    Always,
+    /// When this many more bytes would overflow the segment.
+    IfFull(u64),
+}
+
 /// Why the handle is poisoned when a thread panicked holding a lock.
 const PANICKED: &str = "a thread panicked while it held the writer lock or the sync token";
 
@@ -78,6 +87,9 @@ pub(crate) struct GroupCommit<W> {
     /// The txid the next append gets, stored after each append: a sync's
     /// target, read without the writer lock.
     appended: AtomicU64,
+    /// The active segment holds bytes found at open that no sync of this
+    /// handle has covered yet: the first append syncs them first.
+    unsynced_at_open: AtomicBool,
     state: Mutex<SyncState>,
     changed: Condvar,
     #[cfg(test)]
@@ -87,11 +99,16 @@ pub(crate) struct GroupCommit<W> {
 impl<W: Writer> GroupCommit<W> {
     pub(crate) fn new(mut writer: W) -> Self {
         // A killed writer's appends are read back at open but may be only
-        // in the page cache: the first sync covers them too.
-        writer.log_mut().assume_unsynced();
+        // in the page cache: the first sync covers them too, and the first
+        // append waits for one, so that the log's "length at the last
+        // successful sync" (where a failed sync cuts back to) is true
+        // before anything is appended after them (`formal/GroupCommit`,
+        // variant `bug-open-without-sync`).
+        let unsynced = writer.log_mut().assume_unsynced();
         GroupCommit {
             dir: writer.log().dir().to_path_buf(),
             appended: AtomicU64::new(writer.log().next_txid()),
+            unsynced_at_open: AtomicBool::new(unsynced),
             writer: RwLock::new(writer),
             state: Mutex::new(SyncState {
                 durable: 1,
@@ -135,13 +152,14 @@ impl<W: Writer> GroupCommit<W> {
         published || self.poison_of().is_some()
     }
 
-    /// Append: run `f` under the writer lock; when `incoming` more bytes
-    /// would rotate the segment, take the sync token and rotate first.
-    /// Returns `f`'s result and the txid the next append gets (for an
-    /// append, one past its last record).
+    /// Append: run `f` under the writer lock. When `incoming` more bytes
+    /// would rotate the segment, or bytes found at open are not synced
+    /// yet, go through [`sync_then`](Self::sync_then) instead. Returns
+    /// `f`'s result and the txid the next append gets (for an append, one
+    /// past its last record).
     ///
     /// # Errors
-    /// `f`'s; as [`rotate_then`](Self::rotate_then) when rotating.
+    /// `f`'s; as [`sync_then`](Self::sync_then) when it goes there.
     pub(crate) fn append<R>(
         &self,
         incoming: u64,
@@ -149,13 +167,14 @@ impl<W: Writer> GroupCommit<W> {
     ) -> Result<(R, u64)> {
         {
             let mut w = self.write()?;
-            if !w.log().would_rotate(incoming) {
+            let fresh = self.unsynced_at_open.load(Ordering::SeqCst);
+            if !fresh && !w.log().would_rotate(incoming) {
                 let r = f(&mut w);
                 let end = self.note_appended(&w);
                 return r.map(|r| (r, end));
             }
         }
-        self.rotate_then(Some(incoming), f)
+        self.sync_then(Rotate::IfFull(incoming), f)
     }
 
     fn note_appended(&self, w: &W) -> u64 {
@@ -165,16 +184,16 @@ impl<W: Writer> GroupCommit<W> {
     }
 
     /// Holding the sync token: sync what is appended (no lock held), then,
-    /// under the writer lock, rotate (when `incoming` is `None`, or when
-    /// that many bytes still would rotate) and run `f`. The rotation's own
-    /// `fdatasync` then covers only what was appended meanwhile.
+    /// under the writer lock, rotate as `rotate` says and run `f`. A
+    /// rotation's own `fdatasync` then covers only what was appended
+    /// between the two.
     ///
     /// # Errors
     /// [`Error::Poisoned`]; the sync's or the rotation's error (which
     /// poisons the handle); `f`'s.
-    pub(crate) fn rotate_then<R>(
+    pub(crate) fn sync_then<R>(
         &self,
-        incoming: Option<u64>,
+        rotate: Rotate,
         f: impl FnOnce(&mut W) -> Result<R>,
     ) -> Result<(R, u64)> {
         let token = loop {
@@ -187,7 +206,11 @@ impl<W: Writer> GroupCommit<W> {
         let res = (|| {
             durable = Some(self.lead()?);
             let mut w = self.write()?;
-            if incoming.is_none_or(|n| w.log().would_rotate(n)) {
+            let rotating = match rotate {
+                Rotate::Always => true,
+                Rotate::IfFull(incoming) => w.log().would_rotate(incoming),
+            };
+            if rotating {
                 let before = w.log().next_txid();
                 w.log_mut().rotate()?;
                 // The rotation synced the segment it closed (and the
@@ -256,6 +279,7 @@ impl<W: Writer> GroupCommit<W> {
         match synced {
             Ok(()) => {
                 w.log_mut().synced(&point);
+                self.unsynced_at_open.store(false, Ordering::SeqCst);
                 Ok(point.next_txid)
             }
             Err(err) => Err(w.log_mut().sync_failed(&point, err)),

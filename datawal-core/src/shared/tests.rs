@@ -10,7 +10,7 @@ use std::sync::mpsc::{channel, RecvTimeoutError};
 use std::thread;
 use std::time::Duration;
 
-use super::commit::testing::Outcome;
+use super::commit::testing::{Held, Outcome};
 use super::*;
 use crate::segment::segment_path;
 use crate::DataWal;
@@ -28,6 +28,13 @@ fn until_waiting(core_waiting: impl Fn() -> usize, n: usize) {
     while core_waiting() < n {
         thread::yield_now();
     }
+}
+
+/// Wait until a leader is inside the held sync; fail if none starts.
+fn entered(held: &Held) {
+    held.entered
+        .recv_timeout(HANG)
+        .expect("no sync started where one should have");
 }
 
 /// Run `f` on a thread and return its result; fail if it does not finish.
@@ -60,7 +67,7 @@ fn concurrent_syncs_share_one_fdatasync() {
         let log = log.clone();
         thread::spawn(move || log.sync())
     };
-    held.entered.recv().unwrap();
+    entered(&held);
     // Eight threads append and sync while the first sync runs: they wait.
     let followers: Vec<_> = (0..8u8)
         .map(|i| {
@@ -110,6 +117,41 @@ fn the_first_sync_covers_what_was_appended_before_sharing() {
     assert_eq!(syncs(&log), 1);
 }
 
+/// `formal/GroupCommit`, `bug-open-without-sync`: nothing is appended
+/// after bytes a killed writer left before they are synced, so a failed
+/// sync never cuts back to a length that was not synced.
+#[test]
+fn the_first_append_after_open_syncs_what_open_found_first() {
+    let td = tempfile::tempdir().unwrap();
+    let mut raw = RecordLog::open(td.path()).unwrap();
+    raw.append(b"left by a killed writer").unwrap();
+    drop(raw);
+    let log = SharedLog::open(td.path()).unwrap();
+    let held = log.core.faults.hold_next();
+    let first = {
+        let log = log.clone();
+        thread::spawn(move || log.append(b"first"))
+    };
+    entered(&held);
+    // The append waits for the sync of what open found.
+    assert_eq!(log.scan().unwrap().len(), 1);
+    held.outcome.send(Outcome::Sync).unwrap();
+    first.join().unwrap().unwrap();
+    assert_eq!(log.core.durable(), 2, "the recovered record is durable");
+    log.append(b"second").unwrap();
+    assert_eq!(syncs(&log), 1, "later appends go straight in");
+
+    // A failure of that sync poisons, and nothing is appended.
+    let log = SharedLog::open(td.path().join("other")).unwrap();
+    log.append(b"x").unwrap();
+    drop(log);
+    let log = SharedLog::open(td.path().join("other")).unwrap();
+    log.core.faults.fail_all();
+    assert!(log.append(b"y").is_err());
+    assert!(log.is_poisoned());
+    assert_eq!(log.scan().unwrap().len(), 1);
+}
+
 #[test]
 fn a_failed_sync_fails_every_waiter_and_poisons_every_thread() {
     let td = tempfile::tempdir().unwrap();
@@ -123,7 +165,7 @@ fn a_failed_sync_fails_every_waiter_and_poisons_every_thread() {
         let log = log.clone();
         thread::spawn(move || log.sync())
     };
-    held.entered.recv().unwrap();
+    entered(&held);
     let followers: Vec<_> = (0..4u8)
         .map(|i| {
             let log = log.clone();
@@ -171,7 +213,7 @@ fn reads_and_appends_do_not_wait_for_a_sync_in_progress() {
         let log = log.clone();
         thread::spawn(move || log.sync())
     };
-    held.entered.recv().unwrap();
+    entered(&held);
     let l = log.clone();
     let n = must_finish("append and scan", move || {
         l.append(b"two").unwrap();
@@ -184,7 +226,7 @@ fn reads_and_appends_do_not_wait_for_a_sync_in_progress() {
         let kv = kv.clone();
         thread::spawn(move || kv.sync())
     };
-    kv_held.entered.recv().unwrap();
+    entered(&kv_held);
     let k = kv.clone();
     let got = must_finish("put and get", move || {
         k.put(b"k", b"v2").unwrap();
@@ -210,7 +252,7 @@ fn a_rotation_waits_for_the_sync_in_progress_and_makes_what_it_closes_durable() 
         let log = log.clone();
         thread::spawn(move || log.sync())
     };
-    held.entered.recv().unwrap();
+    entered(&held);
     // Fits: appended at once. Does not fit: waits for the token.
     log.append(&[2; 10]).unwrap();
     let rotating = {

@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::commit::GroupCommit;
+use super::commit::{GroupCommit, Rotate};
 use crate::error::Result;
 use crate::format::frame_len;
 use crate::kv::DataWal;
@@ -151,7 +151,7 @@ impl SharedWal {
     /// # Errors
     /// As [`crate::SharedLog::rotate`].
     pub fn rotate(&self) -> Result<()> {
-        self.core.rotate_then(None, |_| Ok(())).map(|_| ())
+        self.core.sync_then(Rotate::Always, |_| Ok(())).map(|_| ())
     }
 
     /// The live value of `key`, read from disk and CRC-checked.
