@@ -66,8 +66,8 @@ pub use datawal_core::Record as RawRecord;
 pub use datawal_core::Result as CoreResult;
 pub use datawal_core::{
     CompactionStats, CorruptKind, DataWal, LogOptions, RecordCursor, RecordIter, RecordLog,
-    RecordLogReader, RecordRef, RecordType, RecordView, RecoveryReport, TailDamage, TransformError,
-    LOCK_FILE, MAX_KEY_LEN, MAX_PAYLOAD_LEN, WIRE_VERSION,
+    RecordLogReader, RecordRef, RecordType, RecordView, RecoveryReport, SharedLog, SharedWal,
+    TailDamage, TransformError, LOCK_FILE, MAX_KEY_LEN, MAX_PAYLOAD_LEN, WIRE_VERSION,
 };
 
 pub use datawal_typed::{

@@ -29,7 +29,9 @@
 //! ```
 //!
 //! One process writes a directory at a time (`flock` on the directory and on
-//! `.lock`, see `docs/canon.md`);
+//! `.lock`, see `docs/canon.md`); inside it, [`SharedLog`] and [`SharedWal`]
+//! let any number of threads append and read, sharing `fdatasync`s (group
+//! commit);
 //! [`RecordLogReader`] reads a snapshot without the lock.
 //!
 //! **Unix only** (it relies on `flock`, `pread`, `O_NOFOLLOW` and

@@ -61,6 +61,17 @@ pub use wal::SharedWal;
 /// # }
 /// ```
 ///
+/// # Group commit
+/// Appends take a short lock that orders their bytes in the file (one
+/// `write` each). [`sync`](Self::sync) returns once every record appended
+/// by any thread before the call began is durable. One thread at a time
+/// (the leader) runs the `fdatasync`, with no lock held, for itself and for
+/// every thread waiting meanwhile; a thread whose records a finished sync
+/// already covered returns at once; threads that come while a sync runs
+/// wait for it to end, and one of them leads the next sync for all of
+/// them. Reads and appends never wait for a sync in progress, except an
+/// append that must first rotate the segment (see [`rotate`](Self::rotate)).
+///
 /// # Durability
 /// [`append`](Self::append) hands the record to the operating system (a
 /// killed process loses nothing appended); [`sync`](Self::sync) makes every
@@ -173,7 +184,8 @@ impl SharedLog {
     }
 
     /// Group commit: return once every record appended by any thread
-    /// before this call began is durable (see the [module](self) docs).
+    /// before this call began is durable (see [*Group
+    /// commit*](SharedLog#group-commit)).
     ///
     /// # Errors
     /// [`crate::Error::Io`] when this thread ran the `fdatasync` and it failed;

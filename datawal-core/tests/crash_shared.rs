@@ -83,7 +83,7 @@ fn kv_is_delete(seq: u64) -> bool {
 fn kv_key(seq: u64) -> Vec<u8> {
     let (_, thread, index) = split(seq);
     let h = seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
-    if !kv_is_delete(seq) && h % 3 == 0 {
+    if !kv_is_delete(seq) && h.is_multiple_of(3) {
         format!("shared-{}", index % 5).into_bytes()
     } else {
         format!("t{thread}-{}", h % 7).into_bytes()
