@@ -190,3 +190,91 @@ fn a_failed_fsync_loses_nothing_acknowledged_before_or_after_it() {
     assert_eq!(got, want, "tail: {:?}", report.tail);
     assert!(report.tail.is_none(), "{:?}", report.tail);
 }
+
+/// The same failure under group commit: four threads append 2 MiB each and
+/// sync through one `SharedLog` on the full disk. The failed `fdatasync`
+/// fails every one of them (the leader with the I/O error, the others
+/// poisoned), nobody is told "durable", the segment is cut back to what the
+/// last successful sync covered, and after a remount exactly the records
+/// acknowledged before and after the failure are there, each thread's in
+/// its order.
+#[test]
+fn a_failed_group_commit_fails_every_waiter_and_loses_nothing_acknowledged() {
+    use datawal_core::{Error, SharedLog};
+
+    if !is_root() {
+        eprintln!("fsync_failure: needs root to mount a file system; not run");
+        return;
+    }
+    let disk = FailingDisk::new();
+    let store = disk.mnt.join("shared");
+    let record =
+        |round: u32, thread: u32, i: u32| format!("round {round} thread {thread} record {i}");
+    let acked_round = |round: u32| {
+        let log = SharedLog::open(&store).unwrap();
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let log = &log;
+                s.spawn(move || {
+                    for i in 0..10 {
+                        log.append_durable(record(round, t, i).as_bytes()).unwrap();
+                    }
+                });
+            }
+        });
+    };
+    acked_round(0);
+    let durable_len = fs::metadata(store.join("00000001.dwal")).unwrap().len();
+
+    let filler = disk.fill();
+    let log = SharedLog::open(&store).unwrap();
+    let results: Vec<datawal_core::Result<_>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4u8)
+            .map(|t| {
+                let log = &log;
+                s.spawn(move || log.append_durable(&vec![t; 2 << 20]))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let io = results
+        .iter()
+        .filter(|r| matches!(r, Err(Error::Io { .. })))
+        .count();
+    let poisoned = results
+        .iter()
+        .filter(|r| matches!(r, Err(Error::Poisoned { .. })))
+        .count();
+    println!("after the failed group commit: {io} I/O error, {poisoned} poisoned, 0 durable");
+    assert_eq!((io, poisoned), (1, 3), "{results:?}");
+    assert!(log.is_poisoned());
+    assert!(matches!(log.sync(), Err(Error::Poisoned { .. })));
+    assert_eq!(
+        fs::metadata(store.join("00000001.dwal")).unwrap().len(),
+        durable_len,
+        "cut back to the last synced length"
+    );
+    drop(log);
+    fs::remove_file(filler).unwrap();
+
+    acked_round(1);
+    disk.remount();
+
+    let (records, report) = RecordLogReader::open(&store).unwrap().scan().unwrap();
+    assert!(report.tail.is_none(), "{:?}", report.tail);
+    let got: Vec<String> = records
+        .iter()
+        .map(|r| String::from_utf8(r.payload.clone()).expect("only acknowledged text records"))
+        .collect();
+    assert_eq!(got.len(), 80, "{got:?}");
+    for round in 0..2 {
+        for t in 0..4 {
+            let mine: Vec<&String> = got
+                .iter()
+                .filter(|p| p.starts_with(&format!("round {round} thread {t} ")))
+                .collect();
+            let want: Vec<String> = (0..10).map(|i| record(round, t, i)).collect();
+            assert_eq!(mine, want.iter().collect::<Vec<_>>());
+        }
+    }
+}
