@@ -23,9 +23,11 @@ fn syncs(log: &SharedLog) -> usize {
     log.core.faults.syncs.load(Ordering::SeqCst)
 }
 
-/// Spin until `n` threads wait for the token holder.
+/// Spin until `n` threads wait for the token holder; fail if they never do.
 fn until_waiting(core_waiting: impl Fn() -> usize, n: usize) {
+    let start = std::time::Instant::now();
     while core_waiting() < n {
+        assert!(start.elapsed() < HANG, "{n} threads should be waiting");
         thread::yield_now();
     }
 }
@@ -86,6 +88,42 @@ fn concurrent_syncs_share_one_fdatasync() {
     assert_eq!(syncs(&log), 2, "fdatasyncs for 9 syncs");
     assert_eq!(log.core.durable(), log.next_txid());
     assert_eq!(log.scan().unwrap().len(), 9);
+}
+
+/// A thread whose records the sync in progress covers is told nothing
+/// until that sync ends, and is told its failure.
+#[test]
+fn a_sync_covered_by_the_sync_in_progress_waits_for_its_outcome() {
+    let td = tempfile::tempdir().unwrap();
+    let log = SharedLog::open(td.path()).unwrap();
+    log.append(b"covered by the leader's capture").unwrap();
+    let held = log.core.faults.hold_next();
+    let leader = {
+        let log = log.clone();
+        thread::spawn(move || log.sync())
+    };
+    entered(&held);
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let follower = {
+        let (log, done) = (log.clone(), Arc::clone(&done));
+        thread::spawn(move || {
+            let res = log.sync();
+            done.store(true, Ordering::SeqCst);
+            res
+        })
+    };
+    while log.core.waiting() < 1 && !done.load(Ordering::SeqCst) {
+        thread::yield_now();
+    }
+    assert!(
+        !done.load(Ordering::SeqCst),
+        "returned before the sync covering it ended"
+    );
+    held.outcome.send(Outcome::Fail).unwrap();
+    assert!(leader.join().unwrap().is_err());
+    let res = follower.join().unwrap();
+    assert!(matches!(res, Err(crate::Error::Poisoned { .. })), "{res:?}");
+    assert_eq!(syncs(&log), 1);
 }
 
 #[test]
