@@ -59,7 +59,7 @@ fn shared_wal_is_last_write_wins_in_log_order_under_concurrency() {
 fn one_round(seed: u64) {
     let td = tempfile::tempdir().unwrap();
     let options = LogOptions::default().max_segment_bytes(4_096);
-    let kv = SharedWal::open_with(td.path(), options.clone()).unwrap();
+    let kv = SharedWal::open_with(td.path(), options).unwrap();
     let done = AtomicBool::new(false);
 
     let (own_reads, seen): (Vec<Vec<OwnRead>>, Vec<Vec<Seen>>) = std::thread::scope(|s| {
