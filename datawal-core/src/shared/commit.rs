@@ -35,6 +35,9 @@ use crate::segment::{fsync_dir, segment_path};
 pub(crate) trait Writer {
     fn log(&self) -> &RecordLog;
     fn log_mut(&mut self) -> &mut RecordLog;
+    /// The store's own rotation (a `DataWal` also forgets the keys that
+    /// retention removed, and may compact).
+    fn rotate(&mut self) -> Result<()>;
 }
 
 impl Writer for RecordLog {
@@ -44,6 +47,9 @@ impl Writer for RecordLog {
     fn log_mut(&mut self) -> &mut RecordLog {
         self
     }
+    fn rotate(&mut self) -> Result<()> {
+        RecordLog::rotate(self)
+    }
 }
 
 impl Writer for DataWal {
@@ -52,6 +58,9 @@ impl Writer for DataWal {
     }
     fn log_mut(&mut self) -> &mut RecordLog {
         DataWal::log_mut(self)
+    }
+    fn rotate(&mut self) -> Result<()> {
+        DataWal::rotate(self)
     }
 }
 
@@ -212,7 +221,7 @@ impl<W: Writer> GroupCommit<W> {
             };
             if rotating {
                 let before = w.log().next_txid();
-                w.log_mut().rotate()?;
+                w.rotate()?;
                 // The rotation synced the segment it closed (and the
                 // directory, when a creation was not yet durable).
                 durable = Some(before);

@@ -404,3 +404,22 @@ fn oversize_input_is_refused_before_anything_happens() {
     assert_eq!(log.active_segment(), 1);
     assert!(!log.is_poisoned());
 }
+
+/// A rotation of a `SharedWal` is the store's own: retention's removal of
+/// old segments also drops the keys whose Puts were in them, as
+/// `DataWal::rotate` does.
+#[test]
+fn a_shared_wal_rotation_forgets_the_keys_retention_removed() {
+    let td = tempfile::tempdir().unwrap();
+    let kv = SharedWal::open_with(td.path(), LogOptions::default().retain_segments(1)).unwrap();
+    kv.put(b"old", b"in segment 1").unwrap();
+    kv.rotate().unwrap();
+    assert_eq!(crate::segment::list_segments(td.path()).unwrap(), vec![2]);
+    assert_eq!(kv.get(b"old").unwrap(), None);
+    assert_eq!(kv.len(), 0);
+    let reopened = {
+        drop(kv);
+        SharedWal::open(td.path()).unwrap()
+    };
+    assert_eq!(reopened.len(), 0);
+}
