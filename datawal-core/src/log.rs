@@ -147,7 +147,6 @@ pub(crate) struct Opening {
     dir: PathBuf,
     lock: DirLock,
     options: LogOptions,
-    dir_dirty: bool,
     active_id: u32,
     active_size: u64,
     last_txid_at: Option<RecordRef>,
@@ -163,10 +162,8 @@ impl Opening {
         ensure_dir(dir)?;
         let lock = DirLock::acquire(dir)?;
         let mut ids = list_segments(dir)?;
-        let mut dir_dirty = false;
         if ids.is_empty() {
             let (id, _) = create_segment(dir, 1)?;
-            dir_dirty = true;
             ids.push(id);
         }
         let active_id = *ids.last().unwrap_or(&1);
@@ -174,7 +171,6 @@ impl Opening {
             dir: dir.to_path_buf(),
             lock,
             options,
-            dir_dirty,
             active_id,
             active_size: 0,
             last_txid_at: None,
@@ -256,8 +252,12 @@ impl Opening {
             report,
             options: self.options,
             poisoned: None,
-            data_dirty: false,
-            dir_dirty: self.dir_dirty,
+            // What open found may be a killed writer's bytes still only in
+            // the page cache, and its segments' entries not yet durable:
+            // the first fsync (or a rotation, which would close the segment)
+            // syncs them rather than trusting them.
+            data_dirty: self.active_size > 0,
+            dir_dirty: true,
             reserved_to: 0,
             reserving: true,
             buf: Vec::new(),
@@ -548,31 +548,57 @@ impl RecordLog {
         Ok(())
     }
 
-    /// After a failed data sync (`err`): truncate the active segment back to
-    /// its length at the last successful sync, sync the truncation, and
-    /// poison the handle, saying whether the cut worked.
-    fn cut_back(&mut self, during: &str, err: Error) -> Error {
+    /// After a failed data sync (`err`): cut the active segment back to what
+    /// the disk really holds, sync the cut, and poison the handle, saying
+    /// whether the cut worked.
+    ///
+    /// The cut is at the last successful sync (or, before any, at the
+    /// length open found), or lower where the disk holds less: the pages
+    /// Linux could not write are clean now but still cached, so the cache
+    /// is dropped for the segment (`POSIX_FADV_DONTNEED`) and the segment's
+    /// valid prefix scanned again. That covers bytes a killed writer left
+    /// only in the page cache, whose durability a reopened writer cannot
+    /// know. Where dropping the cache or the scan fails, the cut is at the
+    /// last successful sync.
+    pub(crate) fn cut_back(&mut self, during: &str, err: Error) -> Error {
         let path = segment_path(&self.dir, self.active_id);
+        // Never past the last successful sync (or what open found): bytes
+        // appended since may still be dirty in the cache, which dropping it
+        // does not touch, and would scan as valid.
+        let to = self
+            .on_disk_prefix()
+            .map_or(self.durable_size, |p| p.min(self.durable_size));
         let cut = self
             .active
-            .set_len(self.durable_size)
+            .set_len(to)
             .and_then(|()| self.active.sync_all());
         self.poisoned = Some(match cut {
             Ok(()) => format!(
-                "{during} failed: {err}; {} cut back to its last durable length, \
-                 {} bytes",
+                "{during} failed: {err}; {} cut back to what the disk holds, {to} bytes",
                 path.display(),
-                self.durable_size
             ),
             Err(cut) => format!(
-                "{during} failed: {err}; cutting {} back to its last durable length \
-                 ({} bytes) failed too: {cut}",
+                "{during} failed: {err}; cutting {} back to what the disk holds \
+                 ({to} bytes) failed too: {cut}",
                 path.display(),
-                self.durable_size
             ),
         });
-        self.active_size = self.durable_size;
+        self.active_size = to;
+        self.durable_size = to;
         err
+    }
+
+    /// The valid prefix of the active segment as the disk holds it (the
+    /// page cache dropped first), or `None` when that cannot be found.
+    fn on_disk_prefix(&self) -> Option<u64> {
+        #[cfg(target_os = "linux")]
+        rustix::fs::fadvise(&self.active, 0, None, rustix::fs::Advice::DontNeed).ok()?;
+        let mut cursor = RecordCursor::new(&self.dir, vec![self.active_id]);
+        let mut end = 0;
+        cursor
+            .for_each_view(|v| end = v.offset + u64::from(v.len))
+            .ok()?;
+        Some(end.min(self.active_size))
     }
 
     /// fsync the directory if a segment was created since it was last synced.
