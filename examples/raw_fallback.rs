@@ -42,7 +42,7 @@ fn main() -> anyhow::Result<()> {
     log.set_read_policy(ReadPolicy::Skip);
     let readings = log.scan()?;
     println!("typed: {readings:?}");
-    for s in log.skipped() {
+    for s in log.skipped().iter() {
         println!("{s}");
     }
     anyhow::ensure!(readings.len() == 2 && log.skipped().len() == 1);

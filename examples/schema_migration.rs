@@ -89,7 +89,7 @@ fn main() -> anyhow::Result<()> {
     println!("compacted: {stats:?}");
     drop(users);
 
-    let mut migrated = TypedWal::<u64, User>::open(&new_dir)?;
+    let migrated = TypedWal::<u64, User>::open(&new_dir)?;
     let after = versions(migrated.raw())?;
     println!("stored versions after compaction: {after:?}");
     anyhow::ensure!(after == [2, 2, 2]);

@@ -96,7 +96,7 @@ fn killed_writers_lose_nothing_acknowledged() {
         .enumerate()
     {
         acked = run_and_kill(dir.path(), codec, 20 + round * 15);
-        let mut log = TypedLog::<Tick>::open(dir.path().join("log")).unwrap();
+        let log = TypedLog::<Tick>::open(dir.path().join("log")).unwrap();
         let values = log.scan().unwrap();
         assert!(
             values.len() as u64 >= acked,
@@ -107,7 +107,7 @@ fn killed_writers_lose_nothing_acknowledged() {
             assert_eq!(v, &tick(i as u64), "round {round}: value {i}");
         }
         drop(log);
-        let mut kv = TypedWal::<u64, Tick>::open(dir.path().join("kv")).unwrap();
+        let kv = TypedWal::<u64, Tick>::open(dir.path().join("kv")).unwrap();
         let keys = kv.keys().unwrap();
         assert!(keys.len() as u64 >= acked);
         assert_eq!(keys, (0..keys.len() as u64).collect::<Vec<_>>());

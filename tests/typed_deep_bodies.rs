@@ -105,7 +105,7 @@ fn a_hostile_body_is_a_typed_error_not_an_abort() {
     for codec in Codec::ALL {
         let dir = tempfile::tempdir().unwrap();
         hostile_log(dir.path(), codec);
-        let mut log = TypedLog::<Nest>::open(dir.path()).unwrap();
+        let log = TypedLog::<Nest>::open(dir.path()).unwrap();
         let e = log.scan().unwrap_err();
         assert!(is_body_error(&e), "{codec}: {e:?}");
         assert_eq!(e.location().unwrap().txid, Some(2), "{codec}");
@@ -132,7 +132,7 @@ fn skip_passes_over_a_hostile_body_and_reads_the_next_record() {
     for codec in Codec::ALL {
         let dir = tempfile::tempdir().unwrap();
         hostile_log(dir.path(), codec);
-        let mut log = TypedLog::<Nest>::open_with(dir.path(), ReadPolicy::Skip).unwrap();
+        let log = TypedLog::<Nest>::open_with(dir.path(), ReadPolicy::Skip).unwrap();
         assert_eq!(log.scan().unwrap(), [nest(3), nest(2)], "{codec}");
         assert_eq!(log.skipped().len(), 1, "{codec}");
         assert_eq!(log.skipped()[0].location.txid, Some(2), "{codec}");

@@ -53,7 +53,7 @@ fn messages_say_what_where_and_what_to_do() {
     })
     .unwrap();
     log.close().unwrap();
-    let mut log = TypedLog::<Invoice>::open(dir.path()).unwrap();
+    let log = TypedLog::<Invoice>::open(dir.path()).unwrap();
     let msg = log.scan().unwrap_err().to_string();
     assert_eq!(
         msg,
@@ -62,7 +62,7 @@ fn messages_say_what_where_and_what_to_do() {
          (`typed_errors::Invoice`): invoice 1 has a zero total"
     );
 
-    let mut receipts = TypedLog::<Receipt>::from_raw(log.into_raw());
+    let receipts = TypedLog::<Receipt>::from_raw(log.into_raw());
     let msg = receipts.scan().unwrap_err().to_string();
     assert!(
         msg.starts_with("record at segment 1 offset 0 txid 1 is not a `receipt`"),

@@ -140,7 +140,7 @@ const ONE_ITEM: &str = "{\"key\":1,\"value\":{\"sku\":[\"x\",1],\"count\":3,\"un
 #[test]
 fn export_does_not_write_through_a_symlink_planted_at_a_predictable_name() {
     let dir = tempfile::tempdir().unwrap();
-    let mut kv = one_item_store(&dir.path().join("db"));
+    let kv = one_item_store(&dir.path().join("db"));
     let victim = dir.path().join("victim");
     std::fs::write(&victim, "someone else's file\n").unwrap();
     let out_dir = dir.path().join("out");
@@ -165,7 +165,7 @@ fn export_does_not_write_through_a_symlink_planted_at_a_predictable_name() {
 #[test]
 fn an_export_that_cannot_be_renamed_into_place_leaves_no_temporary() {
     let dir = tempfile::tempdir().unwrap();
-    let mut kv = one_item_store(&dir.path().join("db"));
+    let kv = one_item_store(&dir.path().join("db"));
     let out_dir = dir.path().join("out");
     let blocked = out_dir.join("items.jsonl");
     std::fs::create_dir_all(&blocked).unwrap();

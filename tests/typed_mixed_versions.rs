@@ -75,7 +75,7 @@ fn write_mixed(dir: &std::path::Path) {
 fn the_newer_program_reads_every_record() {
     let dir = tempfile::tempdir().unwrap();
     write_mixed(dir.path());
-    let mut log = TypedLog::<Reading>::open(dir.path()).unwrap();
+    let log = TypedLog::<Reading>::open(dir.path()).unwrap();
     let want = vec![
         Reading::from(v1(1)),
         v2(2),

@@ -54,7 +54,7 @@ fn bad_log(dir: &std::path::Path) {
 fn stop_returns_the_first_bad_record() {
     let dir = tempfile::tempdir().unwrap();
     bad_log(dir.path());
-    let mut log = TypedLog::<Note>::open(dir.path()).unwrap();
+    let log = TypedLog::<Note>::open(dir.path()).unwrap();
     let e = log.scan().unwrap_err();
     assert!(
         matches!(
@@ -126,11 +126,12 @@ fn skip_reports_every_bad_record_with_its_reason() {
         }
     ));
     // Every reason says where and what.
-    for skipped in s {
+    for skipped in s.iter() {
         let text = skipped.to_string();
         assert!(text.contains("segment 1 offset"), "{text}");
         assert!(text.contains("`note`"), "{text}");
     }
+    drop(s);
     // A later scan with Stop forgets the report.
     log.set_read_policy(ReadPolicy::Stop);
     assert!(log.scan().is_err());
@@ -158,7 +159,7 @@ fn kv_bulk_reads_follow_the_policy_and_get_always_reports() {
     assert!(matches!(e, Error::Envelope { .. }), "{e:?}");
     assert!(e.to_string().contains("key 0x0000000000000002"), "{e}");
 
-    let mut kv = TypedWal::<u64, Note>::from_raw_with(kv.into_raw(), ReadPolicy::Skip);
+    let kv = TypedWal::<u64, Note>::from_raw_with(kv.into_raw(), ReadPolicy::Skip);
     assert_eq!(kv.items().unwrap(), [(1, note(1)), (3, note(3))]);
     assert_eq!(kv.skipped().len(), 2);
     assert!(matches!(

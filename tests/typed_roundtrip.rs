@@ -108,7 +108,7 @@ fn log_round_trip<T: Record + PartialEq + Debug + Clone>(codec: Codec, values: &
     log.fsync().unwrap();
     log.close().unwrap();
 
-    let mut log = TypedLog::<T>::open(dir.path()).unwrap();
+    let log = TypedLog::<T>::open(dir.path()).unwrap();
     assert_eq!(log.scan().unwrap(), values, "{codec} {}", T::NAME);
     let entries: Vec<_> = log.iter().unwrap().map(|e| e.unwrap()).collect();
     for (i, e) in entries.iter().enumerate() {
@@ -182,7 +182,7 @@ fn wals_of_every_key_shape_and_codec() {
         kv.delete(&everything(0).id).unwrap();
         kv.fsync().unwrap();
         drop(kv);
-        let mut kv = TypedWal::<(String, i64), Everything>::open(dir.path()).unwrap();
+        let kv = TypedWal::<(String, i64), Everything>::open(dir.path()).unwrap();
         assert_eq!(kv.len(), 3);
         assert_eq!(kv.get(&everything(2).id).unwrap(), Some(everything(2)));
         assert_eq!(kv.get(&everything(0).id).unwrap(), None);

@@ -32,14 +32,14 @@ fn old_log_reads_as_latest_and_takes_new_records() {
     log.fsync().unwrap();
     drop(log);
     want.push(newer);
-    let mut log = TypedLog::<Order>::open(dir.path()).unwrap();
+    let log = TypedLog::<Order>::open(dir.path()).unwrap();
     assert_eq!(log.scan().unwrap(), want);
 }
 
 #[test]
 fn each_version_reads_the_part_of_the_chain_it_knows() {
     let dir = gen::copy_store(&fixtures(), "order-log").unwrap();
-    let mut v2 = TypedLog::<OrderV2>::open_with(dir.path(), ReadPolicy::Skip).unwrap();
+    let v2 = TypedLog::<OrderV2>::open_with(dir.path(), ReadPolicy::Skip).unwrap();
     let read = v2.scan().unwrap();
     assert_eq!(read.len(), 3, "v1, v1, v2 records");
     assert_eq!(read[2], order_v2());
@@ -103,7 +103,7 @@ fn old_wal_reads_as_latest_and_compacts_to_latest() {
             (3, Codec::Postcard)
         ]
     );
-    let mut kv = kv;
+    let kv = kv;
     assert_eq!(kv.items().unwrap(), gen::order_wal_expected());
 }
 
@@ -113,7 +113,7 @@ fn plain_compaction_keeps_old_versions_as_they_are() {
     let kv = TypedWal::<u64, Order>::open(dir.path()).unwrap();
     let out = tempfile::tempdir().unwrap();
     kv.compact_to(out.path().join("c")).unwrap();
-    let mut copy = TypedWal::<u64, Order>::open(out.path().join("c")).unwrap();
+    let copy = TypedWal::<u64, Order>::open(out.path().join("c")).unwrap();
     let versions: Vec<u16> = copy
         .raw()
         .items()
@@ -159,7 +159,7 @@ fn a_failing_try_from_stops_upgrade_compaction_and_names_the_record() {
         kv.skipped()[0].location.key.as_deref(),
         Some(&5u64.to_be_bytes()[..])
     );
-    let mut out = TypedWal::<u64, OrderV2>::open(&target).unwrap();
+    let out = TypedWal::<u64, OrderV2>::open(&target).unwrap();
     assert_eq!(out.get(&5).unwrap().unwrap().currency, "EURO");
     let e = out.items().unwrap_err();
     assert!(
@@ -222,7 +222,7 @@ fn a_failing_upgrade_stops_in_place_compaction_and_removes_nothing() {
         .unwrap()
         .contains(&1));
     drop(kv);
-    let mut old = TypedWal::<u64, OrderV2>::open(dir.path()).unwrap();
+    let old = TypedWal::<u64, OrderV2>::open(dir.path()).unwrap();
     assert_eq!(old.get(&5).unwrap().unwrap().currency, "EURO");
     assert_eq!(old.items().unwrap().len(), 2);
 }

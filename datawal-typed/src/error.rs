@@ -494,6 +494,29 @@ impl Skipped {
     }
 }
 
+/// What the last bulk read of a handle skipped, kept behind a lock so that
+/// reads take `&self` (a handle shared behind an `RwLock` reads on the read
+/// side) and the handle stays `Sync`.
+#[derive(Debug, Default)]
+pub(crate) struct SkippedCell(std::sync::Mutex<Vec<Skipped>>);
+
+impl SkippedCell {
+    /// Replace the list (a new bulk read's).
+    pub(crate) fn set(&self, skipped: Vec<Skipped>) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = skipped;
+    }
+
+    /// The list, locked while the guard lives.
+    pub(crate) fn get(&self) -> impl std::ops::Deref<Target = Vec<Skipped>> + '_ {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 impl fmt::Display for Skipped {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "skipped: {}", self.reason)

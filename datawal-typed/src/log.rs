@@ -10,7 +10,7 @@ use datawal_core::{
 };
 
 use crate::envelope::Header;
-use crate::error::{Error, Location, Result, Skipped};
+use crate::error::{Error, Location, Result, Skipped, SkippedCell};
 use crate::payload::{append_payload, decode_value, encode_payload, Rejected, WriteCheck};
 use crate::{Codec, Key, Options, ReadPolicy, Record};
 
@@ -64,7 +64,7 @@ pub struct TypedLog<T: Record> {
     key_buf: Vec<u8>,
     buf: Vec<u8>,
     check: WriteCheck,
-    skipped: Vec<Skipped>,
+    skipped: SkippedCell,
     _type: PhantomData<fn() -> T>,
 }
 
@@ -117,7 +117,7 @@ impl<T: Record> TypedLog<T> {
             key_buf: Vec::new(),
             buf: Vec::new(),
             check: WriteCheck::default(),
-            skipped: Vec::new(),
+            skipped: SkippedCell::default(),
             _type: PhantomData,
         }
     }
@@ -202,7 +202,7 @@ impl<T: Record> TypedLog<T> {
     /// ([`Error::Envelope`], [`Error::WrongType`], [`Error::Decode`],
     /// [`Error::RecordType`]); core errors ([`Error::Core`]) under either
     /// policy. (A log's key field is not decoded: the value carries its key.)
-    pub fn scan(&mut self) -> Result<Vec<T>> {
+    pub fn scan(&self) -> Result<Vec<T>> {
         let mut iter = self.iter()?;
         // Every record of a typed log is one value: size the output from the
         // txid count (capped: txids come from disk), as the core's scan does.
@@ -210,7 +210,7 @@ impl<T: Record> TypedLog<T> {
         let mut out = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
         // Only the value is kept: no `Entry` is built.
         iter.for_each_decoded(|value, _, _| out.push(value))?;
-        self.skipped = iter.into_skipped();
+        self.skipped.set(iter.into_skipped());
         Ok(out)
     }
 
@@ -219,11 +219,11 @@ impl<T: Record> TypedLog<T> {
     ///
     /// # Errors
     /// As [`scan`](Self::scan).
-    pub fn scan_entries(&mut self) -> Result<Vec<Entry<T>>> {
+    pub fn scan_entries(&self) -> Result<Vec<Entry<T>>> {
         let mut iter = self.iter()?;
         let mut out = Vec::new();
         iter.for_each_decoded(|value, header, view| out.push(entry(value, header, view)))?;
-        self.skipped = iter.into_skipped();
+        self.skipped.set(iter.into_skipped());
         Ok(out)
     }
 
@@ -231,8 +231,8 @@ impl<T: Record> TypedLog<T> {
     /// [`scan_entries`](Self::scan_entries) skipped under
     /// [`ReadPolicy::Skip`].
     #[must_use]
-    pub fn skipped(&self) -> &[Skipped] {
-        &self.skipped
+    pub fn skipped(&self) -> impl std::ops::Deref<Target = Vec<Skipped>> + '_ {
+        self.skipped.get()
     }
 
     /// A streaming iterator over the log's records, decoding each from the
@@ -537,6 +537,25 @@ impl<T: Record> std::iter::FusedIterator for LogIter<T> {}
 mod tests {
     use super::*;
 
+    /// Reads take `&self` and the handles are `Sync`: readers share one
+    /// behind the read side of an `RwLock`.
+    #[test]
+    fn readers_share_a_handle_behind_a_read_lock() {
+        fn sync<T: Sync + Send>() {}
+        sync::<TypedLog<String>>();
+        sync::<crate::TypedWal<u64, String>>();
+        let dir = tempfile::tempdir().unwrap();
+        let log = std::sync::RwLock::new(TypedLog::<String>::open(dir.path()).unwrap());
+        for i in 0..10 {
+            log.write().unwrap().append(&format!("r{i}")).unwrap();
+        }
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| assert_eq!(log.read().unwrap().scan().unwrap().len(), 10));
+            }
+        });
+    }
+
     #[test]
     fn truncation_and_backup_on_the_typed_handle() {
         let dir = tempfile::tempdir().unwrap();
@@ -555,7 +574,7 @@ mod tests {
         );
         assert_eq!(log.scan().unwrap(), ["r4", "r5"]);
         log.backup_to(dir.path().join("copy")).unwrap();
-        let mut copy = TypedLog::<String>::open(dir.path().join("copy")).unwrap();
+        let copy = TypedLog::<String>::open(dir.path().join("copy")).unwrap();
         assert_eq!(copy.scan().unwrap(), ["r4", "r5"]);
         assert_eq!(copy.raw().next_txid(), 7);
     }

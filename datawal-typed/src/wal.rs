@@ -8,7 +8,7 @@ use std::path::Path;
 use datawal_core::{AtomicFile, CompactionStats, DataWal, RecordRef, RecoveryReport};
 use serde::Serialize;
 
-use crate::error::{Error, Location, Result, Skipped};
+use crate::error::{Error, Location, Result, Skipped, SkippedCell};
 use crate::key::decode_key_exact;
 use crate::payload::{decode_payload, encode_payload, WriteCheck};
 use crate::{Key, Options, ReadPolicy, Record};
@@ -40,7 +40,7 @@ pub struct TypedWal<K: Key, V: Record> {
     key_buf: Vec<u8>,
     buf: Vec<u8>,
     check: WriteCheck,
-    skipped: Vec<Skipped>,
+    skipped: SkippedCell,
     _types: PhantomData<fn() -> (K, V)>,
 }
 
@@ -101,7 +101,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
             key_buf: Vec::new(),
             buf: Vec::new(),
             check: WriteCheck::default(),
-            skipped: Vec::new(),
+            skipped: SkippedCell::default(),
             _types: PhantomData,
         }
     }
@@ -208,7 +208,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     ///
     /// # Errors
     /// [`Error::Key`] under [`ReadPolicy::Stop`].
-    pub fn keys(&mut self) -> Result<Vec<K>> {
+    pub fn keys(&self) -> Result<Vec<K>> {
         let mut skipped = Vec::new();
         let mut out = Vec::with_capacity(self.db.len());
         for k in self.db.keys() {
@@ -228,7 +228,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
                 }
             }
         }
-        self.skipped = skipped;
+        self.skipped.set(skipped);
         Ok(out)
     }
 
@@ -239,11 +239,11 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// # Errors
     /// Under [`ReadPolicy::Stop`], the first pair that does not decode;
     /// [`Error::Core`] under either policy.
-    pub fn items(&mut self) -> Result<Vec<(K, V)>> {
+    pub fn items(&self) -> Result<Vec<(K, V)>> {
         let mut iter = self.iter();
         let out = (&mut iter).collect::<Result<Vec<_>>>()?;
         let skipped = iter.into_skipped();
-        self.skipped = skipped;
+        self.skipped.set(skipped);
         Ok(out)
     }
 
@@ -264,8 +264,8 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// The records the last bulk read on this handle skipped under
     /// [`ReadPolicy::Skip`].
     #[must_use]
-    pub fn skipped(&self) -> &[Skipped] {
-        &self.skipped
+    pub fn skipped(&self) -> impl std::ops::Deref<Target = Vec<Skipped>> + '_ {
+        self.skipped.get()
     }
 
     /// Write the live pairs, as stored, into the new store `out_dir` (one
@@ -298,7 +298,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
             let at = db.ref_of(key);
             upgrade.value::<V>(key, at, value, check)
         });
-        upgrade.finish(result, &mut self.skipped, |_| None)
+        upgrade.finish(result, &self.skipped, |_| None)
     }
 
     /// Compact the store in place ([`DataWal::compact`]: crash-safe at
@@ -318,7 +318,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
             .db
             .compact_with(|key, value| upgrade.value::<V>(key, None, value, check));
         let db = &self.db;
-        upgrade.finish(result, &mut self.skipped, |key| db.ref_of(key))
+        upgrade.finish(result, &self.skipped, |key| db.ref_of(key))
     }
 
     /// Remove whole closed segments below `txid` ([`DataWal::truncate_before`]):
@@ -354,7 +354,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// with non-string keys); [`Error::Io`] when a line cannot be written;
     /// [`Error::Core`] when the file cannot be created, synced or renamed
     /// into place, and for read errors.
-    pub fn export_jsonl(&mut self, out: impl AsRef<Path>) -> Result<()>
+    pub fn export_jsonl(&self, out: impl AsRef<Path>) -> Result<()>
     where
         K: Serialize,
     {
@@ -380,7 +380,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
         }
         let skipped = iter.into_skipped();
         file.commit()?;
-        self.skipped = skipped;
+        self.skipped.set(skipped);
         Ok(())
     }
 
@@ -584,7 +584,7 @@ impl Upgrade {
     fn finish(
         self,
         result: datawal_core::Result<CompactionStats>,
-        skipped: &mut Vec<Skipped>,
+        skipped: &SkippedCell,
         place: impl Fn(&[u8]) -> Option<RecordRef>,
     ) -> Result<CompactionStats> {
         let relocate = |e: &mut Error| {
@@ -597,13 +597,14 @@ impl Upgrade {
         };
         match result {
             Ok(stats) => {
-                *skipped = self.skipped;
-                for s in skipped.iter_mut() {
+                let mut list = self.skipped;
+                for s in &mut list {
                     relocate(&mut s.reason);
                     if let Some(loc) = s.reason.location() {
                         s.location = loc.clone();
                     }
                 }
+                skipped.set(list);
                 Ok(stats)
             }
             Err(core) => Err(match self.failure {

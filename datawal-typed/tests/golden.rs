@@ -142,7 +142,7 @@ fn keys_and_schemas_are_frozen() {
 #[test]
 fn order_log_written_by_three_versions_reads_as_the_latest() {
     let dir = gen::copy_store(&fixtures(), "order-log").unwrap();
-    let mut log = TypedLog::<Order>::open(dir.path()).unwrap();
+    let log = TypedLog::<Order>::open(dir.path()).unwrap();
     assert_eq!(log.scan().unwrap(), gen::order_log_expected());
     let entries = log.scan_entries().unwrap();
     let meta: Vec<_> = entries
@@ -160,7 +160,7 @@ fn order_log_written_by_three_versions_reads_as_the_latest() {
     );
     // The v1 program still reads its own records and names the first one it
     // cannot.
-    let mut old = TypedLog::<OrderV1>::from_raw(log.into_raw());
+    let old = TypedLog::<OrderV1>::from_raw(log.into_raw());
     let e = old.scan().unwrap_err();
     assert!(matches!(&e, Error::Decode { version: 2, .. }), "{e:?}");
     let loc = e.location().unwrap();
@@ -170,7 +170,7 @@ fn order_log_written_by_three_versions_reads_as_the_latest() {
 #[test]
 fn order_wal_written_by_three_versions_reads_as_the_latest() {
     let dir = gen::copy_store(&fixtures(), "order-wal").unwrap();
-    let mut kv = TypedWal::<u64, Order>::open(dir.path()).unwrap();
+    let kv = TypedWal::<u64, Order>::open(dir.path()).unwrap();
     assert_eq!(kv.items().unwrap(), gen::order_wal_expected());
     assert_eq!(kv.keys().unwrap(), [1, 2, 9]);
     assert!(!kv.contains_key(&3));
