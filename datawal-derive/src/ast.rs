@@ -1,27 +1,26 @@
-//! The checked model of a `#[derive(Record)]` input: every attribute parsed
-//! and validated, every mistake collected before any code is generated.
+//! Stage 2: the model of a `#[derive(Record)]` input, every attribute
+//! parsed.
+//!
+//! The model is built whatever mistakes the attributes hold (they are
+//! recorded in the [`Ctxt`]), so that `check.rs` can judge it as a whole and
+//! a failed derive can still emit its fallback impl from what was readable.
+//! Code is generated from it only once the [`Ctxt`] holds no error.
 
-use crate::attr::{self, Upgrade};
+use crate::attr::{self, ContainerAttrs, FieldAttrs, SerdeAttrs};
 use crate::ctxt::Ctxt;
 use syn::ext::IdentExt;
-use syn::{Attribute, Data as SynData, DeriveInput, Fields, Generics, Ident, Member, Type};
+use syn::{Data as SynData, DeriveInput, Fields, Generics, Ident, Member, Type};
 
-/// A struct or enum that passed every check.
+/// A struct, enum or union with its parsed attributes.
 pub(crate) struct Container<'a> {
     /// The type's identifier.
     pub(crate) ident: &'a Ident,
     /// The type's generics, as written.
     pub(crate) generics: &'a Generics,
-    /// `Record::NAME`: `#[record(name)]` or the type's name.
-    pub(crate) name: String,
-    /// `Record::VERSION`.
-    pub(crate) version: u16,
-    /// `from = T` or `try_from = T`.
-    pub(crate) upgrade: Option<Upgrade>,
-    /// Path to the `datawal_typed` crate.
-    pub(crate) krate: syn::Path,
-    /// The type's `#[serde(...)]` attributes (part of the schema text).
-    pub(crate) serde_attrs: Vec<&'a Attribute>,
+    /// Its `#[record(...)]` options.
+    pub(crate) attrs: ContainerAttrs,
+    /// Its `#[serde(...)]` attributes.
+    pub(crate) serde: SerdeAttrs<'a>,
     /// The fields or variants.
     pub(crate) data: Data<'a>,
 }
@@ -32,6 +31,8 @@ pub(crate) enum Data<'a> {
     Struct(Style, Vec<Field<'a>>),
     /// An enum and its variants.
     Enum(Vec<Variant<'a>>),
+    /// A union (refused by `check.rs`) and its fields.
+    Union(&'a syn::token::Union, Vec<Field<'a>>),
 }
 
 /// How fields are written.
@@ -45,16 +46,16 @@ pub(crate) enum Style {
     Unit,
 }
 
-/// A struct or variant field.
+/// A struct, variant or union field.
 pub(crate) struct Field<'a> {
     /// How to reach the field from `self`.
     pub(crate) member: Member,
     /// The field's type.
     pub(crate) ty: &'a Type,
-    /// Marked `#[record(key)]`.
-    pub(crate) key: bool,
-    /// The field's `#[serde(...)]` attributes (part of the schema text).
-    pub(crate) serde_attrs: Vec<&'a Attribute>,
+    /// Its `#[record(...)]` options.
+    pub(crate) attrs: FieldAttrs,
+    /// Its `#[serde(...)]` attributes.
+    pub(crate) serde: SerdeAttrs<'a>,
 }
 
 /// An enum variant.
@@ -65,136 +66,153 @@ pub(crate) struct Variant<'a> {
     pub(crate) style: Style,
     /// Its fields.
     pub(crate) fields: Vec<Field<'a>>,
-    /// The variant's `#[serde(...)]` attributes (part of the schema text).
-    pub(crate) serde_attrs: Vec<&'a Attribute>,
+    /// Its `#[serde(...)]` attributes.
+    pub(crate) serde: SerdeAttrs<'a>,
+}
+
+/// Whether the previous version is converted with `From` or `TryFrom`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum UpgradeKind {
+    /// `from = Older`: `impl From<Older> for Self`.
+    From,
+    /// `try_from = Older`: `impl TryFrom<Older> for Self`.
+    TryFrom,
+}
+
+impl UpgradeKind {
+    /// The option name as the user writes it.
+    pub(crate) fn keyword(self) -> &'static str {
+        match self {
+            UpgradeKind::From => "from",
+            UpgradeKind::TryFrom => "try_from",
+        }
+    }
+}
+
+/// The previous version of the record family: `from = T` or `try_from = T`.
+pub(crate) struct Upgrade<'c> {
+    /// `from` or `try_from`.
+    pub(crate) kind: UpgradeKind,
+    /// The previous version's type.
+    pub(crate) ty: &'c Type,
 }
 
 impl<'a> Container<'a> {
-    /// Check `input` and build the model.
-    ///
-    /// # Errors
-    /// Every mistake found, combined into one `syn::Error`, each spanned on
-    /// the user's offending tokens.
-    pub(crate) fn from_ast(input: &'a DeriveInput) -> syn::Result<Self> {
-        let mut cx = Ctxt::new();
-        let attrs = attr::parse_container(&mut cx, &input.attrs);
-        attr::check_serde_container(&mut cx, &input.attrs);
-
+    /// Build the model of `input`, recording in `cx` every mistake found in
+    /// a single attribute.
+    pub(crate) fn from_ast(cx: &mut Ctxt, input: &'a DeriveInput) -> Self {
+        let attrs = attr::parse_container(cx, &input.attrs);
         let data = match &input.data {
             SynData::Struct(data) => {
-                let (style, fields) = fields_from_ast(&mut cx, &data.fields, false);
-                Some(Data::Struct(style, fields))
+                Data::Struct(style(&data.fields), fields_from_ast(cx, &data.fields))
             }
-            SynData::Enum(data) => {
-                let variants = data
-                    .variants
+            SynData::Enum(data) => Data::Enum(
+                data.variants
                     .iter()
                     .map(|variant| {
-                        attr::reject_variant_attrs(&mut cx, &variant.attrs);
-                        attr::check_serde_variant(&mut cx, &variant.attrs);
-                        let (style, fields) = fields_from_ast(&mut cx, &variant.fields, true);
+                        attr::reject_variant_attrs(cx, &variant.attrs);
                         Variant {
                             ident: &variant.ident,
-                            style,
-                            fields,
-                            serde_attrs: attr::serde_attrs(&variant.attrs).collect(),
+                            style: style(&variant.fields),
+                            fields: fields_from_ast(cx, &variant.fields),
+                            serde: SerdeAttrs::from_attrs(&variant.attrs),
                         }
                     })
-                    .collect();
-                Some(Data::Enum(variants))
-            }
+                    .collect(),
+            ),
             SynData::Union(data) => {
-                cx.error_spanned_by(
-                    data.union_token,
-                    "#[derive(Record)] cannot be used on a union: serde cannot encode unions; use a struct or an enum",
-                );
-                None
+                Data::Union(&data.union_token, fields_from_ast(cx, &data.fields.named))
             }
         };
-
-        if attrs.version.is_none() && !attrs.version_reported {
-            cx.error_spanned_by(
-                &input.ident,
-                format!(
-                    "missing record version: add `#[record(version = 1)]` to `{}` \
-                     (raise the version, and add `from = PreviousType`, whenever the shape changes)",
-                    input.ident.unraw()
-                ),
-            );
-        }
-
-        cx.check()?;
-        let (Some(data), Some(version)) = (data, attrs.version) else {
-            // Unreachable: both are only missing when an error was recorded.
-            return Err(syn::Error::new_spanned(
-                &input.ident,
-                "#[derive(Record)]: invalid input",
-            ));
-        };
-        Ok(Container {
+        Container {
             ident: &input.ident,
             generics: &input.generics,
-            name: attrs
-                .name
-                .map_or_else(|| input.ident.unraw().to_string(), |lit| lit.value()),
-            version,
-            upgrade: attrs.upgrade,
-            krate: attrs
-                .krate
-                .unwrap_or_else(|| syn::parse_quote!(::datawal_typed)),
-            serde_attrs: attr::serde_attrs(&input.attrs).collect(),
+            attrs,
+            serde: SerdeAttrs::from_attrs(&input.attrs),
             data,
-        })
+        }
     }
 
-    /// The key fields of a struct, in field order (none for an enum).
+    /// `Record::NAME`: `#[record(name)]`, else the type's name (unraw).
+    pub(crate) fn name(&self) -> String {
+        self.attrs
+            .name
+            .get()
+            .map_or_else(|| self.ident.unraw().to_string(), syn::LitStr::value)
+    }
+
+    /// `Record::VERSION`; 0 when the version is missing or invalid, which
+    /// is an error (checked before any code but the fallback is generated).
+    /// 0 is lower than every version, so a fallback impl never fails the
+    /// version check of a newer type that names it in `from`.
+    pub(crate) fn version(&self) -> u16 {
+        self.attrs.version.get().copied().unwrap_or(0)
+    }
+
+    /// The previous version, if any. When both `from` and `try_from` are
+    /// written (an error), `from`.
+    pub(crate) fn upgrade(&self) -> Option<Upgrade<'_>> {
+        let (kind, ty) = match (self.attrs.from.get(), self.attrs.try_from.get()) {
+            (Some(ty), _) => (UpgradeKind::From, ty),
+            (None, Some(ty)) => (UpgradeKind::TryFrom, ty),
+            (None, None) => return None,
+        };
+        Some(Upgrade { kind, ty })
+    }
+
+    /// The path to the `datawal_typed` crate: `#[record(crate)]`, else
+    /// `::datawal_typed`.
+    pub(crate) fn krate(&self) -> syn::Path {
+        self.attrs
+            .krate
+            .get()
+            .cloned()
+            .unwrap_or_else(|| syn::parse_quote!(::datawal_typed))
+    }
+
+    /// The key fields of a struct, in field order (none for an enum or a
+    /// union: an enum's key is `()`).
     pub(crate) fn key_fields(&self) -> Vec<&Field<'a>> {
         match &self.data {
-            Data::Struct(_, fields) => fields.iter().filter(|field| field.key).collect(),
-            Data::Enum(_) => Vec::new(),
+            Data::Struct(_, fields) => fields.iter().filter(|field| field.is_key()).collect(),
+            Data::Enum(_) | Data::Union(..) => Vec::new(),
         }
+    }
+}
+
+impl Field<'_> {
+    /// Marked `#[record(key)]`.
+    pub(crate) fn is_key(&self) -> bool {
+        self.attrs.key.get().is_some()
+    }
+}
+
+fn style(fields: &Fields) -> Style {
+    match fields {
+        Fields::Named(_) => Style::Named,
+        Fields::Unnamed(_) => Style::Tuple,
+        Fields::Unit => Style::Unit,
     }
 }
 
 fn fields_from_ast<'a>(
     cx: &mut Ctxt,
-    fields: &'a Fields,
-    in_enum: bool,
-) -> (Style, Vec<Field<'a>>) {
-    let style = match fields {
-        Fields::Named(_) => Style::Named,
-        Fields::Unnamed(_) => Style::Tuple,
-        Fields::Unit => Style::Unit,
-    };
-    let fields = fields
-        .iter()
+    fields: impl IntoIterator<Item = &'a syn::Field>,
+) -> Vec<Field<'a>> {
+    fields
+        .into_iter()
         .enumerate()
-        .map(|(index, field)| {
-            let attrs = attr::parse_field(cx, &field.attrs, in_enum);
-            let serde = attr::check_serde_field(cx, &field.attrs);
-            if let (Some(key), true) = (&attrs.key, serde.skipped) {
-                let span = attr::serde_skip_span(&field.attrs).unwrap_or_else(|| {
-                    syn::spanned::Spanned::span(key)
-                });
-                cx.error_at(
-                    span,
-                    "a `#[record(key)]` field cannot be skipped by serde: the decoded value would lose its key; \
-                     remove the serde skip or the `#[record(key)]`",
-                );
-            }
-            Field {
-                member: match &field.ident {
-                    Some(ident) => Member::Named(ident.clone()),
-                    None => Member::Unnamed(syn::Index {
-                        index: u32::try_from(index).unwrap_or(u32::MAX),
-                        span: syn::spanned::Spanned::span(&field.ty),
-                    }),
-                },
-                ty: &field.ty,
-                key: attrs.key.is_some(),
-                serde_attrs: attr::serde_attrs(&field.attrs).collect(),
-            }
+        .map(|(index, field)| Field {
+            member: match &field.ident {
+                Some(ident) => Member::Named(ident.clone()),
+                None => Member::Unnamed(syn::Index {
+                    index: u32::try_from(index).unwrap_or(u32::MAX),
+                    span: syn::spanned::Spanned::span(&field.ty),
+                }),
+            },
+            ty: &field.ty,
+            attrs: attr::parse_field(cx, &field.attrs),
+            serde: SerdeAttrs::from_attrs(&field.attrs),
         })
-        .collect();
-    (style, fields)
+        .collect()
 }

@@ -1,9 +1,15 @@
-//! Parsing of `#[record(...)]` attributes, by hand with `parse_nested_meta`,
-//! and the scan of `#[serde(...)]` attributes for options that a
-//! non-self-describing codec cannot decode.
+//! Stage 1: the attributes of one item, each read on its own.
+//!
+//! `#[record(...)]` is parsed by hand with `parse_nested_meta`; every
+//! option goes through one [`Attr`] slot, which reports a second writing of
+//! the option as a duplicate. `#[serde(...)]` options are collected, not
+//! judged: which of them a record refuses, and every other rule that looks
+//! at two attributes or at an attribute and the shape of the type, is in
+//! `check.rs`.
 //!
 //! Every mistake is recorded in the [`Ctxt`] and parsing goes on, so that a
-//! user sees all their mistakes in one build.
+//! user sees all their mistakes in one build, and so that a failed derive
+//! still has the name, version and key it could read for its fallback impl.
 
 use crate::ctxt::Ctxt;
 use proc_macro2::{Span, TokenTree};
@@ -12,87 +18,189 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Attribute, Expr, Lit, LitStr, Meta, Token};
 
-/// The attributes accepted in `#[record(...)]` on a struct or enum.
+/// The options accepted in `#[record(...)]` on a struct or enum.
 pub(crate) const CONTAINER_ATTRS: &[&str] = &["name", "version", "from", "try_from", "crate"];
 
-/// The attributes accepted in `#[record(...)]` on a field.
+/// The options accepted in `#[record(...)]` on a field.
 pub(crate) const FIELD_ATTRS: &[&str] = &["key"];
 
-/// Whether a `from` type is converted with `From` or `TryFrom`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum UpgradeKind {
-    /// `from = Older`: `impl From<Older> for Self`.
-    From,
-    /// `try_from = Older`: `impl TryFrom<Older> for Self`.
-    TryFrom,
+/// One `#[record(...)]` option, which may be written once per item.
+///
+/// The slot remembers where the option was first written, valid or not, so
+/// that a second writing is reported as a duplicate (and its value is not
+/// parsed: one mistake, one error) and so that later rules can point at it.
+pub(crate) struct Attr<T> {
+    /// The option's name, for the duplicate message.
+    name: &'static str,
+    /// Where the option was first written.
+    span: Option<Span>,
+    /// Its value, when the value was valid.
+    value: Option<T>,
 }
 
-impl UpgradeKind {
-    /// The attribute name as the user writes it.
-    pub(crate) fn keyword(self) -> &'static str {
-        match self {
-            UpgradeKind::From => "from",
-            UpgradeKind::TryFrom => "try_from",
+impl<T> Attr<T> {
+    /// A slot for the option `name`, not yet written.
+    pub(crate) fn none(name: &'static str) -> Self {
+        Attr {
+            name,
+            span: None,
+            value: None,
+        }
+    }
+
+    /// Read the option that `meta` names into this slot with `parse`, which
+    /// returns `None` for a value it has reported as invalid. A second
+    /// writing is reported as a duplicate and its value skipped.
+    fn parse_with(
+        &mut self,
+        cx: &mut Ctxt,
+        meta: &ParseNestedMeta,
+        parse: impl FnOnce(&mut Ctxt, &ParseNestedMeta) -> syn::Result<Option<T>>,
+    ) -> syn::Result<()> {
+        if self.span.is_some() {
+            cx.error_spanned_by(
+                &meta.path,
+                format!(
+                    "duplicate `#[record({})]`: it is already written earlier; remove this one",
+                    self.name
+                ),
+            );
+            return skip_value(meta);
+        }
+        self.span = Some(meta.path.span());
+        self.value = parse(cx, meta)?;
+        Ok(())
+    }
+
+    /// Take `value` as the option's value without the option being
+    /// written: for an unknown option reported as a misspelling of this one,
+    /// so that the fallback impl has the value the user meant (a
+    /// misspelling is an error: no real impl is generated from a guess). A
+    /// later writing of the option replaces the guess, and is no duplicate.
+    fn guess(&mut self, value: Option<T>) {
+        if self.span.is_none() && self.value.is_none() {
+            self.value = value;
+        }
+    }
+
+    /// The value, if the option was written with a valid value (or, after
+    /// an error, guessed from a misspelling).
+    pub(crate) fn get(&self) -> Option<&T> {
+        self.value.as_ref()
+    }
+
+    /// Where the option was first written, valid or not.
+    pub(crate) fn span(&self) -> Option<Span> {
+        self.span
+    }
+}
+
+impl ContainerAttrs {
+    /// Read `value`, written after an unknown option reported as a
+    /// misspelling of `known`, as a guess of `known` (see [`Attr::guess`]).
+    /// `from` and `try_from` are not guessed: the fallback impl does not
+    /// use them.
+    fn guess(&mut self, known: &str, value: Option<&Expr>) {
+        let Some(value) = value else {
+            return;
+        };
+        let string = match value {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Str(lit), ..
+            }) => Some(lit),
+            _ => None,
+        };
+        match known {
+            "name" => self
+                .name
+                .guess(string.filter(|lit| !lit.value().is_empty()).cloned()),
+            "version" => self.version.guess(parse_version(value).ok()),
+            "crate" => self.krate.guess(string.and_then(|lit| lit.parse().ok())),
+            _ => {}
         }
     }
 }
 
-/// A `from = Older` or `try_from = Older` container attribute.
-pub(crate) struct Upgrade {
-    /// `from` or `try_from`.
-    pub(crate) kind: UpgradeKind,
-    /// The previous version of the record family.
-    pub(crate) ty: syn::Type,
-}
-
-/// The parsed `#[record(...)]` attributes of a struct or enum.
-#[derive(Default)]
+/// The `#[record(...)]` options of a struct or enum.
 pub(crate) struct ContainerAttrs {
     /// `name = "..."`.
-    pub(crate) name: Option<LitStr>,
+    pub(crate) name: Attr<LitStr>,
     /// `version = N`, checked to be in `1..=u16::MAX`.
-    pub(crate) version: Option<u16>,
-    /// A `version` was written but was invalid or misspelled (already
-    /// reported: do not report it missing too).
-    pub(crate) version_reported: bool,
-    /// A `version = ...` was seen, valid or not (a second one is a duplicate).
-    version_seen: bool,
-    /// `from = T` or `try_from = T`.
-    pub(crate) upgrade: Option<Upgrade>,
+    pub(crate) version: Attr<u16>,
+    /// `from = Older`.
+    pub(crate) from: Attr<syn::Type>,
+    /// `try_from = Older`.
+    pub(crate) try_from: Attr<syn::Type>,
     /// `crate = "path"`.
-    pub(crate) krate: Option<syn::Path>,
+    pub(crate) krate: Attr<syn::Path>,
+    /// Known options that an unknown one was reported as a likely
+    /// misspelling of (a misspelled `version` is not also missing).
+    pub(crate) misspelled: Vec<&'static str>,
 }
 
-/// The parsed `#[record(...)]` attributes of a field.
-#[derive(Default)]
+/// The `#[record(...)]` options of a field.
 pub(crate) struct FieldAttrs {
-    /// The `key` token of `#[record(key)]`, if present.
-    pub(crate) key: Option<syn::Path>,
+    /// `key`.
+    pub(crate) key: Attr<()>,
 }
 
-/// What the serde attributes of a field mean for the derive.
-#[derive(Default)]
-pub(crate) struct SerdeField {
-    /// `#[serde(skip)]`, or both `skip_serializing` and `skip_deserializing`.
-    pub(crate) skipped: bool,
+/// The `#[serde(...)]` attributes of one item and their options.
+pub(crate) struct SerdeAttrs<'a> {
+    /// The attributes as written (their text is part of `Record::SCHEMA`).
+    pub(crate) attrs: Vec<&'a Attribute>,
+    /// Their options, in order. An attribute that does not parse is left to
+    /// serde_derive to report.
+    metas: Vec<Meta>,
+}
+
+impl<'a> SerdeAttrs<'a> {
+    /// Collect the `#[serde(...)]` attributes among `attrs`.
+    pub(crate) fn from_attrs(attrs: &'a [Attribute]) -> Self {
+        let attrs: Vec<&Attribute> = attrs
+            .iter()
+            .filter(|attr| attr.path().is_ident("serde"))
+            .collect();
+        let metas = attrs
+            .iter()
+            .filter_map(|attr| {
+                attr.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+                    .ok()
+            })
+            .flatten()
+            .collect();
+        SerdeAttrs { attrs, metas }
+    }
+
+    /// The options, in order.
+    pub(crate) fn metas(&self) -> &[Meta] {
+        &self.metas
+    }
+
+    /// The first option named `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&Meta> {
+        self.metas.iter().find(|meta| meta.path().is_ident(name))
+    }
+
+    /// Whether an option named `name` is present.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
 }
 
 fn is_record(attr: &Attribute) -> bool {
     attr.path().is_ident("record")
 }
 
-fn is_serde(attr: &Attribute) -> bool {
-    attr.path().is_ident("serde")
-}
-
-/// The attributes whose text goes into `Record::SCHEMA`.
-pub(crate) fn serde_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
-    attrs.iter().filter(|attr| is_serde(attr))
-}
-
 /// Parse the `#[record(...)]` attributes of the derive input.
 pub(crate) fn parse_container(cx: &mut Ctxt, attrs: &[Attribute]) -> ContainerAttrs {
-    let mut out = ContainerAttrs::default();
+    let mut out = ContainerAttrs {
+        name: Attr::none("name"),
+        version: Attr::none("version"),
+        from: Attr::none("from"),
+        try_from: Attr::none("try_from"),
+        krate: Attr::none("crate"),
+        misspelled: Vec::new(),
+    };
     for attr in attrs.iter().filter(|attr| is_record(attr)) {
         let result = attr.parse_nested_meta(|meta| {
             let Some(attr_name) = meta_name(&meta) else {
@@ -100,100 +208,33 @@ pub(crate) fn parse_container(cx: &mut Ctxt, attrs: &[Attribute]) -> ContainerAt
                 return skip_value(&meta);
             };
             match attr_name.as_str() {
-                "name" => {
+                "name" => out.name.parse_with(cx, &meta, parse_name),
+                "version" => out.version.parse_with(cx, &meta, |cx, meta| {
                     let expr: Expr = meta.value()?.parse()?;
-                    match &expr {
-                        Expr::Lit(syn::ExprLit {
-                            lit: Lit::Str(lit), ..
-                        }) => {
-                            if out.name.is_some() {
-                                cx.error_spanned_by(&meta.path, "duplicate record attribute `name`");
-                            } else if lit.value().is_empty() {
-                                cx.error_spanned_by(lit, "the record name cannot be empty");
-                            } else {
-                                out.name = Some(lit.clone());
-                            }
-                        }
-                        _ => cx.error_spanned_by(
-                            &expr,
-                            "expected a string literal for the record name, like `name = \"order\"`",
-                        ),
-                    }
-                }
-                "version" => {
-                    let expr: Expr = meta.value()?.parse()?;
-                    let duplicate = out.version_seen;
-                    out.version_seen = true;
-                    match parse_version(&expr) {
-                        Ok(_) if duplicate => {
-                            cx.error_spanned_by(&meta.path, "duplicate record attribute `version`")
-                        }
-                        Ok(version) => out.version = Some(version),
-                        Err(err) => {
-                            out.version_reported = true;
-                            cx.syn_error(err);
-                        }
-                    }
-                }
-                "from" | "try_from" => {
-                    let kind = if attr_name == "from" {
-                        UpgradeKind::From
-                    } else {
-                        UpgradeKind::TryFrom
-                    };
-                    let value = meta.value()?;
-                    if value.peek(LitStr) {
-                        let lit: LitStr = value.parse()?;
-                        cx.error_spanned_by(
-                            &lit,
-                            format!(
-                                "expected a type, not a string: write `{} = {}`",
-                                kind.keyword(),
-                                lit.value()
-                            ),
-                        );
-                        return Ok(());
-                    }
-                    let ty: syn::Type = value.parse()?;
-                    match &out.upgrade {
-                        Some(previous) if previous.kind == kind => cx.error_spanned_by(
-                            &meta.path,
-                            format!("duplicate record attribute `{}`", kind.keyword()),
-                        ),
-                        Some(_) => cx.error_spanned_by(
-                            &meta.path,
-                            "use either `from` or `try_from`, not both: a record has one previous version",
-                        ),
-                        None => out.upgrade = Some(Upgrade { kind, ty }),
-                    }
-                }
-                "crate" => {
-                    let lit: LitStr = meta.value()?.parse()?;
-                    match lit.parse::<syn::Path>() {
-                        Ok(path) if out.krate.is_none() => out.krate = Some(path),
-                        Ok(_) => cx.error_spanned_by(&meta.path, "duplicate record attribute `crate`"),
-                        Err(_) => cx.error_spanned_by(
-                            &lit,
-                            "expected a path to the datawal_typed crate, like `crate = \"datawal::typed\"`",
-                        ),
-                    }
-                }
+                    Ok(parse_version(&expr).map_err(|err| cx.syn_error(err)).ok())
+                }),
+                "from" => out.from.parse_with(cx, &meta, |cx, meta| parse_older(cx, meta, "from")),
+                "try_from" => out
+                    .try_from
+                    .parse_with(cx, &meta, |cx, meta| parse_older(cx, meta, "try_from")),
+                "crate" => out.krate.parse_with(cx, &meta, parse_crate),
                 "key" => {
                     cx.error_spanned_by(
                         &meta.path,
                         "`key` is a field attribute: write `#[record(key)]` on the key field, not on the type",
                     );
-                    return skip_value(&meta);
+                    skip_value(&meta)
                 }
                 other => {
-                    if suggest(other, CONTAINER_ATTRS) == Some("version") {
-                        out.version_reported = true;
-                    }
                     cx.error_spanned_by(&meta.path, unknown_message(other, CONTAINER_ATTRS));
-                    return skip_value(&meta);
+                    let value = skipped_value(&meta)?;
+                    if let Some(known) = suggest(other, CONTAINER_ATTRS) {
+                        out.misspelled.push(known);
+                        out.guess(known, value.as_ref());
+                    }
+                    Ok(())
                 }
             }
-            Ok(())
         });
         if let Err(err) = result {
             cx.syn_error(err);
@@ -202,10 +243,74 @@ pub(crate) fn parse_container(cx: &mut Ctxt, attrs: &[Attribute]) -> ContainerAt
     out
 }
 
-/// Parse the `#[record(...)]` attributes of a field. `in_enum` makes `key`
-/// an error: the key of an enum is `()`.
-pub(crate) fn parse_field(cx: &mut Ctxt, attrs: &[Attribute], in_enum: bool) -> FieldAttrs {
-    let mut out = FieldAttrs::default();
+/// `name = "..."`: a non-empty string literal.
+fn parse_name(cx: &mut Ctxt, meta: &ParseNestedMeta) -> syn::Result<Option<LitStr>> {
+    let expr: Expr = meta.value()?.parse()?;
+    match &expr {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(lit), ..
+        }) if lit.value().is_empty() => {
+            cx.error_spanned_by(
+                lit,
+                "the record name cannot be empty: write `name = \"order\"`, \
+                 or leave `name` out to use the type's name",
+            );
+            Ok(None)
+        }
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => Ok(Some(lit.clone())),
+        _ => {
+            cx.error_spanned_by(
+                &expr,
+                "expected a string literal for the record name, like `name = \"order\"`",
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// `from = Older` or `try_from = Older`: a type, not a string.
+fn parse_older(
+    cx: &mut Ctxt,
+    meta: &ParseNestedMeta,
+    keyword: &str,
+) -> syn::Result<Option<syn::Type>> {
+    let value = meta.value()?;
+    if value.peek(LitStr) {
+        let lit: LitStr = value.parse()?;
+        cx.error_spanned_by(
+            &lit,
+            format!(
+                "expected a type, not a string: write `{keyword} = {}`",
+                lit.value()
+            ),
+        );
+        return Ok(None);
+    }
+    value.parse().map(Some)
+}
+
+/// `crate = "path"`: a string holding a path.
+fn parse_crate(cx: &mut Ctxt, meta: &ParseNestedMeta) -> syn::Result<Option<syn::Path>> {
+    let lit: LitStr = meta.value()?.parse()?;
+    match lit.parse::<syn::Path>() {
+        Ok(path) => Ok(Some(path)),
+        Err(_) => {
+            cx.error_spanned_by(
+                &lit,
+                "expected a path to the datawal_typed crate, like `crate = \"datawal::typed\"`",
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// Parse the `#[record(...)]` attributes of a field.
+pub(crate) fn parse_field(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
+    let mut out = FieldAttrs {
+        key: Attr::none("key"),
+    };
     for attr in attrs.iter().filter(|attr| is_record(attr)) {
         let result = attr.parse_nested_meta(|meta| {
             let Some(attr_name) = meta_name(&meta) else {
@@ -213,23 +318,14 @@ pub(crate) fn parse_field(cx: &mut Ctxt, attrs: &[Attribute], in_enum: bool) -> 
                 return skip_value(&meta);
             };
             match attr_name.as_str() {
-                "key" => {
-                    if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
-                        cx.error_spanned_by(&meta.path, "`key` takes no value: write `#[record(key)]`");
-                        return skip_value(&meta);
+                "key" => out.key.parse_with(cx, &meta, |cx, meta| {
+                    if meta.input.is_empty() || meta.input.peek(Token![,]) {
+                        return Ok(Some(()));
                     }
-                    if in_enum {
-                        cx.error_spanned_by(
-                            &meta.path,
-                            "`#[record(key)]` cannot be used in an enum: the key of an enum record is `()`; \
-                             to key by a value, put the enum in a struct with a key field",
-                        );
-                    } else if out.key.is_some() {
-                        cx.error_spanned_by(&meta.path, "duplicate record attribute `key`");
-                    } else {
-                        out.key = Some(meta.path.clone());
-                    }
-                }
+                    cx.error_spanned_by(&meta.path, "`key` takes no value: write `#[record(key)]`");
+                    skip_value(meta)?;
+                    Ok(None)
+                }),
                 other if CONTAINER_ATTRS.contains(&other) => {
                     cx.error_spanned_by(
                         &meta.path,
@@ -237,14 +333,17 @@ pub(crate) fn parse_field(cx: &mut Ctxt, attrs: &[Attribute], in_enum: bool) -> 
                             "`{other}` is a container attribute: write it in the `#[record(...)]` on the type, not on a field"
                         ),
                     );
-                    return skip_value(&meta);
+                    skip_value(&meta)
                 }
                 other => {
                     cx.error_spanned_by(&meta.path, unknown_message(other, FIELD_ATTRS));
-                    return skip_value(&meta);
+                    let value = skipped_value(&meta)?;
+                    if suggest(other, FIELD_ATTRS) == Some("key") && value.is_none() {
+                        out.key.guess(Some(()));
+                    }
+                    Ok(())
                 }
             }
-            Ok(())
         });
         if let Err(err) = result {
             cx.syn_error(err);
@@ -276,15 +375,21 @@ fn meta_name(meta: &ParseNestedMeta) -> Option<String> {
     }
 }
 
-/// Consume whatever follows an attribute name we report as wrong, so that
-/// parsing carries on with the next one.
+/// Consume whatever follows an option we report as wrong, so that parsing
+/// carries on with the next one.
 fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
+    skipped_value(meta).map(drop)
+}
+
+/// [`skip_value`], returning the value after `=`, if there is one.
+fn skipped_value(meta: &ParseNestedMeta) -> syn::Result<Option<Expr>> {
     if meta.input.peek(Token![=]) {
-        meta.value()?.parse::<Expr>()?;
-    } else if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
+        return meta.value()?.parse().map(Some);
+    }
+    if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
         meta.input.parse::<TokenTree>()?;
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Check `version = N`: an integer literal in `1..=65535`.
@@ -381,153 +486,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
     d[a.len() * width + b.len()]
 }
 
-/// Why the bincode and postcard codecs cannot decode a self-describing-only
-/// serde feature.
-const NOT_SELF_DESCRIBING: &str =
-    "the bincode and postcard codecs are not self-describing (they write values by position, \
-     without field names or type tags) and cannot decode it";
-
-/// Why writing and reading a different number of fields breaks decoding.
-const POSITIONAL: &str =
-    "the bincode and postcard codecs write fields by position, without names, \
-     so every later field would be decoded from the wrong bytes";
-
-/// The metas inside the `#[serde(...)]` attributes, flattened. Attributes
-/// that do not parse are left to serde_derive to report.
-fn serde_metas(attrs: &[Attribute]) -> Vec<Meta> {
-    serde_attrs(attrs)
-        .filter_map(|attr| {
-            attr.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
-                .ok()
-        })
-        .flatten()
-        .collect()
-}
-
-/// Reject serde container attributes that need a self-describing format.
-pub(crate) fn check_serde_container(cx: &mut Ctxt, attrs: &[Attribute]) {
-    let metas = serde_metas(attrs);
-    let has = |name: &str| metas.iter().any(|meta| meta.path().is_ident(name));
-    let adjacent = has("tag") && has("content");
-    for meta in &metas {
-        let path = meta.path();
-        if path.is_ident("untagged") {
-            cx.error_spanned_by(
-                path,
-                format!(
-                    "`#[serde(untagged)]` cannot be used on a Record: an untagged enum is decoded by \
-                     trying each variant through `deserialize_any`, and {NOT_SELF_DESCRIBING}; remove it \
-                     (serde then writes the variant index)"
-                ),
-            );
-        } else if path.is_ident("tag") {
-            let what = if adjacent {
-                "`#[serde(tag = \"...\", content = \"...\")]` (adjacent tagging)"
-            } else {
-                "`#[serde(tag = \"...\")]` (internal tagging)"
-            };
-            cx.error_spanned_by(
-                meta,
-                format!(
-                    "{what} cannot be used on a Record: it is decoded through `deserialize_any`, and \
-                     {NOT_SELF_DESCRIBING}; remove it (serde's default external tagging works with every codec)"
-                ),
-            );
-        } else if path.is_ident("content") && !has("tag") {
-            cx.error_spanned_by(
-                meta,
-                format!(
-                    "`#[serde(content = \"...\")]` (adjacent tagging) cannot be used on a Record: it is \
-                     decoded through `deserialize_any`, and {NOT_SELF_DESCRIBING}; remove it"
-                ),
-            );
-        }
-    }
-}
-
-/// Reject serde variant attributes that need a self-describing format.
-pub(crate) fn check_serde_variant(cx: &mut Ctxt, attrs: &[Attribute]) {
-    for meta in serde_metas(attrs) {
-        if meta.path().is_ident("untagged") {
-            cx.error_spanned_by(
-                meta.path(),
-                format!(
-                    "`#[serde(untagged)]` cannot be used on a variant of a Record: it is decoded through \
-                     `deserialize_any`, and {NOT_SELF_DESCRIBING}; remove it"
-                ),
-            );
-        }
-    }
-}
-
-/// Reject serde field attributes that need a self-describing format or that
-/// write a different number of fields than they read, and tell whether the
-/// field is skipped both ways.
-pub(crate) fn check_serde_field(cx: &mut Ctxt, attrs: &[Attribute]) -> SerdeField {
-    let metas = serde_metas(attrs);
-    let has = |name: &str| metas.iter().any(|meta| meta.path().is_ident(name));
-    let skip = has("skip");
-    let skip_ser = has("skip_serializing");
-    let skip_de = has("skip_deserializing");
-    for meta in &metas {
-        let path = meta.path();
-        if path.is_ident("flatten") {
-            cx.error_spanned_by(
-                path,
-                format!(
-                    "`#[serde(flatten)]` cannot be used in a Record: a flattened field is decoded through \
-                     `deserialize_any`, and {NOT_SELF_DESCRIBING}; write the inner fields out in this type, \
-                     or keep the inner value as an ordinary (not flattened) field"
-                ),
-            );
-        } else if path.is_ident("skip_serializing_if") {
-            cx.error_spanned_by(
-                meta,
-                format!(
-                    "`#[serde(skip_serializing_if = \"...\")]` cannot be used in a Record: the field would \
-                     sometimes be left out when writing but always expected when reading, and {POSITIONAL}; \
-                     remove it (`#[serde(default)]` alone is fine)"
-                ),
-            );
-        } else if path.is_ident("skip_serializing") && !skip_de && !skip {
-            cx.error_spanned_by(
-                path,
-                format!(
-                    "`#[serde(skip_serializing)]` without `skip_deserializing` cannot be used in a Record: \
-                     the field would not be written but still be read, and {POSITIONAL}; use \
-                     `#[serde(skip)]` to leave it out both ways"
-                ),
-            );
-        } else if path.is_ident("skip_deserializing") && !skip_ser && !skip {
-            cx.error_spanned_by(
-                path,
-                format!(
-                    "`#[serde(skip_deserializing)]` without `skip_serializing` cannot be used in a Record: \
-                     the field would be written but not read, and {POSITIONAL}; use `#[serde(skip)]` to \
-                     leave it out both ways"
-                ),
-            );
-        }
-    }
-    SerdeField {
-        skipped: skip || (skip_ser && skip_de),
-    }
-}
-
-/// The span of the first `#[serde(skip...)]` path, to point at when a key
-/// field is skipped.
-pub(crate) fn serde_skip_span(attrs: &[Attribute]) -> Option<Span> {
-    serde_metas(attrs)
-        .iter()
-        .map(Meta::path)
-        .find(|path| {
-            path.is_ident("skip")
-                || path.is_ident("skip_serializing")
-                || path.is_ident("skip_deserializing")
-        })
-        .map(|path| path.span())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -581,17 +539,17 @@ mod tests {
         let mut cx = Ctxt::new();
         let parsed = parse_container(&mut cx, &attrs);
         assert!(messages(cx).is_empty());
-        assert_eq!(parsed.name.unwrap().value(), "order");
-        assert_eq!(parsed.version, Some(3));
-        let upgrade = parsed.upgrade.unwrap();
-        assert_eq!(upgrade.kind, UpgradeKind::TryFrom);
-        let ty = &upgrade.ty;
+        assert_eq!(parsed.name.get().unwrap().value(), "order");
+        assert_eq!(parsed.version.get(), Some(&3));
+        assert!(parsed.from.get().is_none() && parsed.from.span().is_none());
+        let ty = parsed.try_from.get().unwrap();
         assert_eq!(
             quote::quote!(#ty).to_string(),
             quote::quote!(crate::v2::Order).to_string()
         );
-        let krate = parsed.krate.unwrap();
+        let krate = parsed.krate.get().unwrap();
         assert_eq!(quote::quote!(#krate).to_string(), "datawal :: typed");
+        assert!(parsed.misspelled.is_empty());
     }
 
     #[test]
@@ -629,8 +587,8 @@ mod tests {
             let attr: Attribute = attr;
             let mut cx = Ctxt::new();
             let parsed = parse_container(&mut cx, std::slice::from_ref(&attr));
-            assert!(parsed.version.is_none());
-            assert!(parsed.version_reported);
+            assert!(parsed.version.get().is_none());
+            assert!(parsed.version.span().is_some(), "written, though invalid");
             let messages = messages(cx);
             assert_eq!(messages.len(), 1, "{messages:?}");
             assert!(messages[0].contains(expected), "{messages:?}");
@@ -638,117 +596,169 @@ mod tests {
     }
 
     #[test]
-    fn all_container_mistakes_are_collected() {
+    fn every_option_reports_its_duplicate_once_and_keeps_the_first() {
         let attrs: Vec<Attribute> = vec![
-            parse_quote!(#[record(verison = 1, nmae = "x", key)]),
-            parse_quote!(#[record(version = 1, version = 2, from = A, try_from = B)]),
-            parse_quote!(#[record(from = "A", name = 5, name = "")]),
+            parse_quote!(#[record(name = "a", version = 1, from = A, try_from = B, crate = "x")]),
+            // Each second writing is a duplicate, across attributes too, and
+            // its value is not read: the invalid `version = 0` adds nothing.
+            parse_quote!(#[record(name = "b", version = 0, from = "C")]),
+            parse_quote!(#[record(try_from = D, crate = "::")]),
         ];
         let mut cx = Ctxt::new();
         let parsed = parse_container(&mut cx, &attrs);
-        assert_eq!(parsed.version, Some(1));
+        assert_eq!(parsed.name.get().unwrap().value(), "a");
+        assert_eq!(parsed.version.get(), Some(&1));
+        assert_eq!(
+            messages(cx),
+            ["name", "version", "from", "try_from", "crate"].map(|name| format!(
+                "duplicate `#[record({name})]`: it is already written earlier; remove this one"
+            ))
+        );
+
+        let mut cx = Ctxt::new();
+        let field = parse_field(
+            &mut cx,
+            &[parse_quote!(#[record(key)]), parse_quote!(#[record(key)])],
+        );
+        assert!(field.key.get().is_some());
+        assert_eq!(
+            messages(cx),
+            ["duplicate `#[record(key)]`: it is already written earlier; remove this one"]
+        );
+    }
+
+    #[test]
+    fn an_invalid_first_writing_still_makes_the_second_a_duplicate() {
+        let mut cx = Ctxt::new();
+        let parsed = parse_container(
+            &mut cx,
+            &[parse_quote!(#[record(version = 0, version = 2, name = 5, name = "")])],
+        );
+        assert!(parsed.version.get().is_none() && parsed.name.get().is_none());
+        let found = messages(cx);
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert!(found[0].starts_with("record version 0 is not allowed"));
+        assert!(found[1].starts_with("duplicate `#[record(version)]`"));
+        assert!(found[2].starts_with("expected a string literal for the record name"));
+        assert!(found[3].starts_with("duplicate `#[record(name)]`"));
+    }
+
+    #[test]
+    fn all_container_mistakes_are_collected() {
+        let attrs: Vec<Attribute> = vec![
+            parse_quote!(#[record(verison = 1, nmae = "x", key)]),
+            parse_quote!(#[record(version = 1, bound = "T: Clone")]),
+            parse_quote!(#[record(from = "A", name = "")]),
+            parse_quote!(#[record(crate = "a b")]),
+        ];
+        let mut cx = Ctxt::new();
+        let parsed = parse_container(&mut cx, &attrs);
+        assert_eq!(parsed.version.get(), Some(&1));
+        assert_eq!(parsed.misspelled, ["version", "name"]);
+        assert!(parsed.from.span().is_some() && parsed.from.get().is_none());
         assert_eq!(
             messages(cx),
             [
                 "unknown record attribute `verison`; did you mean `version`?",
                 "unknown record attribute `nmae`; did you mean `name`?",
                 "`key` is a field attribute: write `#[record(key)]` on the key field, not on the type",
-                "duplicate record attribute `version`",
-                "use either `from` or `try_from`, not both: a record has one previous version",
+                "unknown record attribute `bound`; expected one of `name`, `version`, `from`, `try_from`, `crate`",
                 "expected a type, not a string: write `from = A`",
-                "expected a string literal for the record name, like `name = \"order\"`",
-                "the record name cannot be empty",
+                "the record name cannot be empty: write `name = \"order\"`, or leave `name` out to use the type's name",
+                "expected a path to the datawal_typed crate, like `crate = \"datawal::typed\"`",
             ]
         );
+    }
+
+    #[test]
+    fn a_misspelled_option_is_a_guess_for_the_fallback_only() {
+        let mut cx = Ctxt::new();
+        let parsed = parse_container(
+            &mut cx,
+            &[
+                parse_quote!(#[record(nmae = "order", verison = 7, crat = "datawal::typed", form = A)]),
+            ],
+        );
+        assert_eq!(messages(cx).len(), 4);
+        assert_eq!(parsed.name.get().unwrap().value(), "order");
+        assert_eq!(parsed.version.get(), Some(&7));
+        let krate = parsed.krate.get().unwrap();
+        assert_eq!(quote::quote!(#krate).to_string(), "datawal :: typed");
+        assert!(parsed.from.get().is_none());
+        // Not written: not reported missing, and no duplicate below.
+        assert!(parsed.name.span().is_none() && parsed.version.span().is_none());
+        assert_eq!(parsed.misspelled, ["name", "version", "crate", "from"]);
+
+        // The option written for real replaces the guess, and is no duplicate;
+        // an invalid guess is no guess.
+        let mut cx = Ctxt::new();
+        let parsed = parse_container(
+            &mut cx,
+            &[parse_quote!(#[record(nmae = "guess", name = "real", verison = 0)])],
+        );
+        assert_eq!(messages(cx).len(), 2);
+        assert_eq!(parsed.name.get().unwrap().value(), "real");
+        assert!(parsed.version.get().is_none());
+
+        let mut cx = Ctxt::new();
+        let field = parse_field(&mut cx, &[parse_quote!(#[record(kye)])]);
+        assert!(field.key.get().is_some() && field.key.span().is_none());
+        let field = parse_field(&mut cx, &[parse_quote!(#[record(kye = 1, primary)])]);
+        assert!(field.key.get().is_none());
+        assert_eq!(messages(cx).len(), 3);
     }
 
     #[test]
     fn field_attributes() {
         let mut cx = Ctxt::new();
-        let key = parse_field(&mut cx, &[parse_quote!(#[record(key)])], false);
-        assert!(key.key.is_some());
-        let none = parse_field(&mut cx, &[parse_quote!(#[serde(default)])], false);
-        assert!(none.key.is_none());
+        let key = parse_field(&mut cx, &[parse_quote!(#[record(key)])]);
+        assert!(key.key.get().is_some());
+        let none = parse_field(&mut cx, &[parse_quote!(#[serde(default)])]);
+        assert!(none.key.get().is_none() && none.key.span().is_none());
         assert!(messages(cx).is_empty());
 
         let mut cx = Ctxt::new();
-        parse_field(
+        let parsed = parse_field(
             &mut cx,
             &[
-                parse_quote!(#[record(kye, key, key, key = true, version = 2)]),
+                parse_quote!(#[record(kye, key = true, version = 2)]),
                 parse_quote!(#[record(primary)]),
             ],
-            false,
         );
-        parse_field(&mut cx, &[parse_quote!(#[record(key)])], true);
+        assert!(parsed.key.get().is_none());
         assert_eq!(
             messages(cx),
             [
                 "unknown record attribute `kye`; did you mean `key`?",
-                "duplicate record attribute `key`",
                 "`key` takes no value: write `#[record(key)]`",
                 "`version` is a container attribute: write it in the `#[record(...)]` on the type, not on a field",
                 "unknown record attribute `primary`; expected `key`",
-                "`#[record(key)]` cannot be used in an enum: the key of an enum record is `()`; \
-                 to key by a value, put the enum in a struct with a key field",
             ]
         );
     }
 
     #[test]
-    fn serde_attributes_that_need_self_description_are_rejected() {
-        let mut cx = Ctxt::new();
-        check_serde_container(
-            &mut cx,
-            &[parse_quote!(#[serde(rename_all = "snake_case", deny_unknown_fields, default)])],
-        );
-        let field = check_serde_field(
-            &mut cx,
-            &[parse_quote!(#[serde(default, rename = "x", with = "m")])],
-        );
-        assert!(!field.skipped);
-        assert!(check_serde_field(&mut cx, &[parse_quote!(#[serde(skip)])]).skipped);
-        assert!(
-            check_serde_field(
-                &mut cx,
-                &[parse_quote!(#[serde(skip_serializing, skip_deserializing)])]
-            )
-            .skipped
-        );
-        check_serde_variant(&mut cx, &[parse_quote!(#[serde(rename = "v")])]);
-        assert!(messages(cx).is_empty());
-
-        let mut cx = Ctxt::new();
-        check_serde_container(&mut cx, &[parse_quote!(#[serde(untagged)])]);
-        check_serde_container(&mut cx, &[parse_quote!(#[serde(tag = "t")])]);
-        check_serde_container(&mut cx, &[parse_quote!(#[serde(tag = "t", content = "c")])]);
-        check_serde_container(&mut cx, &[parse_quote!(#[serde(content = "c")])]);
-        check_serde_variant(&mut cx, &[parse_quote!(#[serde(untagged)])]);
-        check_serde_field(&mut cx, &[parse_quote!(#[serde(flatten)])]);
-        check_serde_field(
-            &mut cx,
-            &[parse_quote!(#[serde(skip_serializing_if = "Option::is_none")])],
-        );
-        check_serde_field(&mut cx, &[parse_quote!(#[serde(skip_serializing)])]);
-        check_serde_field(&mut cx, &[parse_quote!(#[serde(skip_deserializing)])]);
-        let found: Vec<String> = messages(cx)
-            .into_iter()
-            .map(|m| m.split(" cannot").next().unwrap().to_owned())
+    fn serde_options_are_collected_in_order() {
+        let attrs: Vec<Attribute> = vec![
+            parse_quote!(#[serde(default, rename = "x")]),
+            parse_quote!(#[record(key)]),
+            parse_quote!(#[serde(skip_serializing_if = "Option::is_none")]),
+            // Left to serde_derive to report.
+            parse_quote!(#[serde(=)]),
+        ];
+        let serde = SerdeAttrs::from_attrs(&attrs);
+        assert_eq!(serde.attrs.len(), 3);
+        let names: Vec<String> = serde
+            .metas()
+            .iter()
+            .map(|meta| meta.path().get_ident().unwrap().to_string())
             .collect();
-        assert_eq!(
-            found,
-            [
-                "`#[serde(untagged)]`",
-                "`#[serde(tag = \"...\")]` (internal tagging)",
-                "`#[serde(tag = \"...\", content = \"...\")]` (adjacent tagging)",
-                "`#[serde(content = \"...\")]` (adjacent tagging)",
-                "`#[serde(untagged)]`",
-                "`#[serde(flatten)]`",
-                "`#[serde(skip_serializing_if = \"...\")]`",
-                "`#[serde(skip_serializing)]` without `skip_deserializing`",
-                "`#[serde(skip_deserializing)]` without `skip_serializing`",
-            ]
-        );
+        assert_eq!(names, ["default", "rename", "skip_serializing_if"]);
+        assert!(serde.has("rename") && !serde.has("skip"));
+        assert!(matches!(
+            serde.get("skip_serializing_if"),
+            Some(Meta::NameValue(_))
+        ));
     }
 
     #[test]

@@ -1,8 +1,12 @@
-//! Code generation: one `impl Record` per derive input, plus compile-time
-//! checks of the `from`/`try_from` type.
+//! Stage 4: code generation, from a model that passed every check: one
+//! `impl Record`, plus compile-time checks of the `from`/`try_from` type.
+//!
+//! The fallback impl of a failed derive (`fallback.rs`) is generated here
+//! too, from the same model, so that both impls have the same header.
 
-use crate::ast::Container;
-use crate::attr::UpgradeKind;
+use crate::ast::{Container, UpgradeKind};
+use crate::check;
+use crate::ctxt::Ctxt;
 use crate::schema;
 use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
@@ -14,19 +18,39 @@ use syn::{DeriveInput, GenericParam, Ident, Type};
 /// # Errors
 /// Every mistake in the input, combined into one `syn::Error`.
 pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
-    let cont = Container::from_ast(input)?;
-    Ok(impl_record(&cont))
+    let mut cx = Ctxt::new();
+    let cont = Container::from_ast(&mut cx, input);
+    check::check(&mut cx, &cont);
+    cx.check()?;
+    Ok(impl_record(&cont, Bodies::Generated))
 }
 
-fn impl_record(cont: &Container) -> TokenStream {
-    let krate = &cont.krate;
+/// What the methods of the impl do.
+#[derive(Clone, Copy)]
+pub(crate) enum Bodies {
+    /// The real impl: key extraction and the upgrade chain, with the checks
+    /// and bounds of the `from`/`try_from` type.
+    Generated,
+    /// The fallback of a failed derive: the same header and constants,
+    /// method bodies that never run (the build fails), and nothing about
+    /// the `from`/`try_from` type, which may be the mistake.
+    Unreachable,
+}
+
+/// The `impl Record` of `cont`.
+pub(crate) fn impl_record(cont: &Container, bodies: Bodies) -> TokenStream {
+    let krate = cont.krate();
     let ident = cont.ident;
     let (impl_generics, ty_generics, where_clause) = cont.generics.split_for_impl();
     let gen = Gen {
         cont,
         private: quote!(#krate::__private),
+        krate,
+        name: cont.name(),
+        version: cont.version(),
         params: generic_params(cont),
     };
+    let krate = &gen.krate;
 
     let mut predicates: Vec<TokenStream> = where_clause
         .map(|clause| {
@@ -37,32 +61,57 @@ fn impl_record(cont: &Container) -> TokenStream {
                 .collect()
         })
         .unwrap_or_default();
-    if !cont.generics.params.is_empty() {
-        // The derived serde impls carry their own bounds; `Record` needs them.
-        let private = &gen.private;
-        predicates.push(quote! {
-            #ident #ty_generics: #private::serde::Serialize + #private::serde::de::DeserializeOwned
-        });
-    }
-    let key = gen.key(&mut predicates);
-    let decode = gen.decode(&mut predicates);
-
-    let name = &cont.name;
-    let version = cont.version;
+    let private = &gen.private;
+    let (key_body, key_type, decode) = match bodies {
+        Bodies::Generated => {
+            if !cont.generics.params.is_empty() {
+                // The derived serde impls carry their own bounds; `Record`
+                // needs them.
+                predicates.push(quote! {
+                    #ident #ty_generics: #private::serde::Serialize + #private::serde::de::DeserializeOwned
+                });
+            }
+            let key = gen.key(&mut predicates);
+            (key.body, key.ty, gen.decode(&mut predicates))
+        }
+        Bodies::Unreachable => {
+            let key = gen.key(&mut Vec::new());
+            let key_type = &key.ty;
+            // Every bound the impl needs, under a `for<'_>` so that the
+            // compiler assumes it inside the impl instead of checking it:
+            // the fallback reports nothing of its own (a union, a type
+            // without serde derives, a key type that is not a `Key`). An
+            // unmet bound shows where the type is used as a `Record`.
+            predicates.push(quote! {
+                for<'__datawal_fallback> #ident #ty_generics:
+                    #private::serde::Serialize + #private::serde::de::DeserializeOwned
+            });
+            predicates.push(quote! {
+                for<'__datawal_fallback> #key_type: #krate::Key
+            });
+            let unreachable = quote!(::core::unreachable!());
+            (
+                unreachable.clone(),
+                key.ty,
+                DecodeImpl {
+                    body: unreachable,
+                    module_check: TokenStream::new(),
+                },
+            )
+        }
+    };
+    let DecodeImpl {
+        body: decode_body,
+        module_check,
+    } = decode;
+    let name = &gen.name;
+    let version = gen.version;
     let schema = schema::schema(cont);
     let where_tokens = if predicates.is_empty() {
         TokenStream::new()
     } else {
         quote!(where #(#predicates,)*)
     };
-    let KeyImpl {
-        ty: key_type,
-        body: key_body,
-    } = key;
-    let DecodeImpl {
-        body: decode_body,
-        module_check,
-    } = decode;
 
     quote! {
         #[automatically_derived]
@@ -93,8 +142,14 @@ fn impl_record(cont: &Container) -> TokenStream {
 /// What the generators share.
 struct Gen<'c, 'a> {
     cont: &'c Container<'a>,
+    /// The path to `datawal_typed`.
+    krate: syn::Path,
     /// `<crate>::__private`.
     private: TokenStream,
+    /// `Record::NAME`.
+    name: String,
+    /// `Record::VERSION`.
+    version: u16,
     /// The names of the type's type and const parameters.
     params: Vec<Ident>,
 }
@@ -122,7 +177,7 @@ impl Gen<'_, '_> {
     /// on the field.) Key types that name a type parameter are bounded in the
     /// where clause.
     fn key(&self, predicates: &mut Vec<TokenStream>) -> KeyImpl {
-        let krate = &self.cont.krate;
+        let krate = &self.krate;
         let keys = self.cont.key_fields();
         let mut types = Vec::new();
         let mut exprs = Vec::new();
@@ -163,19 +218,19 @@ impl Gen<'_, '_> {
     fn decode(&self, predicates: &mut Vec<TokenStream>) -> DecodeImpl {
         let cont = self.cont;
         let private = &self.private;
-        let Some(upgrade) = &cont.upgrade else {
+        let Some(upgrade) = cont.upgrade() else {
             return DecodeImpl {
                 body: quote!(#private::decode_current::<Self>(__version, __codec, __body)),
                 module_check: TokenStream::new(),
             };
         };
-        let krate = &cont.krate;
+        let krate = &self.krate;
         let ident = cont.ident;
         let (_, ty_generics, _) = cont.generics.split_for_impl();
-        let old = &upgrade.ty;
+        let old = upgrade.ty;
         let span = old.span();
         let private_at = respan(private.clone(), span);
-        let checks = upgrade_checks(cont, upgrade.kind, old);
+        let checks = self.upgrade_checks(upgrade.kind, old);
 
         // The whole call is spanned on `old`: a missing `From`/`TryFrom`
         // impl or `Display` bound is reported there.
@@ -211,36 +266,36 @@ impl Gen<'_, '_> {
             module_check: TokenStream::new(),
         }
     }
-}
 
-/// Constant-evaluated checks that `old` belongs to this record family and
-/// has a lower version; a failed check is a compile error spanned on `old`.
-fn upgrade_checks(cont: &Container, kind: UpgradeKind, old: &Type) -> TokenStream {
-    let krate = &cont.krate;
-    let span = old.span();
-    let str_eq = respan(quote!(#krate::__private::str_eq), span);
-    let record = respan(quote!(#krate::Record), span);
-    let name = &cont.name;
-    let version = cont.version;
-    let old_text = schema::tokens_text(old.to_token_stream());
-    let this = cont.ident;
-    let keyword = kind.keyword();
-    let name_message = format!(
-        "datawal: `{keyword} = {old_text}` must be an older version of record \"{name}\", but \
-         `{old_text}` has a different record name; give `{old_text}` `#[record(name = \"{name}\")]` \
-         or name the right previous type"
-    );
-    let version_message = format!(
-        "datawal: `{keyword} = {old_text}` must be an older version of record \"{name}\", but its \
-         version is not lower than {version} (the version of `{this}`); a record can only upgrade \
-         from a lower version"
-    );
-    quote_spanned! {span=>
-        if !#str_eq(<#old as #record>::NAME, #name) {
-            ::core::panic!("{}", #name_message)
-        }
-        if <#old as #record>::VERSION >= #version {
-            ::core::panic!("{}", #version_message)
+    /// Constant-evaluated checks that `old` belongs to this record family and
+    /// has a lower version; a failed check is a compile error spanned on `old`.
+    fn upgrade_checks(&self, kind: UpgradeKind, old: &Type) -> TokenStream {
+        let krate = &self.krate;
+        let span = old.span();
+        let str_eq = respan(quote!(#krate::__private::str_eq), span);
+        let record = respan(quote!(#krate::Record), span);
+        let name = &self.name;
+        let version = self.version;
+        let old_text = schema::tokens_text(old.to_token_stream());
+        let this = self.cont.ident;
+        let keyword = kind.keyword();
+        let name_message = format!(
+            "datawal: `{keyword} = {old_text}` must be an older version of record \"{name}\", but \
+             `{old_text}` has a different record name; give `{old_text}` `#[record(name = \"{name}\")]` \
+             or name the right previous type"
+        );
+        let version_message = format!(
+            "datawal: `{keyword} = {old_text}` must be an older version of record \"{name}\", but its \
+             version is not lower than {version} (the version of `{this}`); a record can only upgrade \
+             from a lower version"
+        );
+        quote_spanned! {span=>
+            if !#str_eq(<#old as #record>::NAME, #name) {
+                ::core::panic!("{}", #name_message)
+            }
+            if <#old as #record>::VERSION >= #version {
+                ::core::panic!("{}", #version_message)
+            }
         }
     }
 }
@@ -518,76 +573,21 @@ mod tests {
             .iter()
             .map(|m| m.split([';', ':']).next().unwrap())
             .collect();
+        // Every single-attribute mistake, in source order, then every rule
+        // of `check.rs`, each in source order.
         assert_eq!(
             starts,
             [
                 "unknown record attribute `verison`",
-                "use either `from` or `try_from`, not both",
-                "`#[serde(tag = \"...\")]` (internal tagging) cannot be used on a Record",
                 "`#[record(...)]` is not allowed on an enum variant",
+                "use either `from` or `try_from`, not both",
                 "`#[record(key)]` cannot be used in an enum",
-                "`#[serde(flatten)]` cannot be used in a Record",
+                "`#[serde(tag = \"...\")]` (internal tagging) cannot be used on a Record",
                 "`#[serde(untagged)]` cannot be used on a variant of a Record",
+                "`#[serde(flatten)]` cannot be used in a Record",
                 "`#[serde(skip_serializing_if = \"...\")]` cannot be used in a Record",
             ],
             "a misspelled `version` is not also reported missing"
-        );
-    }
-
-    #[test]
-    fn missing_version_points_at_the_type() {
-        let input: DeriveInput = parse_quote!(
-            struct NoAttrs {
-                a: u8,
-            }
-        );
-        let err = expand(&input).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "missing record version: add `#[record(version = 1)]` to `NoAttrs` \
-             (raise the version, and add `from = PreviousType`, whenever the shape changes)"
-        );
-        // Other typos do not hide a missing version.
-        assert_eq!(
-            errors(parse_quote!(
-                #[record(nmae = "z")]
-                struct Z;
-            )),
-            [
-                "unknown record attribute `nmae`; did you mean `name`?",
-                "missing record version: add `#[record(version = 1)]` to `Z` \
-                 (raise the version, and add `from = PreviousType`, whenever the shape changes)",
-            ]
-        );
-        // An invalid version is reported once, not also as missing.
-        assert_eq!(
-            errors(parse_quote!(
-                #[record(version = 0)]
-                struct Z;
-            )),
-            ["record version 0 is not allowed: versions start at 1"]
-        );
-    }
-
-    #[test]
-    fn skipped_key_field_is_rejected() {
-        let found = errors(parse_quote! {
-            #[record(version = 1)]
-            struct S { #[record(key)] #[serde(skip)] id: u64 }
-        });
-        assert_eq!(found.len(), 1);
-        assert!(found[0].starts_with("a `#[record(key)]` field cannot be skipped by serde"));
-    }
-
-    #[test]
-    fn unions_are_rejected() {
-        let found = errors(parse_quote! {
-            #[record(version = 1)]
-            union U { a: u32 }
-        });
-        assert_eq!(
-            found,
-            ["#[derive(Record)] cannot be used on a union: serde cannot encode unions; use a struct or an enum"]
         );
     }
 

@@ -74,6 +74,16 @@
 //! write with bincode or postcard returns `datawal_typed::Error::Unreadable`
 //! and writes nothing; JSON stores such types.
 //!
+//! # Mistakes
+//!
+//! Every mistake of one derive is reported in the same build, each on the
+//! offending token with what to write instead. A derive that fails still
+//! implements `Record` for the type, with the name, version and key type it
+//! could read (a misspelled option such as `nmae = "order"` counts as what
+//! was meant) and methods that never run: so one mistake is one error, not
+//! one more at every use of the type (`TypedLog::<T>`, `value.key()`, a
+//! newer version's `from = T`).
+//!
 //! # `Record::SCHEMA`
 //!
 //! A canonical, whitespace-normalised text of the type's shape, for example
@@ -87,10 +97,16 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// The stages, in the order they run: `attr` reads each attribute on its
+// own, `ast` builds the model, `check` applies the rules that span
+// attributes, `expand` generates the impl; on error, `fallback` emits the
+// errors and a stub impl. `ctxt` collects the errors of every stage.
 mod ast;
 mod attr;
+mod check;
 mod ctxt;
 mod expand;
+mod fallback;
 mod schema;
 
 use proc_macro::TokenStream;
@@ -102,6 +118,6 @@ use syn::{parse_macro_input, DeriveInput};
 pub fn derive_record(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     expand::expand(&input)
-        .unwrap_or_else(syn::Error::into_compile_error)
+        .unwrap_or_else(|errors| fallback::expand(&input, errors))
         .into()
 }

@@ -21,16 +21,19 @@ use syn::{Attribute, GenericParam, Member};
 /// The schema text of a checked container.
 pub(crate) fn schema(cont: &Container) -> String {
     let mut out = String::new();
-    push_attrs(&mut out, &cont.serde_attrs);
+    push_attrs(&mut out, &cont.serde.attrs);
     out.push_str(match cont.data {
         Data::Struct(..) => "struct ",
         Data::Enum(_) => "enum ",
+        Data::Union(..) => "union ",
     });
-    out.push_str(&cont.name);
+    out.push_str(&cont.name());
     push_generics(&mut out, cont.generics);
     out.push_str(" v");
-    out.push_str(&cont.version.to_string());
+    out.push_str(&cont.version().to_string());
     match &cont.data {
+        // Only a fallback impl has a union: the derive refuses them.
+        Data::Union(_, fields) => push_fields(&mut out, Style::Named, fields),
         Data::Struct(style, fields) => {
             if *style == Style::Tuple {
                 out.push(' ');
@@ -41,7 +44,7 @@ pub(crate) fn schema(cont: &Container) -> String {
             out.push_str(" {");
             for (index, variant) in variants.iter().enumerate() {
                 out.push_str(if index == 0 { " " } else { ", " });
-                push_attrs(&mut out, &variant.serde_attrs);
+                push_attrs(&mut out, &variant.serde.attrs);
                 out.push_str(&variant.ident.unraw().to_string());
                 push_fields(&mut out, variant.style, &variant.fields);
             }
@@ -86,10 +89,10 @@ fn push_fields(out: &mut String, style: Style, fields: &[Field]) {
         if index > 0 {
             out.push_str(", ");
         }
-        if field.key {
+        if field.is_key() {
             out.push_str("#[key] ");
         }
-        push_attrs(out, &field.serde_attrs);
+        push_attrs(out, &field.serde.attrs);
         if let Member::Named(ident) = &field.member {
             out.push_str(&ident.unraw().to_string());
             out.push_str(": ");
@@ -256,7 +259,11 @@ mod tests {
     }
 
     fn schema_of(input: syn::DeriveInput) -> String {
-        schema(&Container::from_ast(&input).unwrap())
+        let mut cx = crate::ctxt::Ctxt::new();
+        let cont = Container::from_ast(&mut cx, &input);
+        crate::check::check(&mut cx, &cont);
+        assert!(cx.check().is_ok());
+        schema(&cont)
     }
 
     #[test]
