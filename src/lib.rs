@@ -65,14 +65,16 @@ pub use datawal_core::Record as RawRecord;
 /// The core's result alias.
 pub use datawal_core::Result as CoreResult;
 pub use datawal_core::{
-    CompactionStats, CorruptKind, DataWal, LogOptions, RecordCursor, RecordIter, RecordLog,
-    RecordLogReader, RecordRef, RecordType, RecordView, RecoveryReport, SharedLog, SharedWal,
-    TailDamage, TransformError, LOCK_FILE, MAX_KEY_LEN, MAX_PAYLOAD_LEN, WIRE_VERSION,
+    BackupStats, CompactionStats, CorruptKind, DataWal, DataWalReader, LogOptions, LogStats,
+    RecordCursor, RecordIter, RecordLog, RecordLogReader, RecordRef, RecordType, RecordView,
+    RecoveryReport, SharedLog, SharedWal, TailDamage, TransformError, TruncateStats, Verification,
+    LOCK_FILE, MAX_KEY_LEN, MAX_PAYLOAD_LEN, WIRE_VERSION,
 };
 
 pub use datawal_typed::{
     from_payload, to_payload, Codec, DecodeError, Entry, Error, Key, KeyError, Location, LogIter,
-    Options, ReadPolicy, Record, Result, Skipped, TypedLog, TypedReader, TypedWal, WalIter,
+    Options, ReadPolicy, Record, Result, SharedTypedLog, SharedTypedWal, Skipped, TypedLog,
+    TypedReader, TypedWal, WalIter,
 };
 
 /// The README's code blocks, compiled and run as doctests.

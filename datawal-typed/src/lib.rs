@@ -64,6 +64,7 @@ mod options;
 mod payload;
 mod probe;
 mod record;
+mod shared;
 mod std_impls;
 pub mod testing;
 mod upgrade;
@@ -79,6 +80,7 @@ pub use log::{Entry, LogIter, TypedLog, TypedReader};
 pub use options::{Options, ReadPolicy};
 pub use payload::{from_payload, to_payload};
 pub use record::{Key, Record};
+pub use shared::{SharedTypedLog, SharedTypedWal};
 pub use wal::{TypedWal, WalIter};
 
 /// `#[derive(Record)]`: see the `datawal-derive` crate for its attributes.

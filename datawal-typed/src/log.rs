@@ -382,7 +382,7 @@ impl<T: Record> fmt::Debug for LogIter<T> {
 }
 
 impl<T: Record> LogIter<T> {
-    fn new(cursor: RecordCursor, policy: ReadPolicy) -> Self {
+    pub(crate) fn new(cursor: RecordCursor, policy: ReadPolicy) -> Self {
         LogIter {
             cursor,
             policy,
