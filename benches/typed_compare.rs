@@ -26,9 +26,17 @@
 //! round of each side put both in the same state: no faults in any timed
 //! scan.
 
-use std::cell::{Cell, RefCell};
+#[path = "../datawal-core/benches/harness/mod.rs"]
+mod harness;
+use harness::{duel, Dirs};
+
+/// [`harness::timed`] of a section that returns nothing.
+fn timed_unit(f: impl FnOnce()) -> Duration {
+    harness::timed(f).0
+}
+
+use std::cell::RefCell;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use datawal_core::{DataWal, RecordLog, RecordType};
@@ -79,47 +87,12 @@ fn settle_allocator() {
     drop(black_box(vec![1u8; 24 << 20]));
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort_unstable();
-    v[v.len() / 2]
-}
-
-/// Alternate typed and raw rounds; medians of (typed, raw).
-fn duel(
-    rounds: usize,
-    mut typed: impl FnMut() -> Duration,
-    mut raw: impl FnMut() -> Duration,
-) -> (Duration, Duration) {
-    let (mut a, mut b) = (Vec::new(), Vec::new());
-    for i in 0..rounds {
-        if i % 2 == 0 {
-            a.push(typed());
-            b.push(raw());
-        } else {
-            b.push(raw());
-            a.push(typed());
-        }
-    }
-    (median(a), median(b))
-}
-
-fn timed(f: impl FnOnce()) -> Duration {
-    let t = Instant::now();
-    f();
-    t.elapsed()
-}
-
 struct Row {
     name: String,
     ops: usize,
     typed: Duration,
     raw: Duration,
     target: Option<f64>,
-}
-
-fn fresh(base: &Path, tag: &str, k: &Cell<usize>) -> PathBuf {
-    k.set(k.get() + 1);
-    base.join(format!("{tag}-{}", k.get()))
 }
 
 fn main() {
@@ -130,7 +103,7 @@ fn main() {
         Some(dir) => tempfile::tempdir_in(dir).unwrap(),
         None => tempfile::tempdir().unwrap(),
     };
-    let k = Cell::new(0usize);
+    let names = Dirs::new(base.path().to_path_buf());
     let mut rows = Vec::new();
     let values: Vec<Order> = (0..n as u64).map(order).collect();
     eprintln!(
@@ -151,9 +124,9 @@ fn main() {
         let (typed, raw) = duel(
             s.rounds,
             || {
-                let d = fresh(base.path(), "typed", &k);
+                let d = names.fresh("typed");
                 let mut log = TypedLog::<Order>::open_with(&d, codec).unwrap();
-                let t = timed(|| {
+                let t = timed_unit(|| {
                     for v in &values {
                         black_box(log.append(v).unwrap());
                     }
@@ -164,7 +137,7 @@ fn main() {
             || {
                 let d = base.path().join(format!("raw-{}", dirs.borrow().len()));
                 let mut log = RecordLog::open(&d).unwrap();
-                let t = timed(|| {
+                let t = timed_unit(|| {
                     for (key, payload) in &encoded {
                         black_box(log.append_record(RecordType::Raw, key, payload).unwrap());
                     }
@@ -186,9 +159,9 @@ fn main() {
         let (typed, raw) = duel(
             s.rounds,
             || {
-                let d = fresh(base.path(), "typed-batch", &k);
+                let d = names.fresh("typed-batch");
                 let mut log = TypedLog::<Order>::open_with(&d, codec).unwrap();
-                let t = timed(|| {
+                let t = timed_unit(|| {
                     for chunk in values.chunks(100) {
                         black_box(log.append_batch(chunk).unwrap());
                     }
@@ -198,9 +171,9 @@ fn main() {
                 t
             },
             || {
-                let d = fresh(base.path(), "raw-batch", &k);
+                let d = names.fresh("raw-batch");
                 let mut log = RecordLog::open(&d).unwrap();
-                let t = timed(|| {
+                let t = timed_unit(|| {
                     for chunk in encoded.chunks(100) {
                         black_box(
                             log.append_batch(
@@ -257,7 +230,7 @@ fn main() {
             let (typed, raw) = duel(
                 s.rounds,
                 || {
-                    timed(|| {
+                    timed_unit(|| {
                         let mut sum = 0u64;
                         for e in log.borrow().iter().unwrap() {
                             sum += e.unwrap().value.cents;
@@ -266,7 +239,7 @@ fn main() {
                     })
                 },
                 || {
-                    timed(|| {
+                    timed_unit(|| {
                         let mut sum = 0usize;
                         for r in log.borrow().raw().scan_iter().unwrap() {
                             sum += r.unwrap().payload.len();
@@ -294,8 +267,8 @@ fn main() {
         .iter()
         .map(|v| (encode_key_to_vec(&v.key()), to_payload(v, codec).unwrap()))
         .collect();
-    let tdir = fresh(base.path(), "typed-kv", &k);
-    let rdir = fresh(base.path(), "raw-kv", &k);
+    let tdir = names.fresh("typed-kv");
+    let rdir = names.fresh("raw-kv");
     let mut first = (true, true);
     let (typed, raw) = duel(
         s.rounds,
@@ -306,7 +279,7 @@ fn main() {
                 base.path().join("typed-kv-scratch")
             };
             let mut db = TypedWal::<u64, Order>::open_with(&d, codec).unwrap();
-            let t = timed(|| {
+            let t = timed_unit(|| {
                 for v in &values {
                     db.insert(v).unwrap();
                 }
@@ -324,7 +297,7 @@ fn main() {
                 base.path().join("raw-kv-scratch")
             };
             let mut db = DataWal::open(&d).unwrap();
-            let t = timed(|| {
+            let t = timed_unit(|| {
                 for (key, payload) in &encoded {
                     db.put(key, payload).unwrap();
                 }
@@ -349,14 +322,14 @@ fn main() {
         let (typed, raw) = duel(
             s.rounds,
             || {
-                timed(|| {
+                timed_unit(|| {
                     for i in (0..n as u64).step_by(7) {
                         black_box(tdb.get(&i).unwrap());
                     }
                 })
             },
             || {
-                timed(|| {
+                timed_unit(|| {
                     for (key, _) in encoded.iter().step_by(7) {
                         black_box(rdb.get(key).unwrap());
                     }

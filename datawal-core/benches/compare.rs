@@ -18,13 +18,16 @@
 //! key length (allocator bookkeeping is not counted by either crate).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicIsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use datawal_core::{DataWal, RecordLog, RecordType};
+
+mod harness;
+use harness::{duel, timed, Dirs};
 
 /// Counts live heap bytes (requested sizes).
 struct Counting;
@@ -133,24 +136,6 @@ fn key(i: usize) -> Vec<u8> {
     format!("key:{i:08}").into_bytes()
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort_unstable();
-    v[v.len() / 2]
-}
-
-/// A fresh directory name under `base` (not created).
-struct Dirs {
-    base: PathBuf,
-    next: Cell<usize>,
-}
-
-impl Dirs {
-    fn fresh(&self, tag: &str) -> PathBuf {
-        self.next.set(self.next.get() + 1);
-        self.base.join(format!("{tag}-{}", self.next.get()))
-    }
-}
-
 /// One row of the table: the time of each crate for `ops` operations.
 struct Row {
     name: String,
@@ -230,32 +215,6 @@ impl Row {
     }
 }
 
-/// Run `ours` and `theirs` alternately for `rounds` rounds; each returns the
-/// time of its measured section.
-fn duel(
-    rounds: usize,
-    mut ours: impl FnMut() -> Duration,
-    mut theirs: impl FnMut() -> Duration,
-) -> (Duration, Duration) {
-    let (mut a, mut b) = (Vec::new(), Vec::new());
-    for i in 0..rounds {
-        if i % 2 == 0 {
-            a.push(ours());
-            b.push(theirs());
-        } else {
-            b.push(theirs());
-            a.push(ours());
-        }
-    }
-    (median(a), median(b))
-}
-
-fn timed<T>(f: impl FnOnce() -> T) -> (Duration, T) {
-    let t = Instant::now();
-    let out = f();
-    (t.elapsed(), out)
-}
-
 fn fill_ours_log(dir: &Path, n: usize, p: &[u8]) {
     let mut log = RecordLog::open(dir).unwrap();
     for _ in 0..n {
@@ -278,10 +237,7 @@ fn main() {
         Some(d) => tempfile::tempdir_in(d).unwrap(),
         None => tempfile::tempdir().unwrap(),
     };
-    let dirs = Dirs {
-        base: base.path().to_path_buf(),
-        next: Cell::new(0),
-    };
+    let dirs = Dirs::new(base.path().to_path_buf());
     let p = payload();
     let n = sizes.n;
     let mut rows: Vec<Row> = Vec::new();
