@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::format::RecordType;
 use crate::log::{LogOptions, Opening, RecordLog};
-use crate::projection::{segments_len, Projection, Replay, Values, KEYDIR_EXHAUSTED};
+use crate::projection::{segments_len, LiveIter, Projection, Replay, Values, KEYDIR_EXHAUSTED};
 use crate::recovery::RecordRef;
 
 /// Last-write-wins key/value store over a [`RecordLog`]: `put` appends a
@@ -144,6 +144,12 @@ impl DataWal {
     /// longer that record, [`Error::Io`].
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.values().get(key)
+    }
+
+    /// Every live key with its value, in key order, read in batches (far
+    /// fewer `pread`s than a `get` per key).
+    pub fn iter(&self) -> LiveIter<'_> {
+        LiveIter::new(self.values())
     }
 
     /// The projection and how to read its values (the active segment

@@ -65,6 +65,7 @@ pub use format::{RecordType, MAX_KEY_LEN, MAX_PAYLOAD_LEN, WIRE_VERSION};
 pub use kv::DataWal;
 pub use lock::LOCK_FILE;
 pub use log::{BackupStats, LogOptions, RecordIter, RecordLog, TruncateStats};
+pub use projection::LiveIter;
 pub use reader::{Damage, DataWalReader, LogStats, RecordLogReader, Verification};
 pub use recovery::{Record, RecordCursor, RecordRef, RecordView, RecoveryReport, TailDamage};
 pub use shared::{SharedLog, SharedWal};

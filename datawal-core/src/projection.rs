@@ -343,19 +343,76 @@ fn batches<'e, 'k>(entries: &'e [Entry<'k>]) -> impl Iterator<Item = &'e [Entry<
         if rest.is_empty() {
             return None;
         }
-        let mut bytes = 0usize;
-        let n = rest
-            .iter()
-            .take_while(|(_, r)| {
-                bytes += r.len as usize;
-                bytes <= BATCH_BYTES
-            })
-            .count()
-            .max(1);
-        let (batch, tail) = rest.split_at(n);
+        let (batch, tail) = rest.split_at(batch_len(rest));
         rest = tail;
         Some(batch)
     })
+}
+
+/// How many of `entries` (at least one) make the next batch of about
+/// [`BATCH_BYTES`] of records.
+fn batch_len(entries: &[Entry<'_>]) -> usize {
+    let mut bytes = 0usize;
+    entries
+        .iter()
+        .take_while(|(_, r)| {
+            bytes += r.len as usize;
+            bytes <= BATCH_BYTES
+        })
+        .count()
+        .max(1)
+}
+
+/// Every live key with its value, in key order, read in batches (records
+/// close together in a segment come with one `pread`): from
+/// [`crate::DataWal::iter`] and [`crate::DataWalReader::iter`]. Each item
+/// is the key, where its Put is, and the value, or the error
+/// [`crate::DataWal::get`] would give for that key.
+#[derive(Debug)]
+pub struct LiveIter<'a> {
+    values: Values<'a>,
+    entries: Vec<Entry<'a>>,
+    /// Entries before this one have been read into `batch` (or returned).
+    read_to: usize,
+    /// Index in `entries` of the next item to return.
+    next: usize,
+    batch: std::vec::IntoIter<Result<Vec<u8>>>,
+}
+
+impl<'a> LiveIter<'a> {
+    pub(crate) fn new(values: Values<'a>) -> Self {
+        LiveIter {
+            entries: values.proj.sorted_entries(),
+            values,
+            read_to: 0,
+            next: 0,
+            batch: Vec::new().into_iter(),
+        }
+    }
+}
+
+impl<'a> Iterator for LiveIter<'a> {
+    type Item = Result<(&'a [u8], RecordRef, Vec<u8>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.next == self.read_to {
+            let rest = self.entries.get(self.read_to..)?;
+            if rest.is_empty() {
+                return None;
+            }
+            let n = batch_len(rest);
+            self.batch = self.values.read_values(&rest[..n]).into_iter();
+            self.read_to += n;
+        }
+        let (key, r) = *self.entries.get(self.next)?;
+        self.next += 1;
+        Some(self.batch.next()?.map(|value| (key, r, value)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.entries.len() - self.next;
+        (left, Some(left))
+    }
 }
 
 /// Most bytes read by one `pread` in [`Values::read_values`].

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{CorruptKind, Error, Result};
 use crate::format::RecordType;
 use crate::log::RecordIter;
-use crate::projection::{segments_len, Projection, Replay, Values};
+use crate::projection::{segments_len, LiveIter, Projection, Replay, Values};
 use crate::recovery::{Record, RecordCursor, RecordRef, RecordView, RecoveryReport, TailDamage};
 use crate::segment::{list_segments, require_dir, segment_path};
 use crate::tail::count_intact_frames;
@@ -349,6 +349,11 @@ impl DataWalReader {
     /// As [`get`](Self::get).
     pub fn items(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         self.values().items()
+    }
+
+    /// Every live key with its value, in key order, read in batches.
+    pub fn iter(&self) -> LiveIter<'_> {
+        LiveIter::new(self.values())
     }
 
     /// The lines of [`export_jsonl`](Self::export_jsonl), written to `w`

@@ -38,6 +38,17 @@ fn the_key_value_snapshot_agrees_with_the_writer_while_it_runs() {
         snap.stats().records,
         snap.stats().puts + snap.stats().deletes + 1
     );
+    // The batched iterators give the same pairs, with the keys' positions.
+    for (k, r, v) in db.iter().map(Result::unwrap) {
+        assert_eq!(db.ref_of(k), Some(r));
+        assert_eq!(db.get(k).unwrap().as_deref(), Some(&v[..]));
+    }
+    let pairs = |it: datawal_core::LiveIter<'_>| -> Vec<(Vec<u8>, Vec<u8>)> {
+        it.map(|i| i.map(|(k, _, v)| (k.to_vec(), v)).unwrap())
+            .collect()
+    };
+    assert_eq!(pairs(db.iter()), db.items().unwrap());
+    assert_eq!(pairs(snap.iter()), db.items().unwrap());
     let (a, b) = (td.path().join("w.jsonl"), td.path().join("r.jsonl"));
     db.export_jsonl(&a).unwrap();
     snap.export_jsonl(&b).unwrap();

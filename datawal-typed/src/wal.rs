@@ -252,8 +252,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     #[must_use]
     pub fn iter(&self) -> WalIter<'_, K, V> {
         WalIter {
-            db: &self.db,
-            keys: self.db.keys().into_iter(),
+            live: self.db.iter(),
             policy: self.options.read_policy,
             skipped: Vec::new(),
             done: false,
@@ -445,8 +444,7 @@ struct JsonLine<'a, K, V> {
 /// under [`ReadPolicy::Skip`] it leaves undecodable pairs out and lists
 /// them in [`skipped`](Self::skipped). Core errors always end it.
 pub struct WalIter<'a, K: Key, V: Record> {
-    db: &'a DataWal,
-    keys: std::vec::IntoIter<Vec<u8>>,
+    live: datawal_core::LiveIter<'a>,
     policy: ReadPolicy,
     skipped: Vec<Skipped>,
     done: bool,
@@ -456,7 +454,7 @@ pub struct WalIter<'a, K: Key, V: Record> {
 impl<K: Key, V: Record> fmt::Debug for WalIter<'_, K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WalIter")
-            .field("remaining", &self.keys.len())
+            .field("remaining", &self.live.size_hint().0)
             .field("policy", &self.policy)
             .field("skipped", &self.skipped.len())
             .finish_non_exhaustive()
@@ -477,25 +475,18 @@ impl<K: Key, V: Record> WalIter<'_, K, V> {
     }
 
     fn step(&mut self) -> Option<Result<(K, V)>> {
-        loop {
-            let k = self.keys.next()?;
-            // The store cannot change under a shared borrow, so every listed
-            // key is live; a missing one is passed over all the same.
-            let Some(at) = self.db.ref_of(&k) else {
-                continue;
-            };
-            let location = || Location::of_key(at.segment, at.offset, &k);
-            let key = match decode_key_exact::<K>(&k) {
-                Ok(key) => key,
-                Err(source) => return Some(Err(key_error::<K>(location(), source))),
-            };
-            let bytes = match self.db.get(&k) {
-                Ok(Some(bytes)) => bytes,
-                Ok(None) => continue,
-                Err(e) => return Some(Err(Error::Core(e))),
-            };
-            return Some(decode_payload::<V>(&bytes, location).map(|(v, _)| (key, v)));
-        }
+        // Values come in batches from the core (one `pread` for records
+        // close together), keys in order.
+        let (k, at, bytes) = match self.live.next()? {
+            Ok(item) => item,
+            Err(e) => return Some(Err(Error::Core(e))),
+        };
+        let location = || Location::of_key(at.segment, at.offset, k);
+        let key = match decode_key_exact::<K>(k) {
+            Ok(key) => key,
+            Err(source) => return Some(Err(key_error::<K>(location(), source))),
+        };
+        Some(decode_payload::<V>(&bytes, location).map(|(v, _)| (key, v)))
     }
 }
 
