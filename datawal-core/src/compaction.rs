@@ -116,6 +116,12 @@ impl DataWal {
     /// removed before the puts it shadows). The published crate reads the
     /// store at every moment. Model: `formal/InPlaceCompaction.tla`.
     ///
+    /// The `retain_*` settings do not apply to the compaction's own
+    /// rotations (they would remove segments whose values are still to be
+    /// copied): they apply once, to the rewritten log, before it returns,
+    /// and the keys whose segments they remove are gone as after any
+    /// rotation.
+    ///
     /// A [`crate::DataWalReader`] opened before keeps its key directory; its
     /// reads of values in removed segments fail with [`Error::Io`] (never a
     /// wrong value): reopen it.
@@ -134,7 +140,28 @@ impl DataWal {
     /// # Errors
     /// As [`compact`](Self::compact), and [`Error::Transform`] when the
     /// transform refuses a value (nothing is removed then).
-    pub fn compact_with<F>(&mut self, mut transform: F) -> Result<CompactionStats>
+    pub fn compact_with<F>(&mut self, transform: F) -> Result<CompactionStats>
+    where
+        F: FnMut(&[u8], Vec<u8>) -> std::result::Result<Vec<u8>, TransformError>,
+    {
+        let options = self.log_mut().suspend_retention();
+        let rewritten = self.rewrite_in_place(transform);
+        self.log_mut().resume_retention(options);
+        let mut stats = rewritten?;
+        if options.retains() {
+            let cut = self.log_mut().apply_retention()?;
+            if cut.segments_removed > 0 {
+                self.forget_removed_segments();
+            }
+            stats.removed.absorb(cut);
+        }
+        Ok(stats)
+    }
+
+    /// [`compact_with`](Self::compact_with) with retention off: rotate,
+    /// rewrite the live set past the rotation, sync it, remove the older
+    /// segments.
+    fn rewrite_in_place<F>(&mut self, mut transform: F) -> Result<CompactionStats>
     where
         F: FnMut(&[u8], Vec<u8>) -> std::result::Result<Vec<u8>, TransformError>,
     {

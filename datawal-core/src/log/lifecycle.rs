@@ -72,6 +72,16 @@ pub struct TruncateStats {
     pub first_available: Option<u64>,
 }
 
+impl TruncateStats {
+    /// Count in what a later removal (from the same log) removed.
+    pub(crate) fn absorb(&mut self, later: TruncateStats) {
+        self.segments_removed += later.segments_removed;
+        self.records_removed += later.records_removed;
+        self.bytes_removed += later.bytes_removed;
+        self.first_available = later.first_available;
+    }
+}
+
 /// What [`RecordLog::backup_to`] wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -192,9 +202,27 @@ impl RecordLog {
         self.remove_oldest(n)
     }
 
+    /// Turn the `retain_*` settings off and return the settings as they
+    /// were, for [`resume_retention`](Self::resume_retention): the
+    /// rotations of an in-place compaction must not remove a segment whose
+    /// values are still to be copied.
+    pub(crate) fn suspend_retention(&mut self) -> LogOptions {
+        let saved = self.options;
+        self.options.retain_bytes = None;
+        self.options.retain_segments = None;
+        self.options.retain_age = None;
+        saved
+    }
+
+    /// Put back the settings [`suspend_retention`](Self::suspend_retention)
+    /// returned (nothing is removed here).
+    pub(crate) fn resume_retention(&mut self, saved: LogOptions) {
+        self.options = saved;
+    }
+
     /// After a rotation: remove the oldest closed segments as the
     /// `retain_*` settings say.
-    pub(super) fn apply_retention(&mut self) -> Result<TruncateStats> {
+    pub(crate) fn apply_retention(&mut self) -> Result<TruncateStats> {
         let n = retained_cut(&self.options, &self.closed, self.active_size, |id| {
             fs::metadata(segment_path(&self.dir, id))
                 .and_then(|m| m.modified())
