@@ -117,7 +117,7 @@ pub struct RecordLog {
     /// retention and [`RecordLog::truncate_before`]).
     closed: Vec<SegmentInfo>,
     /// Txid range of the active segment's records.
-    active_txids: Option<(u64, u64)>,
+    active_info: SegmentInfo,
     /// The active segment's length at its last successful data sync (or at
     /// open): what a failed sync truncates it back to.
     durable_size: u64,
@@ -229,7 +229,9 @@ impl Opening {
             repair_tail(&dir, tail)?;
         }
         let mut closed = self.infos;
-        let active_txids = closed.pop().and_then(|a| a.first_txid.zip(a.last_txid));
+        let active_info = closed
+            .pop()
+            .unwrap_or_else(|| SegmentInfo::empty(self.active_id));
         let active_path = segment_path(&dir, self.active_id);
         // Readable too: `DataWal` reads the active segment's records through
         // this handle (no lock, no second descriptor).
@@ -242,7 +244,7 @@ impl Opening {
             active,
             active_size: self.active_size,
             closed,
-            active_txids,
+            active_info,
             durable_size: self.active_size,
             // Never below the floor that retention left behind.
             next_txid: report
@@ -640,13 +642,9 @@ impl RecordLog {
         // Best effort: a closed segment keeping some reserved blocks is
         // harmless, and nothing about the log depends on it.
         let _ = self.release_reserved();
-        let txids = self.active_txids.take();
-        self.closed.push(SegmentInfo {
-            id: self.active_id,
-            first_txid: txids.map(|t| t.0),
-            last_txid: txids.map(|t| t.1),
-            bytes: self.active_size,
-        });
+        let mut closing = std::mem::replace(&mut self.active_info, SegmentInfo::empty(new_id));
+        closing.bytes = self.active_size;
+        self.closed.push(closing);
         self.active = file;
         self.active_id = new_id;
         self.active_size = 0;

@@ -35,6 +35,8 @@ pub(crate) struct SegmentInfo {
     pub(crate) id: u32,
     pub(crate) first_txid: Option<u64>,
     pub(crate) last_txid: Option<u64>,
+    /// Valid records.
+    pub(crate) records: u64,
     /// Bytes of valid frames.
     pub(crate) bytes: u64,
 }
@@ -45,6 +47,7 @@ impl SegmentInfo {
             id,
             first_txid: None,
             last_txid: None,
+            records: 0,
             bytes: 0,
         }
     }
@@ -54,6 +57,7 @@ impl SegmentInfo {
     pub(crate) fn saw(&mut self, v: &RecordView<'_>) {
         self.first_txid = Some(self.first_txid.map_or(v.txid, |t| t.min(v.txid)));
         self.last_txid = Some(self.last_txid.map_or(v.txid, |t| t.max(v.txid)));
+        self.records += 1;
         self.bytes = v.offset + u64::from(v.len);
     }
 }
@@ -150,10 +154,10 @@ impl RecordLog {
     /// Count records `first..=last` appended to the active segment.
     #[inline]
     pub(super) fn saw_txids(&mut self, first: u64, last: u64) {
-        self.active_txids = Some(match self.active_txids {
-            Some((a, _)) => (a, last),
-            None => (first, last),
-        });
+        let info = &mut self.active_info;
+        info.first_txid = Some(info.first_txid.unwrap_or(first));
+        info.last_txid = Some(last);
+        info.records += last - first + 1;
     }
 
     /// The oldest segment's id.
@@ -171,7 +175,7 @@ impl RecordLog {
         self.closed
             .iter()
             .find_map(|s| s.first_txid)
-            .or(self.active_txids.map(|t| t.0))
+            .or(self.active_info.first_txid)
     }
 
     /// Remove, durably, every closed segment whose records all have a txid
@@ -237,21 +241,25 @@ impl RecordLog {
         if n > 0 {
             write_floor(&self.dir, self.next_txid)?;
             for _ in 0..n {
-                let info = self.closed.first().cloned().expect("n closed segments");
+                let Some(info) = self.closed.first().cloned() else {
+                    break;
+                };
                 let path = segment_path(&self.dir, info.id);
                 match fs::remove_file(&path) {
                     Ok(()) => {}
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                     Err(e) => return Err(Error::io("remove segment", path, e)),
                 }
+                // Each removal durable before the next: POSIX does not keep
+                // unsynced directory changes in order, and a newer segment
+                // gone while an older one came back could resurrect a key
+                // its tombstone had deleted (formal/InPlaceCompaction).
+                fsync_dir(&self.dir)?;
                 self.closed.remove(0);
                 stats.segments_removed += 1;
                 stats.bytes_removed += info.bytes;
-                if let (Some(a), Some(b)) = (info.first_txid, info.last_txid) {
-                    stats.records_removed += b - a + 1;
-                }
+                stats.records_removed += info.records;
             }
-            fsync_dir(&self.dir)?;
         }
         stats.first_available = self.first_txid();
         Ok(stats)
@@ -391,6 +399,7 @@ mod tests {
             id,
             first_txid: Some(u64::from(id)),
             last_txid: Some(u64::from(id)),
+            records: 1,
             bytes,
         };
         let closed = [seg(1, 100), seg(2, 100), seg(3, 100)];
