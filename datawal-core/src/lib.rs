@@ -51,6 +51,7 @@ mod keydir;
 mod kv;
 mod lock;
 mod log;
+mod position;
 mod projection;
 mod reader;
 mod recovery;
