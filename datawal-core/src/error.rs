@@ -164,6 +164,9 @@ pub enum Error {
         /// Its lock file.
         path: PathBuf,
     },
+    /// `commit` was called on a follower opened without a name
+    /// (`Follower::open`): only named consumers keep an offset.
+    NoConsumer,
     /// `commit` was given a txid the follower has not yielded yet.
     NotYielded {
         /// The txid given.
@@ -309,6 +312,10 @@ impl fmt::Display for Error {
                 f,
                 "consumer {name:?} is in use by another follower (lock {})",
                 path.display()
+            ),
+            Error::NoConsumer => f.write_str(
+                "datawal: commit needs a named consumer: open the follower with \
+                 Follower::open_named",
             ),
             Error::NotYielded { txid, last_yielded } => write!(
                 f,

@@ -43,9 +43,11 @@
 
 mod atomic;
 mod compaction;
+mod consumers;
 mod crc;
 mod error;
 mod export;
+mod follower;
 pub mod format;
 mod keydir;
 mod kv;
@@ -61,7 +63,9 @@ mod tail;
 
 pub use atomic::AtomicFile;
 pub use compaction::{CompactionStats, TransformError};
+pub use consumers::{consumers, ConsumerOffset, CONSUMERS_DIR};
 pub use error::{CorruptKind, Error, Result};
+pub use follower::{FollowOptions, Follower};
 pub use format::{RecordType, MAX_KEY_LEN, MAX_PAYLOAD_LEN, WIRE_VERSION};
 pub use kv::DataWal;
 pub use lock::LOCK_FILE;
