@@ -493,6 +493,12 @@ impl Follower {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+
+    /// Hand the waiting over (to the thread of a stream).
+    #[cfg(feature = "async")]
+    pub(crate) fn take_waiter(&mut self) -> Waiter {
+        std::mem::replace(&mut self.waiter, Waiter::Poll { interval: POLL_MIN })
+    }
 }
 
 /// The position and stored CRC of the record with txid `txid`.
@@ -540,7 +546,7 @@ impl Iterator for Follower {
 
 /// How a follower sleeps until something may have changed.
 #[derive(Debug)]
-enum Waiter {
+pub(crate) enum Waiter {
     #[cfg(all(target_os = "linux", feature = "inotify"))]
     Watch(watch::Watch),
     Poll {
@@ -561,7 +567,7 @@ impl Waiter {
     }
 
     /// Before a read: from now on, a change wakes the next `wait`.
-    fn arm(&mut self) {
+    pub(crate) fn arm(&mut self) {
         #[cfg(all(target_os = "linux", feature = "inotify"))]
         if let Waiter::Watch(w) = self {
             w.drain();
@@ -573,14 +579,14 @@ impl Waiter {
         not(all(target_os = "linux", feature = "inotify")),
         allow(irrefutable_let_patterns)
     )]
-    fn found(&mut self) {
+    pub(crate) fn found(&mut self) {
         if let Waiter::Poll { interval } = self {
             *interval = POLL_MIN;
         }
     }
 
     /// Sleep until a change or `at_most`.
-    fn wait(&mut self, at_most: Duration) {
+    pub(crate) fn wait(&mut self, at_most: Duration) {
         match self {
             #[cfg(all(target_os = "linux", feature = "inotify"))]
             Waiter::Watch(w) => w.wait(at_most.min(WATCH_RECHECK)),
@@ -603,7 +609,7 @@ mod watch {
     use rustix::fs::inotify::{self, CreateFlags, WatchFlags};
 
     #[derive(Debug)]
-    pub(super) struct Watch {
+    pub(crate) struct Watch {
         fd: OwnedFd,
     }
 

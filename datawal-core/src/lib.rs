@@ -59,6 +59,8 @@ mod reader;
 mod recovery;
 pub mod segment;
 mod shared;
+#[cfg(feature = "async")]
+mod stream;
 mod tail;
 
 pub use atomic::AtomicFile;
@@ -74,4 +76,6 @@ pub use projection::LiveIter;
 pub use reader::{Damage, DataWalReader, LogStats, RecordLogReader, Verification};
 pub use recovery::{Record, RecordCursor, RecordRef, RecordView, RecoveryReport, TailDamage};
 pub use shared::{SharedLog, SharedWal};
+#[cfg(feature = "async")]
+pub use stream::FollowerStream;
 pub use tail::count_intact_frames;
