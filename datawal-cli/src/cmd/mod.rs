@@ -2,6 +2,7 @@
 
 mod backup;
 mod compact;
+mod consumers;
 mod export;
 mod get;
 mod scan;
@@ -29,6 +30,7 @@ pub fn run(command: Command) -> Result<Outcome> {
         Command::Compact(a) => compact::run(&a),
         Command::Truncate(a) => truncate::run(&a),
         Command::Backup(a) => backup::run(&a),
+        Command::Consumers(a) => consumers::run(&a),
     }
 }
 
@@ -90,8 +92,6 @@ impl AsLog for datawal_core::RecordLog {
 impl AsLog for datawal_core::DataWal {
     fn as_log(&self) -> &datawal_core::RecordLog {
         self.log()
-    }
-}
 
 /// The tail damage of a report as one line of text.
 fn tail_text(t: &datawal_core::TailDamage) -> String {
