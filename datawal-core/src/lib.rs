@@ -34,6 +34,12 @@
 //! commit);
 //! [`RecordLogReader`] reads a snapshot without the lock.
 //!
+//! Reading by position: `read_at`, `cursor_from` and `last` on both
+//! handles. Following: [`Follower`] tails a log as a writer (in this or
+//! another process) appends, and resumes where a named consumer last
+//! committed ([`consumers`] lists them); with the cargo feature `async`,
+//! `Follower::into_stream` is a `futures_core::Stream`.
+//!
 //! **Unix only** (it relies on `flock`, `pread`, `O_NOFOLLOW` and
 //! directory fsync); Linux is what CI runs.
 

@@ -93,6 +93,17 @@ pub struct Record {
     pub len: u32,
 }
 
+impl Record {
+    /// Where the record is (for [`crate::RecordLog::read_at`]).
+    pub fn position(&self) -> RecordRef {
+        RecordRef {
+            segment: self.segment,
+            offset: self.offset,
+            len: self.len,
+        }
+    }
+}
+
 /// Where a record is on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RecordRef {

@@ -92,6 +92,8 @@ impl AsLog for datawal_core::RecordLog {
 impl AsLog for datawal_core::DataWal {
     fn as_log(&self) -> &datawal_core::RecordLog {
         self.log()
+    }
+}
 
 /// The tail damage of a report as one line of text.
 fn tail_text(t: &datawal_core::TailDamage) -> String {
