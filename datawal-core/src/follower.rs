@@ -318,10 +318,9 @@ impl Follower {
                     segment: at.segment,
                     offset: at.offset,
                     path: segment_path(&self.dir, at.segment),
-                    kind: CorruptKind::Unexpected {
-                        detail: format!(
-                            "txid {txid} where the follower needs txid {want}: txids go back"
-                        ),
+                    kind: CorruptKind::TxidOrder {
+                        found: txid,
+                        expected: want,
                     },
                 });
             }
