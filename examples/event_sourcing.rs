@@ -139,7 +139,7 @@ fn main() -> anyhow::Result<()> {
         .join()
         .map_err(|_| anyhow::anyhow!("writer panicked"))??;
 
-    let mut state = TypedWal::<String, Account>::open(&state_dir)?;
+    let state = TypedWal::<String, Account>::open(&state_dir)?;
     for (name, acc) in state.items()? {
         println!("{name}: {} cents after {} events", acc.balance, acc.events);
     }
