@@ -763,7 +763,16 @@ impl RecordLog {
                 if at.segment != self.active_id
                     || at.offset + u64::from(at.len) <= self.active_size =>
             {
-                self.read_at(at).map(Some)
+                match self.read_at(at) {
+                    // Its segment was removed (truncation, in-place
+                    // compaction with nothing live): what is left decides.
+                    Err(Error::Io { source, .. })
+                        if source.kind() == std::io::ErrorKind::NotFound =>
+                    {
+                        crate::position::last_record(&self.dir, &list_segments(&self.dir)?)
+                    }
+                    other => other.map(Some),
+                }
             }
             Some(_) => crate::position::last_record(&self.dir, &list_segments(&self.dir)?),
             None => Ok(None),

@@ -252,3 +252,23 @@ fn records_removed_by_truncate_before_are_reported() {
     );
     assert_eq!(drain(log.cursor_from(15).unwrap())[0].txid, 15);
 }
+
+/// The writer's newest record after its segment was removed: an in-place
+/// compaction with nothing live, and `truncate_before` past everything.
+#[test]
+fn last_after_the_newest_records_segment_was_removed() {
+    let td = tempfile::tempdir().unwrap();
+    let mut db = datawal_core::DataWal::open(td.path()).unwrap();
+    db.put(b"k", b"v").unwrap();
+    db.delete(b"k").unwrap();
+    db.compact().unwrap();
+    assert_eq!(db.log().last().unwrap(), None);
+    db.put(b"k", b"w").unwrap();
+    assert_eq!(db.log().last().unwrap().unwrap().payload, b"w");
+
+    let td = tempfile::tempdir().unwrap();
+    let (mut log, _) = build(td.path(), 14);
+    log.rotate().unwrap();
+    log.truncate_before(100).unwrap();
+    assert_eq!(log.last().unwrap(), None);
+}
