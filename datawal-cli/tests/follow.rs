@@ -98,3 +98,29 @@ fn consumers_lists_names_offsets_and_lag() {
     r.code(6)
         .one_line_error(&["projection.offset", "no check line"]);
 }
+
+/// Records the follower needs were removed: it says so and exits 6,
+/// instead of starting silently at the oldest record left.
+#[test]
+fn scan_follow_from_a_removed_txid_is_an_error() {
+    let td = tempfile::tempdir().unwrap();
+    let mut log = RecordLog::open(td.path()).unwrap();
+    for p in [b"a", b"b", b"c"] {
+        log.append(p).unwrap();
+        log.rotate().unwrap();
+    }
+    log.truncate_before(3).unwrap();
+    drop(log);
+    let r = datawal([
+        "scan".as_ref(),
+        td.path().as_os_str(),
+        "--follow".as_ref(),
+        "--from-txid".as_ref(),
+        "1".as_ref(),
+    ]);
+    r.code(6).one_line_error(&[
+        "txid 1 is no longer in the log",
+        "oldest record left is txid 3",
+    ]);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+}
