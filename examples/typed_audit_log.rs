@@ -1,9 +1,12 @@
 //! An audit log: readable JSON bodies, a composite key, and a lock-free
-//! reader that follows the log while the writer holds it.
+//! follower that reports denied actions as the writer (another thread
+//! here; another process works the same) appends them.
 //!
 //! ```text
 //! cargo run --example typed_audit_log
 //! ```
+
+use std::time::Duration;
 
 use datawal::{Codec, ReadPolicy, Record, TypedLog, TypedReader};
 use serde::{Deserialize, Serialize};
@@ -31,26 +34,41 @@ fn main() -> anyhow::Result<()> {
         ("ada", "login", true),
         ("bob", "delete-db", false),
         ("ada", "export", true),
+        ("eve", "read-secrets", false),
     ];
-    for (seq, (actor, action, allowed)) in actions.into_iter().enumerate() {
-        log.append(&AuditEntry {
-            actor: actor.into(),
-            seq: seq as u64,
-            action: action.into(),
-            allowed,
-        })?;
-    }
-    log.fsync()?;
+    // The follower needs no lock: it starts before the writer has written
+    // anything, and waits for each record.
+    let mut follower = TypedReader::<AuditEntry>::open(&path, ReadPolicy::Stop)?.follow_from(0)?;
+    let writer = std::thread::spawn(move || -> anyhow::Result<TypedLog<AuditEntry>> {
+        for (seq, (actor, action, allowed)) in actions.into_iter().enumerate() {
+            log.append(&AuditEntry {
+                actor: actor.into(),
+                seq: seq as u64,
+                action: action.into(),
+                allowed,
+            })?;
+            log.fsync()?;
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Ok(log)
+    });
 
-    // A reader snapshot while the writer still holds the directory.
-    let reader = TypedReader::<AuditEntry>::open(&path, ReadPolicy::Stop)?;
-    let denied: Vec<AuditEntry> = reader
-        .iter()
-        .filter_map(|e| e.map(|e| e.value).ok())
-        .filter(|e| !e.allowed)
-        .collect();
-    println!("denied: {denied:?}");
-    anyhow::ensure!(denied.len() == 1 && denied[0].actor == "bob");
+    let mut denied = Vec::new();
+    for entry in follower.by_ref().take(actions.len()) {
+        let entry = entry?;
+        if !entry.value.allowed {
+            println!("denied (txid {}): {:?}", entry.txid, entry.value);
+            denied.push(entry.value);
+        }
+    }
+    let mut log = writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("writer panicked"))??;
+    anyhow::ensure!(denied.len() == 2 && denied[0].actor == "bob" && denied[1].actor == "eve");
+
+    // The newest record, read at its position without a scan.
+    let last = log.last()?.ok_or_else(|| anyhow::anyhow!("empty log"))?;
+    println!("last: txid {} at {:?}", last.txid, last.position());
 
     // The raw payload of the first record: 8 envelope bytes, then JSON.
     let raw = log.raw_mut().scan()?;

@@ -65,16 +65,17 @@ pub use datawal_core::Record as RawRecord;
 /// The core's result alias.
 pub use datawal_core::Result as CoreResult;
 pub use datawal_core::{
-    BackupStats, CompactionStats, CorruptKind, DataWal, DataWalReader, LogOptions, LogStats,
-    RecordCursor, RecordIter, RecordLog, RecordLogReader, RecordRef, RecordType, RecordView,
-    RecoveryReport, SharedLog, SharedWal, TailDamage, TransformError, TruncateStats, Verification,
-    LOCK_FILE, MAX_KEY_LEN, MAX_PAYLOAD_LEN, WIRE_VERSION,
+    consumers, BackupStats, CompactionStats, ConsumerOffset, CorruptKind, DataWal, DataWalReader,
+    FollowOptions, Follower, LogOptions, LogStats, RecordCursor, RecordIter, RecordLog,
+    RecordLogReader, RecordRef, RecordType, RecordView, RecoveryReport, SharedLog, SharedWal,
+    TailDamage, TransformError, TruncateStats, Verification, LOCK_FILE, MAX_KEY_LEN,
+    MAX_PAYLOAD_LEN, WIRE_VERSION,
 };
 
 pub use datawal_typed::{
     from_payload, to_payload, Codec, DecodeError, Entry, Error, Key, KeyError, Location, LogIter,
-    Options, ReadPolicy, Record, Result, SharedTypedLog, SharedTypedWal, Skipped, TypedLog,
-    TypedReader, TypedWal, WalIter,
+    Options, ReadPolicy, Record, Result, SharedTypedLog, SharedTypedWal, Skipped, TypedFollower,
+    TypedLog, TypedReader, TypedWal, WalIter,
 };
 
 /// The README's code blocks, compiled and run as doctests.

@@ -46,8 +46,18 @@ pub enum Command {
     /// base64; payloads with a typed envelope as
     /// `typed(fingerprint=…, version=…, codec=…)` followed by the JSON
     /// value when the codec is JSON.
+    ///
+    /// With `--follow`, keeps printing records as a writer appends them
+    /// (like `tail -f`), across rotations and the writer's restarts, until
+    /// interrupted or `--limit` records were printed. `--from-txid` starts
+    /// there without reading the segments before it.
     #[command(after_help = HELP_TABLE)]
     Scan(ScanArgs),
+    /// List the named consumers (followers that keep their position in
+    /// `DIR/consumers/`) with the last txid each committed and how many
+    /// records they are behind the newest one.
+    #[command(after_help = HELP_TABLE)]
+    Consumers(ConsumersArgs),
     /// Print the live value of a key (last write wins; a delete removes it).
     ///
     /// Exits 1 when the key is not live.
@@ -136,6 +146,19 @@ pub struct ScanArgs {
     /// showing its fingerprint; repeat for several types.
     #[arg(long = "type-name", value_name = "NAME")]
     pub type_names: Vec<String>,
+    /// Keep printing records as they are appended (like `tail -f`).
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+}
+
+/// Arguments of `datawal consumers`.
+#[derive(Debug, Args)]
+pub struct ConsumersArgs {
+    /// The store directory.
+    pub dir: PathBuf,
+    /// Print one JSON object per consumer instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `datawal get`.
@@ -238,6 +261,9 @@ mod tests {
         assert!(a.json);
         assert_eq!(a.from_txid, Some(5));
         assert_eq!(a.limit, Some(2));
+        assert!(!a.follow);
+        let cli = Cli::try_parse_from(["datawal", "scan", "/s", "--follow"]).unwrap();
+        assert!(matches!(cli.command, Command::Scan(a) if a.follow));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! ```text
 //! datawal stat    DIR [--json]
 //! datawal verify  DIR
-//! datawal scan    DIR [--json] [--from-txid N] [--limit N] [--full] [--type-name NAME]...
+//! datawal scan    DIR [--json] [--from-txid N] [--limit N] [--full] [--type-name NAME]... [--follow]
+//! datawal consumers DIR [--json]
 //! datawal get     DIR KEY [--hex | --base64] [--raw | --json] [--type-name NAME]...
 //! datawal export  DIR OUT.jsonl|-
 //! datawal compact DIR OUT_DIR [--drop-raw-records]

@@ -106,6 +106,74 @@ pub enum Error {
         /// The transform's error.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A positioned read (`read_at`) was given a [`crate::RecordRef`] that
+    /// does not point at a record: the segment has no complete, CRC-valid
+    /// frame of exactly that length at that offset.
+    NoRecordAt {
+        /// The position asked for.
+        at: crate::RecordRef,
+        /// The segment file.
+        path: PathBuf,
+        /// What was found there instead.
+        kind: CorruptKind,
+    },
+    /// A reader needs the record with txid `requested`, and the oldest
+    /// record left in the log has txid `first_available`, higher: the
+    /// records in between were removed (whole segments deleted by retention
+    /// or by hand). Never returned for `requested` 0 ("from the oldest
+    /// record"), nor for a store whose records start at txid 1.
+    Truncated {
+        /// The txid that was asked for (or that a follower needed next).
+        requested: u64,
+        /// The oldest txid the log still holds.
+        first_available: u64,
+    },
+    /// A follower had already yielded the record with txid `txid` at
+    /// `segment`/`offset`, and the log no longer holds it there: a writer's
+    /// torn-tail repair cut it (its bytes changed after the follower read
+    /// them, as a power cut or damaged media can do). The follower stops
+    /// rather than go on with a history that is no longer the log's.
+    Cut {
+        /// The txid of the last record the follower yielded.
+        txid: u64,
+        /// Its segment id.
+        segment: u32,
+        /// Its offset within the segment.
+        offset: u64,
+        /// The segment file.
+        path: PathBuf,
+    },
+    /// A consumer name is not 1 to 64 characters of `A-Z a-z 0-9 _ -`.
+    ConsumerName {
+        /// The name given.
+        name: String,
+    },
+    /// A consumer's offset file cannot be read back: not the format
+    /// datawal writes, or its checksum does not match.
+    ConsumerOffset {
+        /// The offset file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Another follower (in this or another process) holds the named
+    /// consumer.
+    ConsumerLocked {
+        /// The consumer's name.
+        name: String,
+        /// Its lock file.
+        path: PathBuf,
+    },
+    /// `commit` was called on a follower opened without a name
+    /// (`Follower::open`): only named consumers keep an offset.
+    NoConsumer,
+    /// `commit` was given a txid the follower has not yielded yet.
+    NotYielded {
+        /// The txid given.
+        txid: u64,
+        /// The last txid the follower yielded (0: none yet).
+        last_yielded: u64,
+    },
 }
 
 impl Error {
@@ -197,6 +265,62 @@ impl fmt::Display for Error {
                 f,
                 "compaction transform failed for key {}: {source}",
                 crate::format::display_key(key)
+            ),
+            Error::NoRecordAt { at, path, kind } => write!(
+                f,
+                "no record at segment {} ({}) offset {} length {}: {kind}; a position \
+                 must come from append, scan, a cursor or a follower of this store",
+                at.segment,
+                path.display(),
+                at.offset,
+                at.len
+            ),
+            Error::Truncated {
+                requested,
+                first_available,
+            } => write!(
+                f,
+                "the record with txid {requested} is no longer in the log: the oldest \
+                 record left is txid {first_available} (older segments were removed); start \
+                 again from txid {first_available} or from a backup"
+            ),
+            Error::Cut {
+                txid,
+                segment,
+                offset,
+                path,
+            } => write!(
+                f,
+                "the record with txid {txid} that this follower already yielded \
+                 (segment {segment}, {}, offset {offset}) was cut from the log by a writer's \
+                 repair of a torn tail; what the follower yielded from there on is not in the \
+                 log any more: resume from the log as it is now",
+                path.display()
+            ),
+            Error::ConsumerName { name } => write!(
+                f,
+                "consumer name {name:?} refused: use 1 to 64 characters of \
+                 A-Z, a-z, 0-9, '_' and '-'"
+            ),
+            Error::ConsumerOffset { path, reason } => write!(
+                f,
+                "consumer offset file {} is unreadable: {reason}; remove it to \
+                 restart that consumer from the beginning",
+                path.display()
+            ),
+            Error::ConsumerLocked { name, path } => write!(
+                f,
+                "consumer {name:?} is in use by another follower (lock {})",
+                path.display()
+            ),
+            Error::NoConsumer => f.write_str(
+                "datawal: commit needs a named consumer: open the follower with \
+                 Follower::open_named",
+            ),
+            Error::NotYielded { txid, last_yielded } => write!(
+                f,
+                "cannot commit txid {txid}: the follower has yielded only up to txid \
+                 {last_yielded}"
             ),
         }
     }

@@ -246,6 +246,22 @@ pub enum CorruptKind {
         /// The type of the record found.
         found: RecordType,
     },
+    /// The frame at a position is not as long as the position says
+    /// (`read_at` with a `RecordRef` that does not name this frame).
+    FrameLength {
+        /// The length the frame's header announces.
+        found: u64,
+        /// The length the position gives.
+        expected: u64,
+    },
+    /// A valid frame whose txid is lower than the one a follower needs
+    /// next: txids go back.
+    TxidOrder {
+        /// The txid found.
+        found: u64,
+        /// The txid that had to come next.
+        expected: u64,
+    },
 }
 
 impl fmt::Display for CorruptKind {
@@ -291,6 +307,14 @@ impl fmt::Display for CorruptKind {
                 "the record read back is not the put of its key {}: found a {} record",
                 display_key(key),
                 found.name()
+            ),
+            CorruptKind::FrameLength { found, expected } => write!(
+                f,
+                "the frame there is {found} bytes long, the position says {expected}"
+            ),
+            CorruptKind::TxidOrder { found, expected } => write!(
+                f,
+                "txid {found} where txid {expected} comes next: txids go back"
             ),
         }
     }

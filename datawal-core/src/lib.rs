@@ -34,6 +34,12 @@
 //! commit);
 //! [`RecordLogReader`] reads a snapshot without the lock.
 //!
+//! Reading by position: `read_at`, `cursor_from` and `last` on both
+//! handles. Following: [`Follower`] tails a log as a writer (in this or
+//! another process) appends, and resumes where a named consumer last
+//! committed ([`consumers`] lists them); with the cargo feature `async`,
+//! `Follower::into_stream` is a `futures_core::Stream`.
+//!
 //! **Unix only** (it relies on `flock`, `pread`, `O_NOFOLLOW` and
 //! directory fsync); Linux is what CI runs.
 
@@ -43,24 +49,31 @@
 
 mod atomic;
 mod compaction;
+mod consumers;
 mod crc;
 mod error;
 mod export;
+mod follower;
 pub mod format;
 mod keydir;
 mod kv;
 mod lock;
 mod log;
+mod position;
 mod projection;
 mod reader;
 mod recovery;
 pub mod segment;
 mod shared;
+#[cfg(feature = "async")]
+mod stream;
 mod tail;
 
 pub use atomic::AtomicFile;
 pub use compaction::{CompactionStats, TransformError};
+pub use consumers::{consumers, ConsumerOffset, CONSUMERS_DIR};
 pub use error::{CorruptKind, Error, Result};
+pub use follower::{FollowOptions, Follower};
 pub use format::{RecordType, MAX_KEY_LEN, MAX_PAYLOAD_LEN, WIRE_VERSION};
 pub use kv::DataWal;
 pub use lock::LOCK_FILE;
@@ -69,4 +82,6 @@ pub use projection::LiveIter;
 pub use reader::{Damage, DataWalReader, LogStats, RecordLogReader, Verification};
 pub use recovery::{Record, RecordCursor, RecordRef, RecordView, RecoveryReport, TailDamage};
 pub use shared::{SharedLog, SharedWal};
+#[cfg(feature = "async")]
+pub use stream::FollowerStream;
 pub use tail::count_intact_frames;

@@ -13,7 +13,8 @@ use crate::segment::{
     create_segment, ensure_dir, fsync_dir, list_segments, open_segment, release_beyond_end,
     reserve_beyond_end, segment_path, RESERVE_STEP,
 };
-use lifecycle::{read_floor, SegmentInfo};
+pub(crate) use lifecycle::read_floor;
+use lifecycle::SegmentInfo;
 pub use lifecycle::{BackupStats, TruncateStats};
 
 mod lifecycle;
@@ -135,6 +136,8 @@ pub struct RecordLog {
     /// `false` once reserving failed: the file system cannot, stop asking.
     reserving: bool,
     buf: Vec<u8>,
+    /// Where the newest record is (what [`last`](Self::last) reads).
+    last: Option<RecordRef>,
 }
 
 /// A writer's open in progress, in the order it runs: [`start`](Self::start)
@@ -150,6 +153,8 @@ pub(crate) struct Opening {
     active_id: u32,
     active_size: u64,
     last_txid_at: Option<RecordRef>,
+    /// Where the newest record of the valid prefix is.
+    last: Option<RecordRef>,
     /// Every segment found, with what the scan saw of it.
     infos: Vec<SegmentInfo>,
     cursor: RecordCursor,
@@ -174,6 +179,7 @@ impl Opening {
             active_id,
             active_size: 0,
             last_txid_at: None,
+            last: None,
             infos: ids.iter().map(|&id| SegmentInfo::empty(id)).collect(),
             cursor: RecordCursor::new(dir, ids),
         })
@@ -186,15 +192,17 @@ impl Opening {
 
     /// Read the valid prefix, calling `visit` with every record in order.
     pub(crate) fn for_each_view(&mut self, mut visit: impl FnMut(&RecordView<'_>)) -> Result<()> {
-        let (active_id, active_size, last_txid_at, infos) = (
+        let (active_id, active_size, last_txid_at, last, infos) = (
             self.active_id,
             &mut self.active_size,
             &mut self.last_txid_at,
+            &mut self.last,
             &mut self.infos,
         );
         let mut at = 0;
         self.cursor.for_each_view(|view| {
             visit(&view);
+            *last = Some(view.position());
             if view.segment == active_id {
                 *active_size = view.offset + u64::from(view.len);
             }
@@ -263,6 +271,7 @@ impl Opening {
             reserved_to: 0,
             reserving: true,
             buf: Vec::new(),
+            last: self.last,
         })
     }
 }
@@ -377,11 +386,13 @@ impl RecordLog {
         self.buf = buf;
         res?;
         self.saw_txids(txid, txid);
-        Ok(RecordRef {
+        let at = RecordRef {
             segment: self.active_id,
             offset,
             len: frame_len(key.len(), payload.len()) as u32,
-        })
+        };
+        self.last = Some(at);
+        Ok(at)
     }
 
     /// Append many records with one write. Lengths are all checked before
@@ -416,6 +427,7 @@ impl RecordLog {
             self.write_buf(&buf)?;
             self.next_txid = txid;
             self.saw_txids(first, txid - 1);
+            self.last = refs.last().copied();
             Ok(refs)
         });
         self.buf = buf;
@@ -712,6 +724,59 @@ impl RecordLog {
     /// [`Error::Io`] when the directory cannot be listed.
     pub fn cursor(&self) -> Result<RecordCursor> {
         Ok(RecordCursor::new(&self.dir, list_segments(&self.dir)?))
+    }
+
+    /// The record at `at` (a position from [`append`](Self::append), a
+    /// scan, a cursor or a follower): one positioned read, CRC-checked.
+    ///
+    /// # Errors
+    /// [`Error::NoRecordAt`] when no record of exactly that length starts
+    /// there (never another record); [`Error::Io`], also when the segment
+    /// is gone.
+    pub fn read_at(&self, at: RecordRef) -> Result<Record> {
+        crate::position::read_at(&self.dir, at)
+    }
+
+    /// A cursor from the first record whose txid is at least `txid` (every
+    /// record for 0). The segment is picked by a binary search over the
+    /// segments' first txids, and only that segment is read up to the
+    /// record: the segments before it are not read.
+    ///
+    /// # Errors
+    /// [`Error::Truncated`] when `txid` is at least 1 and below the oldest
+    /// txid left (older segments were removed); [`Error::Corrupt`] in the
+    /// segment read; [`Error::Io`].
+    pub fn cursor_from(&self, txid: u64) -> Result<RecordCursor> {
+        crate::position::cursor_from(&self.dir, list_segments(&self.dir)?, txid)
+    }
+
+    /// The newest record, or `None` for an empty log: one positioned read
+    /// (the writer keeps the position of the record it appended or
+    /// recovered last).
+    ///
+    /// # Errors
+    /// As [`read_at`](Self::read_at).
+    pub fn last(&self) -> Result<Option<Record>> {
+        match self.last {
+            // A failed sync may have cut the active segment below it.
+            Some(at)
+                if at.segment != self.active_id
+                    || at.offset + u64::from(at.len) <= self.active_size =>
+            {
+                match self.read_at(at) {
+                    // Its segment was removed (truncation, in-place
+                    // compaction with nothing live): what is left decides.
+                    Err(Error::Io { source, .. })
+                        if source.kind() == std::io::ErrorKind::NotFound =>
+                    {
+                        crate::position::last_record(&self.dir, &list_segments(&self.dir)?)
+                    }
+                    other => other.map(Some),
+                }
+            }
+            Some(_) => crate::position::last_record(&self.dir, &list_segments(&self.dir)?),
+            None => Ok(None),
+        }
     }
 
     /// Give back the disk space reserved past the active segment's end and

@@ -62,6 +62,40 @@ impl RecordLogReader {
         Ok(RecordIter::new(self.cursor()))
     }
 
+    /// The record at `at`: one positioned read, CRC-checked (as
+    /// [`RecordLog::read_at`](crate::RecordLog::read_at)).
+    ///
+    /// # Errors
+    /// [`crate::Error::NoRecordAt`] when no record of exactly that length
+    /// starts there; [`crate::Error::Io`].
+    pub fn read_at(&self, at: RecordRef) -> Result<Record> {
+        crate::position::read_at(&self.dir, at)
+    }
+
+    /// A cursor over the snapshot from the first record whose txid is at
+    /// least `txid` (every record for 0), without reading the segments
+    /// before the one that holds it (as
+    /// [`RecordLog::cursor_from`](crate::RecordLog::cursor_from)).
+    ///
+    /// # Errors
+    /// [`crate::Error::Truncated`] when `txid` is at least 1 and below the
+    /// oldest txid left; [`crate::Error::Corrupt`]; [`crate::Error::Io`].
+    pub fn cursor_from(&self, txid: u64) -> Result<RecordCursor> {
+        crate::position::cursor_from(&self.dir, self.segments.clone(), txid)
+    }
+
+    /// The newest record of the snapshot, or `None` when it holds none.
+    /// Reads only the last segment that holds a record (a reader does not
+    /// know where its last frame starts; the writer's
+    /// [`RecordLog::last`](crate::RecordLog::last) reads one frame).
+    ///
+    /// # Errors
+    /// [`crate::Error::Corrupt`] for damage in that segment that is not a
+    /// torn tail of the last one; [`crate::Error::Io`].
+    pub fn last(&self) -> Result<Option<Record>> {
+        crate::position::last_record(&self.dir, &self.segments)
+    }
+
     /// Every record of the snapshot, with what the scan found.
     ///
     /// # Errors

@@ -16,7 +16,7 @@
 
 use std::convert::Infallible;
 use std::fs::{File, OpenOptions};
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
@@ -91,6 +91,17 @@ pub struct Record {
     pub offset: u64,
     /// Frame length on disk.
     pub len: u32,
+}
+
+impl Record {
+    /// Where the record is (for [`crate::RecordLog::read_at`]).
+    pub fn position(&self) -> RecordRef {
+        RecordRef {
+            segment: self.segment,
+            offset: self.offset,
+            len: self.len,
+        }
+    }
 }
 
 /// Where a record is on disk.
@@ -209,21 +220,26 @@ impl Default for Ahead {
 }
 
 impl SegmentScanner {
-    fn open(path: PathBuf) -> Result<Self> {
-        let file = open_segment(OpenOptions::new().read(true), &path)
+    /// Scan the segment at `path` from byte `start` on (a frame boundary).
+    fn open(path: PathBuf, start: u64) -> Result<Self> {
+        let mut file = open_segment(OpenOptions::new().read(true), &path)
             .map_err(|e| Error::io("open segment", &path, e))?;
         let len = file
             .metadata()
             .map_err(|e| Error::io("stat segment", &path, e))?
             .len();
+        if start > 0 {
+            file.seek(SeekFrom::Start(start))
+                .map_err(|e| Error::io("seek segment", &path, e))?;
+        }
         Ok(SegmentScanner {
             file,
             path,
-            floor: (len.min(CHUNK as u64) as usize).max(HEADER_LEN),
+            floor: (len.saturating_sub(start).min(CHUNK as u64) as usize).max(HEADER_LEN),
             buf: Vec::new(),
             pos: 0,
             end: 0,
-            base: 0,
+            base: start,
             eof: false,
             ahead: Ahead::default(),
         })
@@ -370,6 +386,8 @@ pub struct RecordCursor {
     dir: PathBuf,
     ids: Vec<u32>,
     idx: usize,
+    /// Where the first segment is read from (0 once it is open).
+    start: u64,
     scanner: Option<SegmentScanner>,
     report: RecoveryReport,
     done: bool,
@@ -387,10 +405,18 @@ impl std::fmt::Debug for RecordCursor {
 
 impl RecordCursor {
     pub(crate) fn new(dir: &Path, ids: Vec<u32>) -> Self {
+        Self::new_at(dir, ids, 0)
+    }
+
+    /// A cursor over `ids` that reads the first of them from byte `start`
+    /// on, which must be where a frame starts (or the end of the valid
+    /// prefix): `cursor_from` and the follower start mid-segment.
+    pub(crate) fn new_at(dir: &Path, ids: Vec<u32>, start: u64) -> Self {
         RecordCursor {
             dir: dir.to_path_buf(),
             ids,
             idx: 0,
+            start,
             scanner: None,
             report: RecoveryReport::default(),
             done: false,
@@ -480,7 +506,8 @@ impl RecordCursor {
                 return Ok(None);
             };
             if self.scanner.is_none() {
-                match SegmentScanner::open(segment_path(&self.dir, id)) {
+                let start = std::mem::take(&mut self.start);
+                match SegmentScanner::open(segment_path(&self.dir, id), start) {
                     Ok(s) => self.scanner = Some(s),
                     Err(e) => {
                         self.done = true;
@@ -568,6 +595,15 @@ impl RecordCursor {
     /// The segment ids this cursor reads.
     pub fn segments(&self) -> &[u32] {
         &self.ids
+    }
+
+    /// The stored CRC-32C of the frame [`next_view`](Self::next_view)
+    /// returned last (what a follower keeps to notice that the bytes it
+    /// read were cut and replaced). `None` before the first record.
+    pub(crate) fn last_crc(&self) -> Option<u32> {
+        let s = self.scanner.as_ref()?;
+        let crc = s.buf.get(s.pos.checked_sub(CRC_LEN)?..s.pos)?;
+        Some(u32::from_le_bytes(crc.try_into().ok()?))
     }
 
     pub(crate) fn into_report(self) -> RecoveryReport {

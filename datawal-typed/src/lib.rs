@@ -6,6 +6,7 @@
 //!   implemented for common standard types (`u64`, `String`, …).
 //! - [`Key`]: a key type with an order-preserving byte encoding ([`key`]).
 //! - [`Codec`]: how bodies are encoded (bincode, postcard, JSON).
+//! - [`TypedFollower<T>`]: follows a typed log as a writer appends to it.
 //!
 //! Every typed record's payload is an 8-byte [`envelope`] (format
 //! version, codec id, schema version, type fingerprint) followed by the
@@ -57,6 +58,7 @@ mod codec;
 mod copy_strings;
 pub mod envelope;
 mod error;
+mod follow;
 pub mod key;
 mod log;
 mod nesting;
@@ -76,6 +78,7 @@ pub mod __private;
 
 pub use codec::Codec;
 pub use error::{DecodeError, Error, KeyError, Location, Result, Skipped};
+pub use follow::TypedFollower;
 pub use log::{Entry, LogIter, TypedLog, TypedReader};
 pub use options::{Options, ReadPolicy};
 pub use payload::{from_payload, to_payload};

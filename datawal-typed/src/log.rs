@@ -11,6 +11,7 @@ use datawal_core::{
 
 use crate::envelope::Header;
 use crate::error::{Error, Location, Result, Skipped, SkippedCell};
+use crate::follow::TypedFollower;
 use crate::payload::{append_payload, decode_value, encode_payload, Rejected, WriteCheck};
 use crate::{Codec, Key, Options, ReadPolicy, Record};
 
@@ -30,9 +31,22 @@ pub struct Entry<T> {
     pub version: u16,
     /// The codec the record was written with.
     pub codec: Codec,
+    /// Length of the record's frame on disk.
+    pub len: u32,
 }
 
 impl<T> Entry<T> {
+    /// Where the record is, for [`TypedLog::read_at`] or
+    /// [`TypedReader::read_at`].
+    #[must_use]
+    pub fn position(&self) -> RecordRef {
+        RecordRef {
+            segment: self.segment,
+            offset: self.offset,
+            len: self.len,
+        }
+    }
+
     /// Where the record is, as a [`Location`].
     #[must_use]
     pub fn location(&self) -> Location {
@@ -244,6 +258,42 @@ impl<T: Record> TypedLog<T> {
         Ok(LogIter::new(self.log.cursor()?, self.options.read_policy))
     }
 
+    /// The record at `at` (from [`append`](Self::append) or
+    /// [`Entry::position`]), decoded: one positioned read. The read policy
+    /// does not apply: a record that does not decode is an error.
+    ///
+    /// # Errors
+    /// [`Error::Core`] with [`datawal_core::Error::NoRecordAt`] when no
+    /// record starts there; the decoding errors of [`scan`](Self::scan).
+    pub fn read_at(&self, at: RecordRef) -> Result<Entry<T>> {
+        decode_record(&self.log.read_at(at)?)
+    }
+
+    /// An iterator from the first record whose txid is at least `txid`,
+    /// under the handle's read policy, without reading the segments before
+    /// it (see [`RecordLog::cursor_from`]).
+    ///
+    /// # Errors
+    /// As [`RecordLog::cursor_from`] ([`datawal_core::Error::Truncated`]
+    /// for a txid that was removed).
+    pub fn cursor_from(&self, txid: u64) -> Result<LogIter<T>> {
+        Ok(LogIter::new(
+            self.log.cursor_from(txid)?,
+            self.options.read_policy,
+        ))
+    }
+
+    /// The newest record, decoded (one positioned read). Under
+    /// [`ReadPolicy::Skip`], the newest record that decodes.
+    ///
+    /// # Errors
+    /// Under [`ReadPolicy::Stop`], when the newest record does not decode;
+    /// core errors.
+    pub fn last(&self) -> Result<Option<Entry<T>>> {
+        let newest = self.log.last()?;
+        last_decoded(newest, self.options.read_policy, |t| self.cursor_from(t))
+    }
+
     /// Make everything appended so far durable.
     ///
     /// # Errors
@@ -353,6 +403,95 @@ impl<T: Record> TypedReader<T> {
     #[must_use]
     pub fn raw(&self) -> &RecordLogReader {
         &self.reader
+    }
+
+    /// The record at `at`, decoded (as [`TypedLog::read_at`]).
+    ///
+    /// # Errors
+    /// As [`TypedLog::read_at`].
+    pub fn read_at(&self, at: RecordRef) -> Result<Entry<T>> {
+        decode_record(&self.reader.read_at(at)?)
+    }
+
+    /// An iterator over the snapshot from the first record whose txid is at
+    /// least `txid` (as [`TypedLog::cursor_from`]).
+    ///
+    /// # Errors
+    /// As [`RecordLogReader::cursor_from`].
+    pub fn cursor_from(&self, txid: u64) -> Result<LogIter<T>> {
+        Ok(LogIter::new(self.reader.cursor_from(txid)?, self.policy))
+    }
+
+    /// The newest record of the snapshot, decoded (as [`TypedLog::last`];
+    /// the reader reads the last segment that holds a record).
+    ///
+    /// # Errors
+    /// As [`TypedLog::last`].
+    pub fn last(&self) -> Result<Option<Entry<T>>> {
+        last_decoded(self.reader.last()?, self.policy, |t| self.cursor_from(t))
+    }
+
+    /// A follower of this log from the first record whose txid is at least
+    /// `txid`, reading with this reader's policy (see [`TypedFollower`]).
+    ///
+    /// # Errors
+    /// As [`TypedFollower::open`].
+    pub fn follow_from(&self, txid: u64) -> Result<TypedFollower<T>> {
+        TypedFollower::open(self.reader.dir(), txid, self.policy)
+    }
+}
+
+/// The entry an owned core record holds, or the error that names why not.
+pub(crate) fn decode_record<T: Record>(record: &datawal_core::Record) -> Result<Entry<T>> {
+    let view = RecordView {
+        record_type: record.record_type,
+        txid: record.txid,
+        key: &record.key,
+        payload: &record.payload,
+        segment: record.segment,
+        offset: record.offset,
+        len: record.len,
+    };
+    entry_of(&view).map_err(|rejected| rejected.into_error::<T>(location_of(&view)))
+}
+
+/// The newest entry, given the newest core record: under `Skip`, when it
+/// does not decode, the records before it are read in growing windows
+/// (through `from`, a positioned cursor) for the newest that does.
+fn last_decoded<T: Record>(
+    newest: Option<datawal_core::Record>,
+    policy: ReadPolicy,
+    from: impl Fn(u64) -> Result<LogIter<T>>,
+) -> Result<Option<Entry<T>>> {
+    let Some(newest) = newest else {
+        return Ok(None);
+    };
+    match decode_record(&newest) {
+        Ok(entry) => Ok(Some(entry)),
+        Err(e) if policy.skips(&e) => {
+            let mut window = 64u64;
+            loop {
+                let mut start = newest.txid.saturating_sub(window);
+                let iter = match from(start) {
+                    // Older records were removed: the window starts with
+                    // the oldest one left.
+                    Err(Error::Core(datawal_core::Error::Truncated { .. })) => {
+                        start = 0;
+                        from(0)?
+                    }
+                    other => other?,
+                };
+                let mut found = None;
+                for entry in iter {
+                    found = Some(entry?);
+                }
+                if found.is_some() || start <= 1 {
+                    return Ok(found);
+                }
+                window = window.saturating_mul(64);
+            }
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -472,7 +611,7 @@ fn value_of<T: Record>(view: &RecordView<'_>) -> Result<(T, Header), Rejected> {
 }
 
 /// The entry a record holds, or why it holds none.
-fn entry_of<T: Record>(view: &RecordView<'_>) -> Result<Entry<T>, Rejected> {
+pub(crate) fn entry_of<T: Record>(view: &RecordView<'_>) -> Result<Entry<T>, Rejected> {
     value_of::<T>(view).map(|(value, header)| entry(value, header, view))
 }
 
@@ -485,10 +624,11 @@ fn entry<T>(value: T, header: Header, view: &RecordView<'_>) -> Entry<T> {
         offset: view.offset,
         version: header.version,
         codec: header.codec,
+        len: view.len,
     }
 }
 
-fn location_of(view: &RecordView<'_>) -> Location {
+pub(crate) fn location_of(view: &RecordView<'_>) -> Location {
     Location::in_log(view.segment, view.offset, view.txid)
 }
 

@@ -2,6 +2,7 @@
 
 mod backup;
 mod compact;
+mod consumers;
 mod export;
 mod get;
 mod scan;
@@ -29,6 +30,7 @@ pub fn run(command: Command) -> Result<Outcome> {
         Command::Compact(a) => compact::run(&a),
         Command::Truncate(a) => truncate::run(&a),
         Command::Backup(a) => backup::run(&a),
+        Command::Consumers(a) => consumers::run(&a),
     }
 }
 

@@ -2,7 +2,10 @@
 
 use std::io::{BufWriter, Write as _};
 
+use std::time::Duration;
+
 use anyhow::Result;
+use datawal_core::{Follower, RecordView};
 
 use crate::cli::ScanArgs;
 use crate::exit::Outcome;
@@ -18,6 +21,9 @@ const TEXT_LIMIT: usize = 200;
 /// Corruption (after the records before it are printed), a missing or
 /// invalid directory, I/O.
 pub fn run(args: &ScanArgs) -> Result<Outcome> {
+    if args.follow {
+        return follow(args);
+    }
     let reader = open_reader(&args.dir)?;
     let mut cursor = reader.cursor();
     let mut out = BufWriter::new(std::io::stdout().lock());
@@ -57,5 +63,46 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
             ));
         }
     }
+    Ok(Outcome::Ok)
+}
+
+/// `scan --follow`: the records from `--from-txid` on, then each one as it
+/// is appended, until `--limit` records were printed (or forever).
+fn follow(args: &ScanArgs) -> Result<Outcome> {
+    crate::store::require_dir(&args.dir)?;
+    let mut follower = Follower::open(&args.dir, args.from_txid.unwrap_or(0))?;
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let limit = (!args.full).then_some(TEXT_LIMIT);
+    let names = TypeNames::new(&args.type_names);
+    let mut printed = 0u64;
+    while args.limit.is_none_or(|l| printed < l) {
+        let record = match follower.try_next()? {
+            Some(r) => r,
+            None => {
+                // Caught up: show what there is, then wait.
+                out.flush()?;
+                match follower.next_timeout(Duration::from_secs(3600))? {
+                    Some(r) => r,
+                    None => continue,
+                }
+            }
+        };
+        let view = RecordView {
+            record_type: record.record_type,
+            txid: record.txid,
+            key: &record.key,
+            payload: &record.payload,
+            segment: record.segment,
+            offset: record.offset,
+            len: record.len,
+        };
+        if args.json {
+            writeln!(out, "{}", record_json(&view, &names))?;
+        } else {
+            writeln!(out, "{}", record_line(&view, limit, &names))?;
+        }
+        printed += 1;
+    }
+    out.flush()?;
     Ok(Outcome::Ok)
 }
