@@ -62,7 +62,9 @@ mod log;
 mod position;
 mod projection;
 mod reader;
+mod record;
 mod recovery;
+mod scanner;
 pub mod segment;
 mod shared;
 #[cfg(feature = "async")]

@@ -1,5 +1,6 @@
-//! Reading segments: the streaming frame scanner, the record cursor, and
-//! recovery of the longest valid prefix (with torn-tail repair for the writer).
+//! The record cursor and the recovery policy: reading the segments of a
+//! log in order through the scanner (`scanner.rs`), and judging damage as a
+//! torn tail or corruption. The repair of a torn tail is `tail.rs`.
 //!
 //! Rules (normative text in `docs/canon.md`):
 //! - A closed segment (any but the last) must be clean to its end: any damage
@@ -15,366 +16,31 @@
 //!   frames they hold.
 
 use std::convert::Infallible;
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom};
+
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use crate::crc::{crc32c_lanes, LANES};
 use crate::error::{CorruptKind, Error, Result};
-use crate::format::{
-    decode_frame, frame_parts, Decoded, Header, RecordType, CRC_LEN, HEADER_LEN, MAGIC,
-};
-use crate::segment::{open_segment, segment_path};
+use crate::format::{Header, CRC_LEN, HEADER_LEN, MAGIC};
+pub use crate::record::{Record, RecordRef, RecordView, RecoveryReport, TailDamage};
+use crate::scanner::{view_at, SegmentScanner, Step};
+use crate::segment::segment_path;
 
-/// Bytes read from a segment per `read` call.
-const CHUNK: usize = 1 << 20;
-
-/// A record decoded from disk, borrowing its key and payload from the
-/// cursor's buffer (valid until the cursor moves on).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RecordView<'a> {
-    /// Record type.
-    pub record_type: RecordType,
-    /// Transaction id.
-    pub txid: u64,
-    /// Key bytes (empty for records written by `append`).
-    pub key: &'a [u8],
-    /// Payload bytes.
-    pub payload: &'a [u8],
-    /// Segment id.
-    pub segment: u32,
-    /// Offset of the frame within the segment.
-    pub offset: u64,
-    /// Frame length on disk.
-    pub len: u32,
-}
-
-impl RecordView<'_> {
-    /// Copy into an owned [`Record`].
-    pub fn to_record(&self) -> Record {
-        Record {
-            record_type: self.record_type,
-            txid: self.txid,
-            key: self.key.to_vec(),
-            payload: self.payload.to_vec(),
-            segment: self.segment,
-            offset: self.offset,
-            len: self.len,
+/// The recovery policy: `true` when damage of `kind` in a segment that is
+/// (`is_last`) or is not the last one is a torn tail, what a crash can
+/// leave, rather than corruption. `damaged` holds the bytes from the
+/// damaged frame's start (at least its header when the scanner has it).
+pub(crate) fn is_torn_tail(kind: &CorruptKind, is_last: bool, damaged: &[u8]) -> bool {
+    let tail_like = match kind {
+        CorruptKind::Truncated { .. } | CorruptKind::CrcMismatch { .. } => true,
+        CorruptKind::BadMagic { found } if *found == [0; 4] => true,
+        // These kinds are only found on a whole header.
+        CorruptKind::BadMagic { .. } | CorruptKind::UnknownVersion { found: 0 } => {
+            zero_filled_from_inside_magic(damaged)
         }
-    }
-
-    /// Where the record is.
-    pub fn position(&self) -> RecordRef {
-        RecordRef {
-            segment: self.segment,
-            offset: self.offset,
-            len: self.len,
-        }
-    }
-}
-
-/// A decoded record, owning its bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
-    /// Record type.
-    pub record_type: RecordType,
-    /// Transaction id.
-    pub txid: u64,
-    /// Key bytes (empty for records written by `append`).
-    pub key: Vec<u8>,
-    /// Payload bytes.
-    pub payload: Vec<u8>,
-    /// Segment id.
-    pub segment: u32,
-    /// Offset of the frame within the segment.
-    pub offset: u64,
-    /// Frame length on disk.
-    pub len: u32,
-}
-
-impl Record {
-    /// Where the record is (for [`crate::RecordLog::read_at`]).
-    pub fn position(&self) -> RecordRef {
-        RecordRef {
-            segment: self.segment,
-            offset: self.offset,
-            len: self.len,
-        }
-    }
-}
-
-/// Where a record is on disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RecordRef {
-    /// Segment id (the file `{segment:08}.dwal`).
-    pub segment: u32,
-    /// Offset of the frame's header within the segment.
-    pub offset: u64,
-    /// Frame length: header, key, payload and CRC.
-    pub len: u32,
-}
-
-/// A torn tail found at the end of the last segment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct TailDamage {
-    /// Segment id.
-    pub segment: u32,
-    /// Where the valid prefix ends (the damaged frame's offset).
-    pub offset: u64,
-    /// How many bytes follow the valid prefix.
-    pub bytes: u64,
-    /// What was found at `offset`.
-    pub kind: CorruptKind,
-    /// Where the writer saved the cut bytes before truncating the segment
-    /// (`None` for read-only scans, which change nothing).
-    pub saved_to: Option<PathBuf>,
-    /// How many CRC-valid frames the cut bytes still contain after the
-    /// damage, counted by the writer's repair (`None` for read-only scans).
-    /// Non-zero means records were cut that a crash alone does not explain
-    /// (for example a store where the published crate appended after torn
-    /// bytes, or media damage): they are in the `saved_to` file.
-    pub intact_frames_cut: Option<u64>,
-}
-
-/// What a scan or recovery found.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RecoveryReport {
-    /// Segment files read.
-    pub files_scanned: u32,
-    /// Valid records found.
-    pub records_replayed: u64,
-    /// 1 when the last segment had a torn tail, else 0.
-    pub tail_truncated: u32,
-    /// Bytes after the valid prefix of the last segment.
-    pub tail_bytes_discarded: u64,
-    /// Always 0: damage that is not a torn tail is an error, not a count.
-    #[deprecated(
-        since = "0.2.0",
-        note = "always 0, kept for the published 0.1 API: damage that is not a torn tail is an Error::Corrupt"
-    )]
-    pub mid_stream_errors: u32,
-    /// Always 0: unknown versions are an error.
-    #[deprecated(
-        since = "0.2.0",
-        note = "always 0, kept for the published 0.1 API: an unknown wire version is an Error::Corrupt"
-    )]
-    pub unsupported_versions: u32,
-    /// Highest txid seen, 0 when there are no records.
-    pub last_txid_seen: u64,
-    /// The torn tail, if any, and where its bytes were saved.
-    pub tail: Option<TailDamage>,
-}
-
-/// One step of a segment scanner.
-enum Step {
-    Frame { at: usize, header: Header },
-    End,
-    Damage { offset: u64, kind: CorruptKind },
-}
-
-/// Streams frames out of one segment file with a bounded buffer.
-struct SegmentScanner {
-    file: File,
-    path: PathBuf,
-    /// First buffer size: the file's length at open, within `HEADER_LEN..=CHUNK`.
-    floor: usize,
-    buf: Vec<u8>,
-    pos: usize,
-    end: usize,
-    base: u64,
-    eof: bool,
-    /// Frames after `pos` already checked (CRC included), with their
-    /// positions in `buf`: `ahead[next..len]` are still to be returned.
-    ahead: Ahead,
-}
-
-/// Up to [`LANES`] frames whose CRCs were checked together.
-struct Ahead {
-    frames: [(usize, Header); LANES],
-    next: usize,
-    len: usize,
-}
-
-/// A placeholder for an unused slot of [`Ahead`] (never returned).
-const NO_FRAME: (usize, Header) = (
-    0,
-    Header {
-        record_type: RecordType::Raw,
-        txid: 0,
-        key_len: 0,
-        payload_len: 0,
-    },
-);
-
-impl Default for Ahead {
-    fn default() -> Self {
-        Ahead {
-            frames: [NO_FRAME; LANES],
-            next: 0,
-            len: 0,
-        }
-    }
-}
-
-impl SegmentScanner {
-    /// Scan the segment at `path` from byte `start` on (a frame boundary).
-    fn open(path: PathBuf, start: u64) -> Result<Self> {
-        let mut file = open_segment(OpenOptions::new().read(true), &path)
-            .map_err(|e| Error::io("open segment", &path, e))?;
-        let len = file
-            .metadata()
-            .map_err(|e| Error::io("stat segment", &path, e))?
-            .len();
-        if start > 0 {
-            file.seek(SeekFrom::Start(start))
-                .map_err(|e| Error::io("seek segment", &path, e))?;
-        }
-        Ok(SegmentScanner {
-            file,
-            path,
-            floor: (len.saturating_sub(start).min(CHUNK as u64) as usize).max(HEADER_LEN),
-            buf: Vec::new(),
-            pos: 0,
-            end: 0,
-            base: start,
-            eof: false,
-            ahead: Ahead::default(),
-        })
-    }
-
-    /// Make at least `needed` unconsumed bytes available, or reach EOF.
-    fn fill(&mut self, needed: usize) -> Result<()> {
-        // Positions move below; nothing is ahead anyway when a refill is due.
-        self.ahead = Ahead::default();
-        if self.pos > 0 {
-            self.buf.copy_within(self.pos..self.end, 0);
-            self.base += self.pos as u64;
-            self.end -= self.pos;
-            self.pos = 0;
-        }
-        let cap = needed.max(self.floor);
-        while self.end < needed {
-            if self.end == self.buf.len() {
-                // Start from the file's size (small segments get small
-                // buffers) and grow by doubling toward the frame's declared
-                // length, so a garbage length on a short file costs no big
-                // allocation.
-                let len = (self.buf.len() * 2).max(self.floor).min(cap);
-                self.buf.resize(len, 0);
-            }
-            match self.file.read(&mut self.buf[self.end..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
-                }
-                Ok(n) => self.end += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::io("read segment", &self.path, e)),
-            }
-        }
-        Ok(())
-    }
-
-    /// The next frame when it is complete in the buffer and valid: the hot
-    /// path, with no error values built. `None` sends the caller to
-    /// [`advance`](Self::advance).
-    #[inline]
-    fn next_fast(&mut self) -> Option<(usize, Header)> {
-        if self.ahead.next == self.ahead.len {
-            self.check_ahead();
-        }
-        let &(at, header) = self.ahead.frames[..self.ahead.len].get(self.ahead.next)?;
-        self.ahead.next += 1;
-        self.pos = at + header.frame_len() as usize;
-        Some((at, header))
-    }
-
-    /// Check the complete frames from `pos` on, up to [`LANES`] of them, and
-    /// keep the leading run that is valid for [`next_fast`](Self::next_fast).
-    fn check_ahead(&mut self) {
-        let (frames, len) = checked_batch(self.buf.get(..self.end).unwrap_or_default(), self.pos);
-        self.ahead = Ahead {
-            frames,
-            next: 0,
-            len,
-        };
-    }
-
-    /// Hand every frame from `pos` on that is complete and valid to `f`,
-    /// checked [`LANES`] at a time; stop before the first one that is not
-    /// (for [`advance`](Self::advance) to deal with), or after the one for
-    /// which `f` breaks. The batch loop behind
-    /// [`RecordCursor::try_for_each_view`]: positions and counts stay in
-    /// locals and are written back once.
-    fn drain<B>(
-        &mut self,
-        segment: u32,
-        report: &mut RecoveryReport,
-        f: &mut impl FnMut(RecordView<'_>) -> ControlFlow<B>,
-    ) -> ControlFlow<B> {
-        // Frames `next_view` already checked come first.
-        let Ahead {
-            mut frames,
-            mut next,
-            mut len,
-        } = std::mem::take(&mut self.ahead);
-        let buf = self.buf.get(..self.end).unwrap_or_default();
-        let mut pos = self.pos;
-        let (mut records, mut last_txid) = (0u64, report.last_txid_seen);
-        let flow = 'batches: loop {
-            for &(at, header) in frames.get(next..len).unwrap_or_default() {
-                pos = at + header.frame_len() as usize;
-                records += 1;
-                last_txid = last_txid.max(header.txid);
-                if let ControlFlow::Break(b) = f(view_at(buf, at, header, segment, self.base)) {
-                    break 'batches ControlFlow::Break(b);
-                }
-            }
-            (frames, len) = checked_batch(buf, pos);
-            next = 0;
-            if len == 0 {
-                break ControlFlow::Continue(());
-            }
-        };
-        self.pos = pos;
-        report.records_replayed += records;
-        report.last_txid_seen = last_txid;
-        flow
-    }
-
-    fn advance(&mut self) -> Result<Step> {
-        loop {
-            let offset = self.base + self.pos as u64;
-            match decode_frame(&self.buf[self.pos..self.end]) {
-                Ok(Decoded::Frame(f)) => {
-                    let at = self.pos;
-                    self.pos += f.header.frame_len() as usize;
-                    return Ok(Step::Frame {
-                        at,
-                        header: f.header,
-                    });
-                }
-                Ok(Decoded::Incomplete { available, needed }) => {
-                    if self.eof {
-                        return Ok(if available == 0 {
-                            Step::End
-                        } else {
-                            Step::Damage {
-                                offset,
-                                kind: CorruptKind::Truncated { available, needed },
-                            }
-                        });
-                    }
-                    // `needed` is at most MAX_FRAME_LEN: lengths were checked.
-                    self.fill(needed as usize)?;
-                }
-                Err(kind) => return Ok(Step::Damage { offset, kind }),
-            }
-        }
-    }
+        _ => false,
+    };
+    is_last && tail_like
 }
 
 /// A lending cursor over the records of a set of segments, in order.
@@ -550,19 +216,13 @@ impl RecordCursor {
         is_last: bool,
     ) -> Result<()> {
         let path = segment_path(&self.dir, id);
-        let tail_like = match &kind {
-            CorruptKind::Truncated { .. } | CorruptKind::CrcMismatch { .. } => true,
-            CorruptKind::BadMagic { found } if *found == [0; 4] => true,
-            // The scanner still holds the damaged header (these kinds are
-            // only found on a whole one).
-            CorruptKind::BadMagic { .. } | CorruptKind::UnknownVersion { found: 0 } => self
-                .scanner
-                .as_ref()
-                .and_then(|s| s.buf.get(s.pos..s.end))
-                .is_some_and(zero_filled_from_inside_magic),
-            _ => false,
-        };
-        if !(is_last && tail_like) {
+        // The scanner still holds the damaged frame's bytes.
+        let damaged = self
+            .scanner
+            .as_ref()
+            .and_then(|s| s.buf.get(s.pos..s.end))
+            .unwrap_or_default();
+        if !is_torn_tail(&kind, is_last, damaged) {
             return Err(Error::Corrupt {
                 segment: id,
                 offset,
@@ -611,53 +271,6 @@ impl RecordCursor {
     }
 }
 
-/// The complete frames from `at` on in `buf` that pass every check, CRC
-/// included, up to [`LANES`] of them, with their CRCs computed in one
-/// interleaved pass: their positions and headers, and how many lead the
-/// array. Stops before the first frame that is incomplete or damaged.
-#[inline(always)]
-fn checked_batch(buf: &[u8], mut at: usize) -> ([(usize, Header); LANES], usize) {
-    let mut frames = [NO_FRAME; LANES];
-    let mut bodies: [&[u8]; LANES] = [&[]; LANES];
-    let mut stored = [0u32; LANES];
-    let mut n = 0;
-    while n < LANES {
-        let Some((header, body, crc)) = buf.get(at..).and_then(frame_parts) else {
-            break;
-        };
-        (frames[n], bodies[n], stored[n]) = ((at, header), body, crc);
-        at += body.len() + CRC_LEN;
-        n += 1;
-    }
-    if n == 0 {
-        return (frames, 0);
-    }
-    let computed = crc32c_lanes(&bodies);
-    let mut valid = 0;
-    while valid < n && computed[valid] == stored[valid] {
-        valid += 1;
-    }
-    (frames, valid)
-}
-
-/// The record whose validated frame starts at `at` in `buf`, which holds
-/// the segment's bytes from offset `base` on.
-#[inline]
-fn view_at(buf: &[u8], at: usize, header: Header, segment: u32, base: u64) -> RecordView<'_> {
-    let key_start = at + HEADER_LEN;
-    let key_end = key_start + header.key_len as usize;
-    let payload_end = key_end + header.payload_len as usize;
-    RecordView {
-        record_type: header.record_type,
-        txid: header.txid,
-        key: &buf[key_start..key_end],
-        payload: &buf[key_end..payload_end],
-        segment,
-        offset: base + at as u64,
-        len: header.frame_len() as u32,
-    }
-}
-
 /// `true` when `header` (a frame's first bytes, at least a header's worth)
 /// is the start of the magic followed by zeros (`D\0\0\0…`, `DWAL\0\0…`): a
 /// crash zero-filled the blocks from inside the magic on. Only the magic and
@@ -673,9 +286,51 @@ fn zero_filled_from_inside_magic(header: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::format::encode_into;
+    use crate::format::RecordType;
+    use crate::scanner::CHUNK;
 
     /// Frames of many sizes, some larger than a read chunk, crossing chunk
     /// boundaries everywhere: the scanner returns each one, in place.
+    /// The policy alone, without files.
+    #[test]
+    fn the_policy_tells_a_torn_tail_from_corruption() {
+        let zeros = [0u8; HEADER_LEN];
+        let mut inside_magic = [0u8; HEADER_LEN];
+        inside_magic[..2].copy_from_slice(b"DW");
+        let mut garbage = [0u8; HEADER_LEN];
+        garbage[..4].copy_from_slice(b"XWAL");
+        let truncated = CorruptKind::Truncated {
+            available: 3,
+            needed: 24,
+        };
+        let crc = CorruptKind::CrcMismatch {
+            stored: 1,
+            computed: 2,
+        };
+        let zero_magic = CorruptKind::BadMagic { found: [0; 4] };
+        let dw = CorruptKind::BadMagic {
+            found: [b'D', b'W', 0, 0],
+        };
+        let xwal = CorruptKind::BadMagic { found: *b"XWAL" };
+        let flags = CorruptKind::NonZeroFlags { found: 1 };
+        for kind in [&truncated, &crc, &zero_magic] {
+            assert!(is_torn_tail(kind, true, &zeros), "{kind:?}");
+            assert!(
+                !is_torn_tail(kind, false, &zeros),
+                "{kind:?} in a closed segment"
+            );
+        }
+        assert!(is_torn_tail(&dw, true, &inside_magic));
+        assert!(!is_torn_tail(&xwal, true, &garbage));
+        assert!(!is_torn_tail(&flags, true, &zeros));
+        let v0 = CorruptKind::UnknownVersion { found: 0 };
+        let mut dwal = [0u8; HEADER_LEN];
+        dwal[..4].copy_from_slice(b"DWAL");
+        assert!(is_torn_tail(&v0, true, &dwal));
+        dwal[10] = 1; // a non-zero byte past the version: not a zero-fill
+        assert!(!is_torn_tail(&v0, true, &dwal));
+    }
+
     #[test]
     fn frames_across_chunk_boundaries_and_larger_than_a_chunk() {
         let td = tempfile::tempdir().unwrap();
