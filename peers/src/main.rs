@@ -351,7 +351,7 @@ fn record(
     eprintln!(
         "[round {}/{rounds}] {} {}: {} {}",
         round + 1,
-        metric.title().split(':').next().unwrap_or(""),
+        metric.short(),
         p.name(),
         metric.format(v),
         metric.unit()
@@ -657,55 +657,54 @@ fn size_of(m: Metric, s: &Settings) -> String {
 /// The issue's targets, as ratios measured in this run.
 fn print_targets(results: &Results, shared: bool) {
     println!("## Targets (ratios round by round: median, min–max)\n");
-    let show = |what: &str, m: Metric, a: &str, b: &str, target: f64| match results.ratio(m, a, b) {
-        Some(r) => println!(
-            "- {what}: {:.2} ({:.2}–{:.2}); target ≥ {target}: {}",
-            r.median,
-            r.min,
-            r.max,
-            if r.median >= target { "met" } else { "MISSED" }
+    let ratio = |m: Metric, a: &str, b: &str| match results.ratio(m, a, b) {
+        Some(r) => (
+            format!("{:.2} ({:.2}–{:.2})", r.median, r.min, r.max),
+            Some(r.median),
         ),
-        None => println!("- {what}: not measured"),
+        None => ("not measured".to_string(), None),
+    };
+    let target = |what: &str, m: Metric, a: &str, b: &str, at_least: f64| {
+        let (text, median) = ratio(m, a, b);
+        let verdict = match median {
+            Some(x) if x >= at_least => "met",
+            Some(_) => "MISSED",
+            None => "not measured",
+        };
+        println!("- {what}: {text}; target ≥ {at_least}: {verdict}");
     };
     if shared {
-        show(
-            "W3 SharedLog ÷ okaywal",
+        target(
+            "W3, SharedLog ÷ okaywal",
             Metric::W3,
             "datawal-shared",
             "okaywal",
             1.5,
         );
-        show(
-            "W3 SharedLog ÷ datawal behind a mutex",
+        target(
+            "W3, SharedLog ÷ datawal behind a mutex",
             Metric::W3,
             "datawal-shared",
             "datawal",
             6.0,
         );
     } else {
-        println!("- W3 SharedLog: not measured (built without `--features shared`)");
+        println!("- W3, SharedLog: not measured (built without the `shared` feature)");
     }
-    show(
-        "W3 Mutex<RecordLog> ÷ okaywal (for reference)",
+    let reference = |what: &str, m: Metric, a: &str, b: &str| {
+        println!("- {what}: {} (for reference)", ratio(m, a, b).0);
+    };
+    reference(
+        "W3, Mutex<RecordLog> ÷ okaywal",
         Metric::W3,
         "datawal",
         "okaywal",
-        0.0,
     );
-    println!("- W1 and W2 with `preallocate`: `LogOptions::preallocate` does not exist; the rows below are without it");
-    show(
-        "W1 datawal ÷ okaywal",
-        Metric::W1,
-        "datawal",
-        "okaywal",
-        1.0,
+    println!(
+        "- W1 and W2 with `preallocate`: not measured, `LogOptions::preallocate` does not \
+         exist; without it:"
     );
-    show("W1 datawal ÷ fjall", Metric::W1, "datawal", "fjall", 1.0);
-    show(
-        "W2 datawal ÷ okaywal",
-        Metric::W2,
-        "datawal",
-        "okaywal",
-        1.0,
-    );
+    reference("  W1, datawal ÷ okaywal", Metric::W1, "datawal", "okaywal");
+    reference("  W1, datawal ÷ fjall", Metric::W1, "datawal", "fjall");
+    reference("  W2, datawal ÷ okaywal", Metric::W2, "datawal", "okaywal");
 }

@@ -51,6 +51,22 @@ impl Metric {
         }
     }
 
+    /// A short name for progress lines.
+    pub fn short(self) -> String {
+        match self {
+            Metric::W6Log => "W6 log".into(),
+            Metric::W6Store => "W6 store".into(),
+            Metric::W7Put => "W7 puts".into(),
+            Metric::W7Get => "W7 gets".into(),
+            Metric::W7Disk => "W7 disk".into(),
+            Metric::W7Rss => "W7 peak RSS".into(),
+            Metric::W8Append => "W8 append".into(),
+            Metric::W8Scan => "W8 scan".into(),
+            Metric::Floor(i) => format!("floor {i}"),
+            other => format!("{other:?}"),
+        }
+    }
+
     /// The unit of the median column.
     pub fn unit(self) -> &'static str {
         match self {
