@@ -533,6 +533,23 @@ fn print_header(s: &Settings, base: &Path) {
         command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"])
     );
     println!(
+        "- datawal commit: {} (the working tree this bench was built in)",
+        command_output(
+            "git",
+            &[
+                "-C",
+                env!("CARGO_MANIFEST_DIR"),
+                "rev-parse",
+                "--short",
+                "HEAD"
+            ]
+        )
+    );
+    println!(
+        "- command line: {}",
+        std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+    );
+    println!(
         "- machine: {} cores; {}",
         command_output("nproc", &[]),
         command_output("uname", &["-srm"])
