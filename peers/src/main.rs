@@ -545,9 +545,14 @@ fn print_header(s: &Settings, base: &Path) {
             ]
         )
     );
+    let args: Vec<String> = std::env::args().skip(1).collect();
     println!(
         "- command line: {}",
-        std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+        if args.is_empty() {
+            "(no arguments: the defaults)".to_string()
+        } else {
+            args.join(" ")
+        }
     );
     println!(
         "- machine: {} cores; {}",
