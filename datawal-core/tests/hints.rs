@@ -637,3 +637,26 @@ fn an_extended_hint_is_the_hint_written_from_scratch() {
     let (with, _) = open_state(td.path()).unwrap();
     assert_eq!(with, replayed(td.path()).unwrap());
 }
+
+#[test]
+fn keys_of_every_length_up_to_the_limit_round_trip_through_a_hint() {
+    let td = tempfile::tempdir().unwrap();
+    let max = datawal_core::MAX_KEY_LEN as usize;
+    {
+        let mut db = DataWal::open(td.path()).unwrap();
+        // Entries longer than the read buffer, short ones between them.
+        for (i, len) in [max, 1, max - 1, 0, 40_000, 22, 23, max].iter().enumerate() {
+            let k: Vec<u8> = (0..*len).map(|j| (i + j) as u8).collect();
+            db.put(&k, &value(i as u32, 0)).unwrap();
+            db.put(format!("short-{i}").as_bytes(), b"v").unwrap();
+        }
+        let first: Vec<u8> = (0..max).map(|j| j as u8).collect();
+        db.delete(&first).unwrap();
+        db.fsync().unwrap();
+    }
+    assert!(segment_len(td.path(), 1) >= 64 << 10);
+    let (with, from_hints) = open_state(td.path()).unwrap();
+    assert_eq!(from_hints, segment_len(td.path(), 1));
+    assert_eq!(with, replayed(td.path()).unwrap());
+    assert_eq!(with.entries.len(), 15);
+}
