@@ -32,8 +32,9 @@
 //! the hint and the segment is read from `covered` on. Anything else — a
 //! missing, torn, foreign or stale hint, a segment cut, grown back or
 //! rewritten at either end — and the segment is read whole, as without
-//! hints. The entries' own CRC is checked as they are applied; a hint that
-//! fails it there makes the caller start its replay again without hints.
+//! hints. The entries are checked as they are applied (their CRC too); a
+//! hint that fails there makes the caller start its replay again without
+//! it ([`Replayed::BadHint`], [`drop_bad`]).
 //!
 //! **The trade** (`docs/technical-decisions.md`): a hinted prefix's middle
 //! frames are not read at open, so damage there (bit rot, a byte changed

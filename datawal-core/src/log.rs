@@ -275,8 +275,10 @@ impl Opening {
         let lock = DirLock::acquire(dir)?;
         let mut ids = list_segments(dir)?;
         if ids.is_empty() {
-            // A hint left from an earlier store must not describe this one.
-            hint::remove(dir, 1)?;
+            // A hint left from an earlier store must not describe this one
+            // (best effort: what cannot be removed is no regular file, and
+            // never used).
+            let _ = hint::remove(dir, 1);
             let (id, _) = create_segment(dir, 1)?;
             ids.push(id);
         }

@@ -660,3 +660,25 @@ fn keys_of_every_length_up_to_the_limit_round_trip_through_a_hint() {
     assert_eq!(with, replayed(td.path()).unwrap());
     assert_eq!(with.entries.len(), 15);
 }
+
+/// What sits under a hint's name and is no regular file never stops an
+/// open, also of a new store (whose first segment's name it takes).
+#[test]
+fn a_directory_or_fifo_under_a_hint_name_never_stops_an_open() {
+    for kind in ["dir", "fifo"] {
+        let td = tempfile::tempdir().unwrap();
+        let path = hint_path(td.path(), 1);
+        if kind == "dir" {
+            fs::create_dir(&path).unwrap();
+        } else {
+            let c =
+                std::ffi::CString::new(path.clone().into_os_string().into_encoded_bytes()).unwrap();
+            // SAFETY: a valid NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        }
+        fill(td.path());
+        assert_eq!(list_segments(td.path()).unwrap(), [1, 2, 3], "{kind}");
+        let (with, _) = open_state(td.path()).unwrap();
+        assert_eq!(with, replayed(td.path()).unwrap(), "{kind}");
+    }
+}
