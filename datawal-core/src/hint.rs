@@ -740,6 +740,35 @@ mod tests {
         }
     }
 
+    /// The key directory is reserved from the hints' Put counts: applying
+    /// every entry never grows (and so never rehashes) it.
+    #[test]
+    fn applying_hints_never_grows_the_key_directory() {
+        let td = tempfile::tempdir().unwrap();
+        let dir = td.path();
+        {
+            let mut db = crate::DataWal::open(dir).unwrap();
+            for i in 0..20_000u32 {
+                if i == 9_000 {
+                    db.rotate().unwrap();
+                }
+                db.put(format!("key:{i:08}").as_bytes(), &[7; 24]).unwrap();
+            }
+            db.fsync().unwrap();
+        }
+        let ids = [1, 2];
+        let hints = plan(dir, &ids);
+        assert!(hints.iter().all(Option::is_some), "{hints:?}");
+        let mut replay = crate::projection::Replay::with_hints(dir, &ids, &hints);
+        let reserved = replay.capacity();
+        assert!(reserved >= 20_000, "{reserved}");
+        for h in hints.iter().flatten() {
+            assert!(for_each_op(dir, h, |op| replay.key_op(op)));
+            assert_eq!(replay.capacity(), reserved);
+        }
+        assert_eq!(replay.finish(dir).unwrap().len(), 20_000);
+    }
+
     #[test]
     fn hint_names() {
         assert_eq!(hint_path(Path::new("/s"), 7), Path::new("/s/00000007.hint"));

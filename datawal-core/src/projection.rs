@@ -122,6 +122,14 @@ impl Replay {
     }
 }
 
+#[cfg(test)]
+impl Replay {
+    /// Keys the directory has room for without growing.
+    pub(crate) fn capacity(&self) -> usize {
+        self.keydir.capacity()
+    }
+}
+
 impl Fold for Replay {
     const KEYS: bool = true;
 
