@@ -88,6 +88,10 @@ struct Sizes {
     batches: usize,
     /// Rounds per workload (the median is reported).
     rounds: usize,
+    /// Keys of the stores whose open with and without hint files is timed.
+    hint_keys: Vec<usize>,
+    /// `DATAWAL_BENCH_ONLY=hints`: only those.
+    only_hints: bool,
 }
 
 impl Sizes {
@@ -100,6 +104,8 @@ impl Sizes {
                 fsyncs: 30,
                 batches: 10,
                 rounds: 3,
+                hint_keys: vec![20_000],
+                only_hints: false,
             }
         } else {
             Sizes {
@@ -107,8 +113,14 @@ impl Sizes {
                 fsyncs: 200,
                 batches: 50,
                 rounds: 7,
+                hint_keys: vec![100_000, 1_000_000],
+                only_hints: false,
             }
         };
+        if let Ok(v) = std::env::var("DATAWAL_BENCH_HINT_KEYS") {
+            s.hint_keys = v.split(',').filter_map(|k| k.trim().parse().ok()).collect();
+        }
+        s.only_hints = std::env::var("DATAWAL_BENCH_ONLY").is_ok_and(|v| v == "hints");
         if let Some(n) = std::env::var("DATAWAL_BENCH_N")
             .ok()
             .and_then(|v| v.parse().ok())
@@ -175,6 +187,8 @@ enum Target {
     ThroughputAtLeast(f64),
     /// Operations per second at least this (ours only).
     RateAtLeast(f64),
+    /// Our time per operation at most this many milliseconds.
+    MillisAtMost(f64),
     None,
 }
 
@@ -210,6 +224,13 @@ impl Row {
                     if rate >= x { "met" } else { "MISSED" }
                 )
             }
+            (Target::MillisAtMost(x), _) => {
+                let ms = self.ours.as_secs_f64() * 1e3 / self.ops as f64;
+                format!(
+                    "≤ {x} ms ({ms:.2} ms): {}",
+                    if ms <= x { "met" } else { "MISSED" }
+                )
+            }
             _ => "-".to_string(),
         }
     }
@@ -231,6 +252,154 @@ fn fill_theirs_log(dir: &Path, n: usize, p: &[u8]) {
     log.fsync().unwrap();
 }
 
+/// Copy the store `from` into `to`: segments and the floor, and the hint
+/// files when `hints`.
+fn copy_store(from: &Path, to: &Path, hints: bool) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".hint") && !hints || name.starts_with('.') {
+            continue;
+        }
+        std::fs::copy(e.path(), to.join(&name)).unwrap();
+    }
+}
+
+/// `DataWal::open` and `RecordLog::open` of stores written and synced by
+/// this crate, whose segments have hint files (`{id:08}.hint`): with the
+/// hints, without them (a full replay, as before hints existed), and with
+/// a byte of a hint's entries changed (the worst damage: found only as the
+/// entries are applied, after which the open replays without that hint;
+/// the writer's open then removes it, so it is put back before each
+/// round). The published crate opens the same data.
+fn hint_rows(sizes: &Sizes, dirs: &Dirs, rows: &mut Vec<Row>) {
+    let p = payload();
+    for &keys in &sizes.hint_keys {
+        let ours = dirs.fresh("hinted");
+        let theirs = dirs.fresh("hinted-theirs");
+        {
+            let mut db = DataWal::open(&ours).unwrap();
+            let mut tdb = datawal015::DataWal::open(&theirs).unwrap();
+            for i in 0..keys {
+                db.put(&key(i), &p).unwrap();
+                tdb.put(&key(i), &p).unwrap();
+            }
+            db.fsync().unwrap();
+            tdb.fsync().unwrap();
+            // Dropped synced: the active segment gets its hint.
+        }
+        assert!(
+            datawal_core::hint_path(&ours, 1).exists(),
+            "no hint written"
+        );
+        let bare = dirs.fresh("unhinted");
+        copy_store(&ours, &bare, false);
+        let damaged = dirs.fresh("damaged");
+        copy_store(&ours, &damaged, true);
+        let spoiled = {
+            let mut b = std::fs::read(datawal_core::hint_path(&damaged, 1)).unwrap();
+            let at = b.len() - 3;
+            b[at] ^= 0x20;
+            b
+        };
+        let open = |dir: &Path, from_hints: bool| {
+            let (t, db) = timed(|| DataWal::open(dir).unwrap());
+            assert_eq!(db.len(), keys);
+            let used = db.log().recovery_report().unwrap().bytes_from_hints;
+            assert_eq!(used > 0, from_hints, "{}", dir.display());
+            drop(db);
+            t
+        };
+        let theirs_open = || {
+            let (t, db) = timed(|| datawal015::DataWal::open(&theirs).unwrap());
+            assert_eq!(db.len(), keys);
+            drop(db);
+            t
+        };
+        for (label, dir, from_hints, target) in [
+            ("hints present", &ours, true, keys <= 100_000),
+            ("no hints", &bare, false, false),
+            ("a hint's entries damaged", &damaged, false, false),
+        ] {
+            let times = duel(
+                sizes.rounds,
+                || {
+                    if dir == &damaged {
+                        std::fs::write(datawal_core::hint_path(dir, 1), &spoiled).unwrap();
+                    }
+                    open(dir, from_hints)
+                },
+                theirs_open,
+            );
+            rows.push(Row {
+                name: format!("DataWal::open, {keys} keys, {label}"),
+                unit: "open",
+                ops: 1,
+                ours: times.0,
+                theirs: Some(times.1),
+                target: match (from_hints, target) {
+                    (true, true) => Target::MillisAtMost(3.0),
+                    (true, false) => Target::MillisAtMost(25.0),
+                    _ => Target::None,
+                },
+                fsync: false,
+            });
+        }
+        // The log alone: hint headers only, against a read of every frame.
+        let log_open = |dir: &Path| {
+            let (t, log) = timed(|| RecordLog::open(dir).unwrap());
+            assert_eq!(log.next_txid(), keys as u64 + 1);
+            drop(log);
+            t
+        };
+        let times = duel(sizes.rounds, || log_open(&ours), || log_open(&bare));
+        rows.push(Row {
+            name: format!(
+                "RecordLog::open, {keys} records, hints (theirs: our open without hints)"
+            ),
+            unit: "open",
+            ops: 1,
+            ours: times.0,
+            theirs: Some(times.1),
+            target: Target::None,
+            fsync: false,
+        });
+        for d in [&ours, &theirs, &bare, &damaged] {
+            std::fs::remove_dir_all(d).unwrap();
+        }
+    }
+}
+
+fn print_rows(rows: &[Row]) {
+    println!();
+    println!("| workload | ours | published 0.1.5 | ratio (ours/theirs) | target | fsync-bound |");
+    println!("|---|---:|---:|---:|---|---|");
+    for r in rows {
+        let fmt = |d: Duration| {
+            let ns = Row::per_op(d, r.ops);
+            if ns >= 1e6 {
+                format!("{:.2} ms/{}", ns / 1e6, r.unit)
+            } else if ns >= 1e3 {
+                format!("{:.2} µs/{}", ns / 1e3, r.unit)
+            } else {
+                format!("{:.1} ns/{}", ns, r.unit)
+            }
+        };
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            r.name,
+            fmt(r.ours),
+            r.theirs.map(fmt).unwrap_or_else(|| "-".into()),
+            r.ratio()
+                .map(|x| format!("{x:.3}"))
+                .unwrap_or_else(|| "-".into()),
+            r.verdict(),
+            if r.fsync { "yes" } else { "no" },
+        );
+    }
+}
+
 fn main() {
     let sizes = Sizes::from_env();
     let base = match std::env::var_os("DATAWAL_BENCH_DIR") {
@@ -241,6 +410,11 @@ fn main() {
     let p = payload();
     let n = sizes.n;
     let mut rows: Vec<Row> = Vec::new();
+    if sizes.only_hints {
+        hint_rows(&sizes, &dirs, &mut rows);
+        print_rows(&rows);
+        return;
+    }
     eprintln!(
         "datawal compare: n = {n}, fsyncs = {}, batches = {} × {BATCH}, rounds = {}, dir = {}",
         sizes.fsyncs,
@@ -794,33 +968,11 @@ fn main() {
         });
     }
 
+    // --- open with and without hints --------------------------------------
+    hint_rows(&sizes, &dirs, &mut rows);
+
     // --- table -------------------------------------------------------------
-    println!();
-    println!("| workload | ours | published 0.1.5 | ratio (ours/theirs) | target | fsync-bound |");
-    println!("|---|---:|---:|---:|---|---|");
-    for r in &rows {
-        let fmt = |d: Duration| {
-            let ns = Row::per_op(d, r.ops);
-            if ns >= 1e6 {
-                format!("{:.2} ms/{}", ns / 1e6, r.unit)
-            } else if ns >= 1e3 {
-                format!("{:.2} µs/{}", ns / 1e3, r.unit)
-            } else {
-                format!("{:.1} ns/{}", ns, r.unit)
-            }
-        };
-        println!(
-            "| {} | {} | {} | {} | {} | {} |",
-            r.name,
-            fmt(r.ours),
-            r.theirs.map(fmt).unwrap_or_else(|| "-".into()),
-            r.ratio()
-                .map(|x| format!("{x:.3}"))
-                .unwrap_or_else(|| "-".into()),
-            r.verdict(),
-            if r.fsync { "yes" } else { "no" },
-        );
-    }
+    print_rows(&rows);
     let key_len = keys[0].len() as f64;
     let per = |m: isize| m as f64 / n as f64;
     let verdict = if per(mem_ours) - key_len <= 48.0 {

@@ -138,6 +138,18 @@ impl Write for AtomicFile {
     }
 }
 
+/// A new, empty temporary file `.{name}.{tag}-XXXXXX` beside `path` (its
+/// parent created when missing), made exclusively like
+/// [`AtomicFile::create`]'s and removed when dropped; the caller writes it
+/// and renames it into place with `persist`.
+pub(crate) fn temp_file_beside(path: &Path, tag: &str) -> Result<NamedTempFile> {
+    let (parent, prefix) = sibling_prefix(path, tag)?;
+    Builder::new()
+        .prefix(&prefix)
+        .make_in(&parent, create_exclusive)
+        .map_err(|e| Error::io("create temporary file in", &parent, e))
+}
+
 /// A new, empty temporary directory `.{name}.{tag}-XXXXXX` beside `path`
 /// (its parent created when missing), made exclusively by `mkdir` and
 /// removed with its contents when the guard is dropped; the caller fills

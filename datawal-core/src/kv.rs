@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::format::RecordType;
 use crate::log::{LogOptions, Opening, RecordLog};
-use crate::projection::{segments_len, LiveIter, Projection, Replay, Values, KEYDIR_EXHAUSTED};
+use crate::projection::{LiveIter, Projection, Replay, Values, KEYDIR_EXHAUSTED};
 use crate::recovery::RecordRef;
 
 /// Last-write-wins key/value store over a [`RecordLog`]: `put` appends a
@@ -42,8 +42,7 @@ impl DataWal {
     pub fn open_with(dir: impl AsRef<Path>, options: LogOptions) -> Result<Self> {
         let dir = dir.as_ref();
         let mut opening = Opening::start(dir, options)?;
-        let mut replay = Replay::new(segments_len(dir, opening.segments()));
-        opening.for_each_view(|v| replay.visit(v))?;
+        let replay = opening.replay(|o| Replay::with_hints(dir, o.segments(), o.hints()))?;
         let log = opening.finish()?;
         let proj = replay.finish(dir)?;
         let active_seen = log.active_segment();

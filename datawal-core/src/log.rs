@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::format::{encode_into, frame_len, RecordType, MAX_KEY_LEN, MAX_PAYLOAD_LEN};
+use crate::hint::{self, Fold, Hint, KeyOp, Replayed};
 use crate::lock::DirLock;
 use crate::recovery::{Record, RecordCursor, RecordRef, RecordView, RecoveryReport};
 use crate::segment::{
@@ -119,6 +120,11 @@ pub struct RecordLog {
     closed: Vec<SegmentInfo>,
     /// Txid range of the active segment's records.
     active_info: SegmentInfo,
+    /// How much of the active segment its hint file covers (0: none).
+    active_hinted: u64,
+    /// The thread writing the hint of the segment the last rotation
+    /// closed, if it may still run.
+    sealing: Option<std::thread::JoinHandle<()>>,
     /// The active segment's length at its last successful data sync (or at
     /// open): what a failed sync truncates it back to.
     durable_size: u64,
@@ -141,8 +147,9 @@ pub struct RecordLog {
 }
 
 /// A writer's open in progress, in the order it runs: [`start`](Self::start)
-/// takes the lock and lists the segments; the caller reads the valid prefix
-/// with [`for_each_view`](Self::for_each_view) (one pass serves recovery and
+/// takes the lock, lists the segments and finds their usable hints; the
+/// caller reads the valid prefix with [`replay`](Self::replay) or
+/// [`for_each_view`](Self::for_each_view) (one pass serves recovery and
 /// whatever the caller builds from the records, such as `DataWal`'s key
 /// directory); [`finish`](Self::finish) refuses a store whose txids are
 /// exhausted, repairs a torn tail and opens the active segment.
@@ -150,81 +157,209 @@ pub(crate) struct Opening {
     dir: PathBuf,
     lock: DirLock,
     options: LogOptions,
+    ids: Vec<u32>,
+    /// The usable hint of each segment (`hint.rs`), in the order of `ids`.
+    hints: Vec<Option<Hint>>,
+    /// Segments whose hint's entries turned out damaged: removed once the
+    /// open succeeded, so the next open does not try them again.
+    bad_hints: Vec<u32>,
+    active_id: u32,
+    /// What the replay found.
+    seen: Seen,
+    report: RecoveryReport,
+}
+
+/// What a writer's open keeps of the records it replays.
+struct Seen {
     active_id: u32,
     active_size: u64,
     last_txid_at: Option<RecordRef>,
     /// Where the newest record of the valid prefix is.
     last: Option<RecordRef>,
-    /// Every segment found, with what the scan saw of it.
+    /// Every segment found, with what the replay saw of it.
     infos: Vec<SegmentInfo>,
-    cursor: RecordCursor,
+    /// Where in `infos` the replay is: segments come in order.
+    at: usize,
+}
+
+impl Seen {
+    fn new(ids: &[u32]) -> Self {
+        Seen {
+            active_id: *ids.last().unwrap_or(&1),
+            active_size: 0,
+            last_txid_at: None,
+            last: None,
+            infos: ids.iter().map(|&id| SegmentInfo::empty(id)).collect(),
+            at: 0,
+        }
+    }
+
+    #[inline]
+    fn info(&mut self, segment: u32) -> Option<&mut SegmentInfo> {
+        while self.infos.get(self.at).is_some_and(|i| i.id != segment) {
+            self.at += 1;
+        }
+        self.infos.get_mut(self.at)
+    }
+}
+
+/// The caller's fold, with the bookkeeping of the open around it.
+struct Tracked<'a, F> {
+    seen: &'a mut Seen,
+    fold: &'a mut F,
+}
+
+impl<F: Fold> Fold for Tracked<'_, F> {
+    const KEYS: bool = F::KEYS;
+
+    fn hinted(&mut self, hint: &Hint) {
+        if hint.segment == self.seen.active_id {
+            self.seen.active_size = hint.covered;
+        }
+        self.seen.last = Some(RecordRef {
+            segment: hint.segment,
+            offset: hint.last_at,
+            len: (hint.covered - hint.last_at) as u32,
+        });
+        if let Some(info) = self.seen.info(hint.segment) {
+            info.first_txid = Some(hint.first_txid);
+            info.last_txid = Some(hint.last_txid);
+            info.records = hint.records;
+            info.bytes = hint.covered;
+        }
+        self.fold.hinted(hint);
+    }
+
+    #[inline]
+    fn key_op(&mut self, op: KeyOp<'_>) {
+        self.fold.key_op(op);
+    }
+
+    #[inline]
+    fn record(&mut self, view: &RecordView<'_>) {
+        self.fold.record(view);
+        self.seen.last = Some(view.position());
+        if view.segment == self.seen.active_id {
+            self.seen.active_size = view.offset + u64::from(view.len);
+        }
+        if view.txid == u64::MAX {
+            self.seen.last_txid_at = Some(view.position());
+        }
+        if let Some(info) = self.seen.info(view.segment) {
+            info.saw(view);
+        }
+    }
+}
+
+/// A fold that only visits records (hints give their counts).
+struct Visit<V>(V);
+
+impl<V: FnMut(&RecordView<'_>)> Fold for Visit<V> {
+    const KEYS: bool = false;
+
+    fn hinted(&mut self, _: &Hint) {}
+
+    fn key_op(&mut self, _: KeyOp<'_>) {}
+
+    #[inline]
+    fn record(&mut self, view: &RecordView<'_>) {
+        (self.0)(view);
+    }
 }
 
 impl Opening {
     /// Create the directory, take the writer lock, list the segments (creating
-    /// the first one of a new store).
+    /// the first one of a new store) and find which have a usable hint.
     pub(crate) fn start(dir: &Path, options: LogOptions) -> Result<Self> {
         ensure_dir(dir)?;
         let lock = DirLock::acquire(dir)?;
         let mut ids = list_segments(dir)?;
         if ids.is_empty() {
+            // A hint left from an earlier store must not describe this one
+            // (best effort: what cannot be removed is no regular file, and
+            // never used).
+            let _ = hint::remove(dir, 1);
             let (id, _) = create_segment(dir, 1)?;
             ids.push(id);
         }
         let active_id = *ids.last().unwrap_or(&1);
+        let hints = hint::plan(dir, &ids);
         Ok(Opening {
             dir: dir.to_path_buf(),
             lock,
             options,
+            seen: Seen::new(&ids),
+            ids,
+            hints,
+            bad_hints: Vec::new(),
             active_id,
-            active_size: 0,
-            last_txid_at: None,
-            last: None,
-            infos: ids.iter().map(|&id| SegmentInfo::empty(id)).collect(),
-            cursor: RecordCursor::new(dir, ids),
+            report: RecoveryReport::default(),
         })
     }
 
     /// The segment ids found, ascending.
     pub(crate) fn segments(&self) -> &[u32] {
-        self.cursor.segments()
+        &self.ids
     }
 
-    /// Read the valid prefix, calling `visit` with every record in order.
-    pub(crate) fn for_each_view(&mut self, mut visit: impl FnMut(&RecordView<'_>)) -> Result<()> {
-        let (active_id, active_size, last_txid_at, last, infos) = (
-            self.active_id,
-            &mut self.active_size,
-            &mut self.last_txid_at,
-            &mut self.last,
-            &mut self.infos,
-        );
-        let mut at = 0;
-        self.cursor.for_each_view(|view| {
-            visit(&view);
-            *last = Some(view.position());
-            if view.segment == active_id {
-                *active_size = view.offset + u64::from(view.len);
+    /// The usable hints found, by segment.
+    pub(crate) fn hints(&self) -> &[Option<Hint>] {
+        &self.hints
+    }
+
+    /// Read the valid prefix into a fold made by `make`: hinted prefixes
+    /// from their hints, the rest record by record. When a hint's entries
+    /// turn out damaged, every hint is dropped and a new fold replays the
+    /// whole log.
+    ///
+    /// # Errors
+    /// As [`RecordCursor::for_each_view`].
+    pub(crate) fn replay<F: Fold>(&mut self, mut make: impl FnMut(&Self) -> F) -> Result<F> {
+        loop {
+            let mut fold = make(self);
+            match self.run(&mut fold)? {
+                None => return Ok(fold),
+                Some(segment) => {
+                    self.bad_hints.push(segment);
+                    hint::drop_bad(&mut self.hints, segment, self.bad_hints.len() as u32);
+                }
             }
-            if view.txid == u64::MAX {
-                *last_txid_at = Some(view.position());
+        }
+    }
+
+    /// Read the valid prefix, calling `visit` with every record read in
+    /// order (records of hinted prefixes are counted, not visited).
+    ///
+    /// # Errors
+    /// As [`RecordCursor::for_each_view`].
+    pub(crate) fn for_each_view(&mut self, visit: impl FnMut(&RecordView<'_>)) -> Result<()> {
+        // No entries are read: no hint can fail half-way.
+        self.run(&mut Visit(visit)).map(drop)
+    }
+
+    /// One pass of [`replay`](Self::replay); the segment whose hint failed.
+    fn run<F: Fold>(&mut self, fold: &mut F) -> Result<Option<u32>> {
+        self.seen = Seen::new(&self.ids);
+        let mut tracked = Tracked {
+            seen: &mut self.seen,
+            fold,
+        };
+        match hint::replay(&self.dir, &self.ids, &self.hints, &mut tracked)? {
+            Replayed::Done(report) => {
+                self.report = report;
+                Ok(None)
             }
-            // Views come in segment order: the info moves forward only.
-            while infos.get(at).is_some_and(|i| i.id != view.segment) {
-                at += 1;
-            }
-            if let Some(info) = infos.get_mut(at) {
-                info.saw(&view);
-            }
-        })
+            Replayed::BadHint(segment) => Ok(Some(segment)),
+        }
     }
 
     /// Check, repair and open for appending.
     pub(crate) fn finish(self) -> Result<RecordLog> {
         let dir = self.dir;
+        let seen = self.seen;
         // Refused before the repair: a store that cannot be written is left
         // exactly as it was.
-        if let Some(at) = self.last_txid_at {
+        if let Some(at) = seen.last_txid_at {
             return Err(Error::TxidsExhausted {
                 segment: at.segment,
                 offset: at.offset,
@@ -232,11 +367,11 @@ impl Opening {
             });
         }
         let floor = read_floor(&dir)?;
-        let mut report = self.cursor.into_report();
+        let mut report = self.report;
         if let Some(tail) = report.tail.as_mut() {
             repair_tail(&dir, tail)?;
         }
-        let mut closed = self.infos;
+        let mut closed = seen.infos;
         let active_info = closed
             .pop()
             .unwrap_or_else(|| SegmentInfo::empty(self.active_id));
@@ -245,15 +380,27 @@ impl Opening {
         // this handle (no lock, no second descriptor).
         let active = open_segment(OpenOptions::new().read(true).append(true), &active_path)
             .map_err(|e| Error::io("open active segment", &active_path, e))?;
+        hint::remove_strays(&dir, &self.ids);
+        for &id in &self.bad_hints {
+            let _ = hint::remove(&dir, id);
+        }
         Ok(RecordLog {
             dir,
             _lock: self.lock,
             active_id: self.active_id,
             active,
-            active_size: self.active_size,
+            active_size: seen.active_size,
             closed,
             active_info,
-            durable_size: self.active_size,
+            active_hinted: self
+                .hints
+                .last()
+                .copied()
+                .flatten()
+                .filter(|h| h.segment == self.active_id)
+                .map_or(0, |h| h.covered),
+            sealing: None,
+            durable_size: seen.active_size,
             // Never below the floor that retention left behind.
             next_txid: report
                 .last_txid_seen
@@ -266,12 +413,12 @@ impl Opening {
             // the page cache, and its segments' entries not yet durable:
             // the first fsync (or a rotation, which would close the segment)
             // syncs them rather than trusting them.
-            data_dirty: self.active_size > 0,
+            data_dirty: seen.active_size > 0,
             dir_dirty: true,
             reserved_to: 0,
             reserving: true,
             buf: Vec::new(),
-            last: self.last,
+            last: seen.last,
         })
     }
 }
@@ -651,21 +798,61 @@ impl RecordLog {
         self.sync_active("rotate")?;
         self.sync_dir("rotate")?;
         let (new_id, file) = create_segment(&self.dir, self.active_id + 1)?;
+        // A hint left from an earlier segment of that name must never be
+        // taken for this one's (best effort: a hint that cannot be removed
+        // is no regular file, and never used).
+        let _ = hint::remove(&self.dir, new_id);
         // Best effort: a closed segment keeping some reserved blocks is
         // harmless, and nothing about the log depends on it.
         let _ = self.release_reserved();
         let mut closing = std::mem::replace(&mut self.active_info, SegmentInfo::empty(new_id));
         closing.bytes = self.active_size;
         self.closed.push(closing);
+        let (closed_id, closed_size, hinted) =
+            (self.active_id, self.active_size, self.active_hinted);
         self.active = file;
         self.active_id = new_id;
         self.active_size = 0;
+        self.active_hinted = 0;
         self.durable_size = 0;
         self.dir_dirty = true;
         if self.options.retains() {
             self.apply_retention()?;
         }
+        // The closed segment is durable (synced above): hint it, unless
+        // retention just removed it.
+        if closed_size >= hint::MIN_HINTED_BYTES
+            && closed_size != hinted
+            && self.closed.last().is_some_and(|s| s.id == closed_id)
+        {
+            self.seal_in_background(closed_id, closed_size);
+        }
         Ok(())
+    }
+
+    /// Write the hint of closed segment `id` (`size` bytes) on a thread of
+    /// its own: building it reads the segment back (about as long as an
+    /// open without hints takes to read it), which an append that rotated
+    /// should not wait for. One at a time: an earlier one is waited for
+    /// first. Best effort: a hint that is not written is only missing.
+    fn seal_in_background(&mut self, id: u32, size: u64) {
+        self.wait_for_hint();
+        let dir = self.dir.clone();
+        self.sealing = std::thread::Builder::new()
+            .name("datawal-hint".into())
+            .spawn(move || {
+                let _ = hint::seal(&dir, id, size);
+            })
+            .ok();
+    }
+
+    /// Wait until the hint being written by [`seal_in_background`]
+    /// (Self::seal_in_background), if any, is in place (or failed): before a
+    /// segment is removed, and before the handle goes.
+    pub(crate) fn wait_for_hint(&mut self) {
+        if let Some(thread) = self.sealing.take() {
+            let _ = thread.join();
+        }
     }
 
     /// Every record of the valid prefix, in order. Refreshes
@@ -781,15 +968,41 @@ impl RecordLog {
 
     /// Give back the disk space reserved past the active segment's end and
     /// release the lock. Does not fsync: call [`fsync`](Self::fsync) first
-    /// for durability. (A handle dropped without `close` leaves up to
-    /// 1 MiB reserved past the segment's end, invisible to readers; the
-    /// next writer appends into it.)
+    /// for durability, which also lets the close write the active
+    /// segment's hint file, as dropping does (see [`RecordLog`]'s `Drop`).
+    /// (A handle dropped without `close` leaves up to 1 MiB reserved past
+    /// the segment's end, invisible to readers; the next writer appends
+    /// into it.)
     ///
     /// # Errors
     /// [`Error::Io`] when the reserved space cannot be released (the log
     /// itself is unaffected).
     pub fn close(mut self) -> Result<()> {
         self.release_reserved()
+    }
+}
+
+/// Dropping (or [closing](RecordLog::close)) a handle with nothing left
+/// unsynced writes the hint of the active segment (`{id:08}.hint`, see
+/// `docs/canon.md`), so that the next open reads the hint rather than the
+/// segment: once the segment holds 64 KiB and has grown by 64 KiB and an
+/// eighth since its hint was written. Building it reads the segment back,
+/// so such a drop takes about what an open without hints takes to read the
+/// segment. A failure only leaves the old hint, or none; nothing is written
+/// after a failed write or sync. The hint of the segment the last rotation
+/// closed, written on a thread of its own, is waited for.
+impl Drop for RecordLog {
+    fn drop(&mut self) {
+        self.wait_for_hint();
+        if self.poisoned.is_some() || self.data_dirty || std::thread::panicking() {
+            return;
+        }
+        let (size, hinted) = (self.active_size, self.active_hinted);
+        if size >= hint::MIN_HINTED_BYTES
+            && size - hinted.min(size) >= hint::MIN_HINTED_BYTES.max(hinted / 8)
+        {
+            let _ = hint::seal(&self.dir, self.active_id, size);
+        }
     }
 }
 

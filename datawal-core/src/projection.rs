@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::{CorruptKind, Error, Result};
 use crate::format::{decode_frame, put_value, Decoded, RecordType};
+use crate::hint::{Fold, Hint, KeyOp};
 use crate::keydir::{KeyDir, KeyHashBuilder};
 use crate::recovery::{Record, RecordRef, RecordView};
 use crate::segment::{open_segment, segment_path};
@@ -59,6 +60,25 @@ impl Replay {
         }
     }
 
+    /// A replay of segments `ids` of `dir` whose prefixes `hints` cover:
+    /// room for every Put the hints hold is reserved before any is applied
+    /// (their counts are exact, so the directory never grows while they
+    /// are; a log that overwrites its keys over many segments gets more
+    /// room than it keeps, which [`finish`](Self::finish) gives back), and
+    /// the bytes left to read size the rest as in [`new`](Self::new).
+    pub(crate) fn with_hints(dir: &Path, ids: &[u32], hints: &[Option<Hint>]) -> Self {
+        let hinted = hints.iter().flatten();
+        let covered: u64 = hinted.clone().map(|h| h.covered).sum();
+        let puts: u64 = hinted.map(|h| h.puts).sum();
+        let mut replay = Replay::new(segments_len(dir, ids).saturating_sub(covered));
+        // Each counted Put has an entry of at least 17 bytes in a hint file
+        // whose length was checked: the count is bounded by bytes on disk.
+        replay
+            .keydir
+            .reserve(usize::try_from(puts).unwrap_or(usize::MAX));
+        replay
+    }
+
     /// Apply the next record.
     #[inline]
     pub(crate) fn visit(&mut self, v: &RecordView<'_>) {
@@ -99,6 +119,35 @@ impl Replay {
             keydir,
             files: Mutex::new(HashMap::with_hasher(KeyHashBuilder::default())),
         })
+    }
+}
+
+#[cfg(test)]
+impl Replay {
+    /// Keys the directory has room for without growing.
+    pub(crate) fn capacity(&self) -> usize {
+        self.keydir.capacity()
+    }
+}
+
+impl Fold for Replay {
+    const KEYS: bool = true;
+
+    fn hinted(&mut self, _: &Hint) {}
+
+    #[inline]
+    fn key_op(&mut self, op: KeyOp<'_>) {
+        match op {
+            KeyOp::Put { key, at } => self.full |= self.keydir.insert(key, at).is_err(),
+            KeyOp::Delete { key } => {
+                self.keydir.remove(key);
+            }
+        }
+    }
+
+    #[inline]
+    fn record(&mut self, view: &RecordView<'_>) {
+        self.visit(view);
     }
 }
 

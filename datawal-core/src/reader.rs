@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{CorruptKind, Error, Result};
 use crate::format::RecordType;
+use crate::hint::{self, Fold, Hint, KeyOp, Replayed};
 use crate::log::RecordIter;
-use crate::projection::{segments_len, LiveIter, Projection, Replay, Values};
+use crate::projection::{LiveIter, Projection, Replay, Values};
 use crate::recovery::{Record, RecordCursor, RecordRef, RecordView, RecoveryReport, TailDamage};
 use crate::segment::{list_segments, require_dir, segment_path};
 use crate::tail::count_intact_frames;
@@ -129,6 +130,21 @@ pub struct LogStats {
 }
 
 impl LogStats {
+    /// Count the records of a hinted prefix.
+    pub(crate) fn hinted(&mut self, h: &Hint) {
+        self.records += h.records;
+        self.puts += h.puts;
+        self.deletes += h.deletes;
+        self.raws += h.records - h.puts - h.deletes;
+        // Frames follow each other from offset 0.
+        self.frame_bytes += h.covered;
+        self.first_txid = Some(
+            self.first_txid
+                .map_or(h.first_txid, |t| t.min(h.first_txid)),
+        );
+        self.last_txid = Some(self.last_txid.map_or(h.last_txid, |t| t.max(h.last_txid)));
+    }
+
     /// Count one more record.
     #[inline]
     pub(crate) fn visit(&mut self, v: &RecordView<'_>) {
@@ -267,43 +283,89 @@ pub struct DataWalReader {
     stats: LogStats,
 }
 
+/// What a [`DataWalReader`] builds from the records it replays.
+struct ReaderFold<V> {
+    replay: Replay,
+    stats: LogStats,
+    visit: V,
+}
+
+impl<V: FnMut(&RecordView<'_>)> Fold for ReaderFold<V> {
+    const KEYS: bool = true;
+
+    fn hinted(&mut self, hint: &Hint) {
+        self.stats.hinted(hint);
+    }
+
+    #[inline]
+    fn key_op(&mut self, op: KeyOp<'_>) {
+        self.replay.key_op(op);
+    }
+
+    #[inline]
+    fn record(&mut self, view: &RecordView<'_>) {
+        (self.visit)(view);
+        self.stats.visit(view);
+        self.replay.visit(view);
+    }
+}
+
 impl DataWalReader {
-    /// Replay the store in `dir` into a key directory.
+    /// Replay the store in `dir` into a key directory, taking the records
+    /// of hinted segment prefixes from their hint files (`{id:08}.hint`,
+    /// see `docs/canon.md`) as a writer's open does.
     ///
     /// # Errors
     /// As [`RecordLogReader::open`]; [`Error::Corrupt`] for damage that is
     /// not a torn tail; [`Error::Exhausted`] when more than 4,294,967,295
     /// keys would be live.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
-        Self::open_visit(dir, |_| {})
+        let reader = RecordLogReader::open(dir)?;
+        let hints = hint::plan(&reader.dir, &reader.segments);
+        Self::replay(reader, hints, |_| {})
     }
 
     /// [`open`](Self::open), calling `visit` with every record replayed, in
-    /// order (for progress, or counts of one's own).
+    /// order (for progress, or counts of one's own): every segment is read,
+    /// hints are not used.
     ///
     /// # Errors
     /// As [`open`](Self::open).
-    pub fn open_visit(
-        dir: impl AsRef<Path>,
+    pub fn open_visit(dir: impl AsRef<Path>, visit: impl FnMut(&RecordView<'_>)) -> Result<Self> {
+        let reader = RecordLogReader::open(dir)?;
+        let hints = vec![None; reader.segments.len()];
+        Self::replay(reader, hints, visit)
+    }
+
+    fn replay(
+        reader: RecordLogReader,
+        mut hints: Vec<Option<Hint>>,
         mut visit: impl FnMut(&RecordView<'_>),
     ) -> Result<Self> {
-        let reader = RecordLogReader::open(dir)?;
-        let mut replay = Replay::new(segments_len(&reader.dir, &reader.segments));
-        let mut stats = LogStats::default();
-        let mut cursor = reader.cursor();
-        cursor.for_each_view(|v| {
-            visit(&v);
-            stats.visit(&v);
-            replay.visit(&v);
-        })?;
-        let report = cursor.into_report();
-        let proj = replay.finish(&reader.dir)?;
-        Ok(DataWalReader {
-            reader,
-            proj,
-            report,
-            stats,
-        })
+        let (dir, segments) = (&reader.dir, &reader.segments);
+        let mut failures = 0;
+        loop {
+            let mut fold = ReaderFold {
+                replay: Replay::with_hints(dir, segments, &hints),
+                stats: LogStats::default(),
+                visit: &mut visit,
+            };
+            match hint::replay(dir, segments, &hints, &mut fold)? {
+                Replayed::Done(report) => {
+                    let proj = fold.replay.finish(dir)?;
+                    return Ok(DataWalReader {
+                        proj,
+                        report,
+                        stats: fold.stats,
+                        reader,
+                    });
+                }
+                Replayed::BadHint(segment) => {
+                    failures += 1;
+                    hint::drop_bad(&mut hints, segment, failures);
+                }
+            }
+        }
     }
 
     fn values(&self) -> Values<'_> {

@@ -141,6 +141,11 @@ pub struct RecoveryReport {
     pub unsupported_versions: u32,
     /// Highest txid seen, 0 when there are no records.
     pub last_txid_seen: u64,
+    /// Bytes of segments whose records were taken from their hint files
+    /// (`{id:08}.hint`) instead of being read: 0 when no hint was used.
+    /// Those bytes' CRCs were checked when the hints were written, not by
+    /// this open; [`crate::RecordLogReader::verify`] reads everything.
+    pub bytes_from_hints: u64,
     /// The torn tail, if any, and where its bytes were saved.
     pub tail: Option<TailDamage>,
 }

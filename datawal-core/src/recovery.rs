@@ -52,8 +52,9 @@ pub struct RecordCursor {
     dir: PathBuf,
     ids: Vec<u32>,
     idx: usize,
-    /// Where the first segment is read from (0 once it is open).
-    start: u64,
+    /// Where each segment is read from: `starts[i]` for `ids[i]`, 0 past
+    /// its end (a mid-segment start, or a prefix read from a hint file).
+    starts: Vec<u64>,
     scanner: Option<SegmentScanner>,
     report: RecoveryReport,
     done: bool,
@@ -82,11 +83,19 @@ impl RecordCursor {
             dir: dir.to_path_buf(),
             ids,
             idx: 0,
-            start,
+            starts: vec![start],
             scanner: None,
             report: RecoveryReport::default(),
             done: false,
         }
+    }
+
+    /// Read segment `ids[i]` from byte `starts[i]` on (where a frame
+    /// starts), not from 0: the bytes before were taken from its hint file
+    /// (`hint.rs`).
+    pub(crate) fn starting_at(mut self, starts: Vec<u64>) -> Self {
+        self.starts = starts;
+        self
     }
 
     /// The next record, or `None` at the end of the valid prefix.
@@ -172,7 +181,7 @@ impl RecordCursor {
                 return Ok(None);
             };
             if self.scanner.is_none() {
-                let start = std::mem::take(&mut self.start);
+                let start = self.starts.get(self.idx).copied().unwrap_or(0);
                 match SegmentScanner::open(segment_path(&self.dir, id), start) {
                     Ok(s) => self.scanner = Some(s),
                     Err(e) => {

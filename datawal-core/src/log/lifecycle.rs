@@ -239,6 +239,8 @@ impl RecordLog {
     fn remove_oldest(&mut self, n: usize) -> Result<TruncateStats> {
         let mut stats = TruncateStats::default();
         if n > 0 {
+            // A hint still being written must not outlive its segment.
+            self.wait_for_hint();
             write_floor(&self.dir, self.next_txid)?;
             for _ in 0..n {
                 let Some(info) = self.closed.first().cloned() else {
@@ -255,6 +257,9 @@ impl RecordLog {
                 // gone while an older one came back could resurrect a key
                 // its tombstone had deleted (formal/InPlaceCompaction).
                 fsync_dir(&self.dir)?;
+                // Its hint is of no use now (best effort: an open removes
+                // strays too).
+                let _ = crate::hint::remove(&self.dir, info.id);
                 self.closed.remove(0);
                 stats.segments_removed += 1;
                 stats.bytes_removed += info.bytes;
