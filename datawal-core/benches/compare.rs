@@ -8,6 +8,10 @@
 //! DATAWAL_BENCH_DIR=/some/fs cargo bench -p datawal-core --bench compare
 //! ```
 //!
+//! Each workload is one function, generic over [`sides::Side`] (this crate
+//! or the published one), so both crates run the same code; `compare/`
+//! holds the sides, the table, the hint rows and the counting allocator.
+//!
 //! Each figure is the median of several rounds; the two crates alternate
 //! round by round so that a noisy neighbour hurts both alike. Reads come
 //! from the page cache (every store is written just before it is read).
@@ -17,66 +21,30 @@
 //! after `DataWal::open` minus bytes live before, per live key, minus the
 //! key length (allocator bookkeeping is not counted by either crate).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-
 use std::hint::black_box;
-use std::path::Path;
-use std::sync::atomic::{AtomicIsize, Ordering};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use datawal_core::{DataWal, RecordLog, RecordType};
+use datawal_core::RecordLog;
 
+#[path = "compare/alloc.rs"]
+mod alloc;
+#[path = "harness/mod.rs"]
 mod harness;
+#[path = "compare/hints.rs"]
+mod hints;
+#[path = "compare/sides.rs"]
+mod sides;
+#[path = "compare/table.rs"]
+mod table;
+
+use alloc::{live_bytes, Counting};
 use harness::{duel, timed, Dirs};
-
-/// Counts live heap bytes (requested sizes).
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: every method forwards to `System` with the caller's arguments
-// unchanged and only adds bookkeeping on an atomic counter.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded as is.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded as is.
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded as is.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: forwarded as is.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            LIVE.fetch_add(
-                new_size as isize - layout.size() as isize,
-                Ordering::Relaxed,
-            );
-        }
-        p
-    }
-}
+use sides::{Ours, Side, Theirs};
+use table::{print_rows, Row, Target};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-fn live_bytes() -> isize {
-    LIVE.load(Ordering::Relaxed)
-}
 
 /// Sizes of one run.
 struct Sizes {
@@ -148,254 +116,486 @@ fn key(i: usize) -> Vec<u8> {
     format!("key:{i:08}").into_bytes()
 }
 
-/// One row of the table: the time of each crate for `ops` operations.
-struct Row {
-    name: String,
-    unit: &'static str,
-    ops: usize,
-    ours: Duration,
-    theirs: Option<Duration>,
-    target: Target,
-    fsync: bool,
+/// What every workload reads: sizes, where to write, the payload, the keys.
+struct Ctx {
+    sizes: Sizes,
+    dirs: Dirs,
+    p: Vec<u8>,
+    keys: Vec<Vec<u8>>,
 }
 
-impl Row {
-    /// A row of `n` records read from page cache by both crates (no fsync).
-    fn records_read(
-        name: String,
-        n: usize,
-        (ours, theirs): (Duration, Duration),
-        target: Target,
-    ) -> Row {
-        Row {
-            name,
-            unit: "record",
-            ops: n,
-            ours,
-            theirs: Some(theirs),
-            target,
-            fsync: false,
-        }
+impl Ctx {
+    /// `f` on a fresh directory tagged `tag`, removed afterwards.
+    fn scratch<T>(&self, tag: &str, f: impl FnOnce(&Path) -> T) -> T {
+        let d = self.dirs.fresh(tag);
+        let out = f(&d);
+        std::fs::remove_dir_all(&d).unwrap();
+        out
+    }
+
+    /// `f::<Ours>` against `f::<Theirs>`, alternating, medians.
+    fn duel(
+        &self,
+        mut a: impl FnMut() -> Duration,
+        b: impl FnMut() -> Duration,
+    ) -> (Duration, Duration) {
+        duel(self.sizes.rounds, &mut a, b)
     }
 }
 
-#[derive(Clone, Copy)]
-enum Target {
-    /// ours / theirs at most this.
-    AtMost(f64),
-    /// Throughput ours / theirs at least this (time ratio at most 1/x).
-    ThroughputAtLeast(f64),
-    /// Operations per second at least this (ours only).
-    RateAtLeast(f64),
-    /// Our time per operation at most this many milliseconds.
-    MillisAtMost(f64),
-    None,
+/// `n` appends of the payload, no fsync.
+fn append<S: Side>(c: &Ctx) -> Duration {
+    c.scratch("append", |d| {
+        let mut log = S::open_log(d);
+        timed(|| {
+            for _ in 0..c.sizes.n {
+                S::append(&mut log, black_box(&c.p));
+            }
+        })
+        .0
+    })
 }
 
-impl Row {
-    fn per_op(d: Duration, ops: usize) -> f64 {
-        d.as_secs_f64() * 1e9 / ops as f64
-    }
-
-    fn ratio(&self) -> Option<f64> {
-        self.theirs
-            .map(|t| self.ours.as_secs_f64() / t.as_secs_f64())
-    }
-
-    fn verdict(&self) -> String {
-        let ratio = self.ratio();
-        match (self.target, ratio) {
-            (Target::AtMost(x), Some(r)) => {
-                format!("≤ {x:.2}: {}", if r <= x { "met" } else { "MISSED" })
+/// `fsyncs` appends, each followed by an fsync, after a first synced one
+/// (so the segment's creation is not counted).
+fn append_fsync_each<S: Side>(c: &Ctx) -> Duration {
+    c.scratch("fsync", |d| {
+        let mut log = S::open_log(d);
+        S::append(&mut log, &c.p);
+        S::fsync(&mut log);
+        timed(|| {
+            for _ in 0..c.sizes.fsyncs {
+                S::append(&mut log, &c.p);
+                S::fsync(&mut log);
             }
-            (Target::ThroughputAtLeast(x), Some(r)) => {
-                let gain = 1.0 / r;
-                format!(
-                    "≥ {x:.1}× throughput ({gain:.2}×): {}",
-                    if gain >= x { "met" } else { "MISSED" }
-                )
-            }
-            (Target::RateAtLeast(x), _) => {
-                let rate = self.ops as f64 / self.ours.as_secs_f64();
-                format!(
-                    "≥ {:.0} M/s ({:.1} M/s): {}",
-                    x / 1e6,
-                    rate / 1e6,
-                    if rate >= x { "met" } else { "MISSED" }
-                )
-            }
-            (Target::MillisAtMost(x), _) => {
-                let ms = self.ours.as_secs_f64() * 1e3 / self.ops as f64;
-                format!(
-                    "≤ {x} ms ({ms:.2} ms): {}",
-                    if ms <= x { "met" } else { "MISSED" }
-                )
-            }
-            _ => "-".to_string(),
-        }
-    }
+        })
+        .0
+    })
 }
 
-fn fill_ours_log(dir: &Path, n: usize, p: &[u8]) {
-    let mut log = RecordLog::open(dir).unwrap();
+/// `batches` batches of [`BATCH`] records, each followed by an fsync.
+fn batch_fsync<S: Side>(c: &Ctx) -> Duration {
+    c.scratch("batch", |d| {
+        let mut log = S::open_log(d);
+        S::append(&mut log, &c.p);
+        S::fsync(&mut log);
+        timed(|| {
+            for _ in 0..c.sizes.batches {
+                S::append_many(&mut log, BATCH, &c.p);
+                S::fsync(&mut log);
+            }
+        })
+        .0
+    })
+}
+
+/// A synced log of `n` payloads in `dir`.
+fn fill_log<S: Side>(dir: &Path, n: usize, p: &[u8]) {
+    let mut log = S::open_log(dir);
     for _ in 0..n {
-        log.append(p).unwrap();
+        S::append(&mut log, p);
     }
-    log.fsync().unwrap();
+    S::fsync(&mut log);
 }
 
-fn fill_theirs_log(dir: &Path, n: usize, p: &[u8]) {
-    let mut log = datawal015::RecordLog::open(dir).unwrap();
-    for _ in 0..n {
-        log.append(p).unwrap();
-    }
-    log.fsync().unwrap();
+/// The write rows: appends, with an fsync after each, in batches.
+fn write_rows(c: &Ctx, rows: &mut Vec<Row>) {
+    let n = c.sizes.n;
+    rows.push(Row::pair(
+        format!("append {PAYLOAD_LEN} B, no fsync"),
+        "record",
+        n,
+        c.duel(|| append::<Ours>(c), || append::<Theirs>(c)),
+        Target::AtMost(1.1),
+        false,
+    ));
+    rows.push(Row::pair(
+        format!("append {PAYLOAD_LEN} B + fsync each"),
+        "record",
+        c.sizes.fsyncs,
+        c.duel(
+            || append_fsync_each::<Ours>(c),
+            || append_fsync_each::<Theirs>(c),
+        ),
+        Target::AtMost(0.75),
+        true,
+    ));
+    rows.push(Row::pair(
+        format!("append_batch {BATCH} × {PAYLOAD_LEN} B + fsync (theirs: {BATCH} appends + fsync)"),
+        "record",
+        c.sizes.batches * BATCH,
+        c.duel(|| batch_fsync::<Ours>(c), || batch_fsync::<Theirs>(c)),
+        Target::ThroughputAtLeast(2.0),
+        true,
+    ));
 }
 
-/// Copy the store `from` into `to`: segments and the floor, and the hint
-/// files when `hints`.
-fn copy_store(from: &Path, to: &Path, hints: bool) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".hint") && !hints || name.starts_with('.') {
-            continue;
-        }
-        std::fs::copy(e.path(), to.join(&name)).unwrap();
-    }
-}
+/// One of our streaming reads of a whole log: the payload bytes it saw.
+type ReadAll<'a> = &'a dyn Fn(&RecordLog) -> usize;
 
-/// `DataWal::open` and `RecordLog::open` of stores written and synced by
-/// this crate, whose segments have hint files (`{id:08}.hint`): with the
-/// hints, without them (a full replay, as before hints existed), and with
-/// a byte of a hint's entries changed (the worst damage: found only as the
-/// entries are applied, after which the open replays without that hint;
-/// the writer's open then removes it, so it is put back before each
-/// round). The published crate opens the same data.
-fn hint_rows(sizes: &Sizes, dirs: &Dirs, rows: &mut Vec<Row>) {
-    let p = payload();
-    for &keys in &sizes.hint_keys {
-        let ours = dirs.fresh("hinted");
-        let theirs = dirs.fresh("hinted-theirs");
-        {
-            let mut db = DataWal::open(&ours).unwrap();
-            let mut tdb = datawal015::DataWal::open(&theirs).unwrap();
-            for i in 0..keys {
-                db.put(&key(i), &p).unwrap();
-                tdb.put(&key(i), &p).unwrap();
-            }
-            db.fsync().unwrap();
-            tdb.fsync().unwrap();
-            // Dropped synced: the active segment gets its hint.
-        }
-        assert!(
-            datawal_core::hint_path(&ours, 1).exists(),
-            "no hint written"
+/// The read rows of a log of `n` records: `scan`, `scan_iter`, the cursor,
+/// and `open`.
+fn read_rows(c: &Ctx, rows: &mut Vec<Row>) {
+    let n = c.sizes.n;
+    let ours_dir = c.dirs.fresh("log-ours");
+    let theirs_dir = c.dirs.fresh("log-theirs");
+    fill_log::<Ours>(&ours_dir, n, &c.p);
+    fill_log::<Theirs>(&theirs_dir, n, &c.p);
+    assert_eq!(
+        std::fs::read(ours_dir.join("00000001.dwal")).unwrap(),
+        std::fs::read(theirs_dir.join("00000001.dwal")).unwrap(),
+        "both crates must write the same bytes"
+    );
+    let mut ol = Ours::open_log(&ours_dir);
+    let mut tl = Theirs::open_log(&theirs_dir);
+    let times = duel(
+        c.sizes.rounds,
+        || timed(|| assert_eq!(Ours::scan_len(&mut ol), n)).0,
+        || timed(|| assert_eq!(Theirs::scan_len(&mut tl), n)).0,
+    );
+    rows.push(Row::records_read(
+        format!("scan() of {n} × {PAYLOAD_LEN} B"),
+        n,
+        times,
+        Target::AtMost(0.33),
+    ));
+
+    // The published crate's streaming read: what the three rows below are
+    // compared with.
+    let bytes = n * PAYLOAD_LEN;
+    let mut theirs_scan_iter = || timed(|| assert_eq!(Theirs::scan_iter_bytes(&mut tl), bytes)).0;
+    let ours_reads: [(String, Target, ReadAll); 3] = [
+        (
+            format!("scan_iter() of {n} × {PAYLOAD_LEN} B"),
+            Target::None,
+            &|l| {
+                l.scan_iter()
+                    .unwrap()
+                    .map(|r| r.unwrap().payload.len())
+                    .sum()
+            },
+        ),
+        (
+            format!("cursor()+next_view() of {n} (theirs: scan_iter)"),
+            Target::None,
+            &|l| {
+                let mut cursor = l.cursor().unwrap();
+                let mut bytes = 0usize;
+                while let Some(v) = cursor.next_view().unwrap() {
+                    bytes += black_box(v.payload).len();
+                }
+                bytes
+            },
+        ),
+        (
+            format!("cursor()+for_each_view() of {n} (theirs: scan_iter)"),
+            Target::RateAtLeast(40e6),
+            &|l| {
+                let mut bytes = 0usize;
+                l.cursor()
+                    .unwrap()
+                    .for_each_view(|v| bytes += black_box(v.payload).len())
+                    .unwrap();
+                bytes
+            },
+        ),
+    ];
+    for (name, target, read) in ours_reads {
+        let times = duel(
+            c.sizes.rounds,
+            || timed(|| assert_eq!(read(&ol), bytes)).0,
+            &mut theirs_scan_iter,
         );
-        let bare = dirs.fresh("unhinted");
-        copy_store(&ours, &bare, false);
-        let damaged = dirs.fresh("damaged");
-        copy_store(&ours, &damaged, true);
-        let spoiled = {
-            let mut b = std::fs::read(datawal_core::hint_path(&damaged, 1)).unwrap();
-            let at = b.len() - 3;
-            b[at] ^= 0x20;
-            b
-        };
-        let open = |dir: &Path, from_hints: bool| {
-            let (t, db) = timed(|| DataWal::open(dir).unwrap());
-            assert_eq!(db.len(), keys);
-            let used = db.log().recovery_report().unwrap().bytes_from_hints;
-            assert_eq!(used > 0, from_hints, "{}", dir.display());
-            drop(db);
-            t
-        };
-        let theirs_open = || {
-            let (t, db) = timed(|| datawal015::DataWal::open(&theirs).unwrap());
-            assert_eq!(db.len(), keys);
-            drop(db);
-            t
-        };
-        for (label, dir, from_hints, target) in [
-            ("hints present", &ours, true, keys <= 100_000),
-            ("no hints", &bare, false, false),
-            ("a hint's entries damaged", &damaged, false, false),
-        ] {
-            let times = duel(
-                sizes.rounds,
-                || {
-                    if dir == &damaged {
-                        std::fs::write(datawal_core::hint_path(dir, 1), &spoiled).unwrap();
-                    }
-                    open(dir, from_hints)
-                },
-                theirs_open,
-            );
-            rows.push(Row {
-                name: format!("DataWal::open, {keys} keys, {label}"),
-                unit: "open",
-                ops: 1,
-                ours: times.0,
-                theirs: Some(times.1),
-                target: match (from_hints, target) {
-                    (true, true) => Target::MillisAtMost(3.0),
-                    (true, false) => Target::MillisAtMost(25.0),
-                    _ => Target::None,
-                },
-                fsync: false,
-            });
-        }
-        // The log alone: hint headers only, against a read of every frame.
-        let log_open = |dir: &Path| {
-            let (t, log) = timed(|| RecordLog::open(dir).unwrap());
-            assert_eq!(log.next_txid(), keys as u64 + 1);
-            drop(log);
-            t
-        };
-        let times = duel(sizes.rounds, || log_open(&ours), || log_open(&bare));
-        rows.push(Row {
-            name: format!(
-                "RecordLog::open, {keys} records, hints (theirs: our open without hints)"
-            ),
-            unit: "open",
-            ops: 1,
-            ours: times.0,
-            theirs: Some(times.1),
-            target: Target::None,
-            fsync: false,
-        });
-        for d in [&ours, &theirs, &bare, &damaged] {
-            std::fs::remove_dir_all(d).unwrap();
-        }
+        rows.push(Row::records_read(name, n, times, target));
     }
+    drop((ol, tl));
+
+    let times = duel(
+        c.sizes.rounds,
+        || {
+            let (t, log) = timed(|| RecordLog::open(&ours_dir).unwrap());
+            assert_eq!(log.next_txid(), n as u64 + 1);
+            t
+        },
+        || timed(|| black_box(Theirs::open_log(&theirs_dir))).0,
+    );
+    rows.push(Row::pair(
+        format!("RecordLog::open on {n} records"),
+        "open",
+        1,
+        times,
+        Target::AtMost(0.33),
+        false,
+    ));
 }
 
-fn print_rows(rows: &[Row]) {
-    println!();
-    println!("| workload | ours | published 0.1.5 | ratio (ours/theirs) | target | fsync-bound |");
-    println!("|---|---:|---:|---:|---|---|");
-    for r in rows {
-        let fmt = |d: Duration| {
-            let ns = Row::per_op(d, r.ops);
-            if ns >= 1e6 {
-                format!("{:.2} ms/{}", ns / 1e6, r.unit)
-            } else if ns >= 1e3 {
-                format!("{:.2} µs/{}", ns / 1e3, r.unit)
-            } else {
-                format!("{:.1} ns/{}", ns, r.unit)
+/// `n` puts into a fresh store, no fsync; the first round's store is kept
+/// in `keep` for the rows after it.
+fn put<S: Side>(c: &Ctx, keep: &mut Option<PathBuf>, tag: &str) -> Duration {
+    let d = match keep {
+        None => c.dirs.fresh(tag),
+        Some(_) => c.dirs.fresh("put"),
+    };
+    let mut db = S::open_kv(&d);
+    let t = timed(|| {
+        for k in &c.keys {
+            S::put(&mut db, k, &c.p);
+        }
+    })
+    .0;
+    S::kv_fsync(&mut db);
+    drop(db);
+    if keep.is_none() {
+        *keep = Some(d);
+    } else {
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+    t
+}
+
+/// The open of a store of `n` keys, and the heap bytes it left live.
+fn open_kv<S: Side>(c: &Ctx, dir: &Path, mem: &mut isize) -> Duration {
+    let before = live_bytes();
+    let (t, db) = timed(|| S::open_kv(dir));
+    *mem = live_bytes() - before;
+    assert_eq!(S::kv_len(&db), c.sizes.n);
+    t
+}
+
+/// `n` gets in the same pseudo-random order for both.
+fn gets<S: Side>(db: &mut S::Kv, c: &Ctx, order: &[usize]) -> Duration {
+    timed(|| {
+        for &i in order {
+            let v = S::get(db, &c.keys[i]);
+            debug_assert!(v.is_some());
+            black_box(v);
+        }
+    })
+    .0
+}
+
+/// Deletes of `dels` live keys, no fsync.
+fn deletes<S: Side>(c: &Ctx, dels: usize) -> Duration {
+    c.scratch("del", |d| {
+        let mut db = S::open_kv(d);
+        for k in &c.keys[..dels] {
+            S::put(&mut db, k, &c.p);
+        }
+        let t = timed(|| {
+            for k in &c.keys[..dels] {
+                S::delete(&mut db, k);
             }
-        };
+        })
+        .0;
+        assert_eq!(S::kv_len(&db), 0);
+        t
+    })
+}
+
+/// The key/value rows: put, open (with the heap it keeps), get, delete.
+/// The bytes per key the open kept live, `(ours, theirs)`.
+fn kv_rows(c: &Ctx, rows: &mut Vec<Row>) -> (isize, isize) {
+    let n = c.sizes.n;
+    let (mut kv_ours, mut kv_theirs) = (None, None);
+    rows.push(Row::pair(
+        format!("DataWal::put {n} keys × {PAYLOAD_LEN} B, no fsync"),
+        "put",
+        n,
+        c.duel(
+            || put::<Ours>(c, &mut kv_ours, "kv-ours"),
+            || put::<Theirs>(c, &mut kv_theirs, "kv-theirs"),
+        ),
+        Target::None,
+        false,
+    ));
+    let (kv_ours, kv_theirs) = (kv_ours.unwrap(), kv_theirs.unwrap());
+
+    let mut mem = (0isize, 0isize);
+    rows.push(Row::pair(
+        format!("DataWal::open with {n} keys"),
+        "open",
+        1,
+        c.duel(
+            || open_kv::<Ours>(c, &kv_ours, &mut mem.0),
+            || open_kv::<Theirs>(c, &kv_theirs, &mut mem.1),
+        ),
+        Target::AtMost(0.25),
+        false,
+    ));
+
+    let order: Vec<usize> = {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x % n as u64) as usize
+            })
+            .collect()
+    };
+    let mut db = Ours::open_kv(&kv_ours);
+    let mut tdb = Theirs::open_kv(&kv_theirs);
+    rows.push(Row::pair(
+        format!("DataWal::get, random, {n} keys"),
+        "get",
+        n,
+        c.duel(
+            || gets::<Ours>(&mut db, c, &order),
+            || gets::<Theirs>(&mut tdb, c, &order),
+        ),
+        Target::AtMost(0.9),
+        false,
+    ));
+
+    let dels = n / 5;
+    rows.push(Row::pair(
+        format!("DataWal::delete {dels} live keys, no fsync"),
+        "delete",
+        dels,
+        c.duel(|| deletes::<Ours>(c, dels), || deletes::<Theirs>(c, dels)),
+        Target::None,
+        false,
+    ));
+    mem
+}
+
+/// A store of `n` puts over `n / 2` keys: every key written twice, the
+/// second pass in a scrambled order, so live records are not in key order
+/// on disk.
+fn overwritten_store<S: Side>(c: &Ctx, dir: &Path) -> S::Kv {
+    let live = c.sizes.n / 2;
+    let step = 7919 % live.max(1);
+    let mut db = S::open_kv(dir);
+    for k in &c.keys[..live] {
+        S::put(&mut db, k, &c.p);
+    }
+    let mut v = c.p.clone();
+    v[0] = 1;
+    for i in 0..live {
+        S::put(&mut db, &c.keys[(i * step) % live], &v);
+    }
+    S::kv_fsync(&mut db);
+    assert_eq!(S::kv_len(&db), live);
+    db
+}
+
+fn compact<S: Side>(c: &Ctx, db: &mut S::Kv) -> Duration {
+    let out = c.dirs.fresh("compact");
+    let (t, live) = timed(|| S::compact_to(db, &out));
+    assert_eq!(live, (c.sizes.n / 2) as u64);
+    std::fs::remove_dir_all(&out).unwrap();
+    t
+}
+
+fn export<S: Side>(c: &Ctx, db: &mut S::Kv) -> Duration {
+    let out = c.dirs.fresh("export").with_extension("jsonl");
+    let t = timed(|| S::export_jsonl(db, &out)).0;
+    std::fs::remove_file(&out).unwrap();
+    t
+}
+
+/// `compact_to` and `export_jsonl` of a store with dead versions.
+fn compaction_rows(c: &Ctx, rows: &mut Vec<Row>) {
+    let (n, live) = (c.sizes.n, c.sizes.n / 2);
+    let mut db = overwritten_store::<Ours>(c, &c.dirs.fresh("cmp-ours"));
+    let mut tdb = overwritten_store::<Theirs>(c, &c.dirs.fresh("cmp-theirs"));
+    rows.push(Row::pair(
+        format!("compact_to: {n} puts, {live} live keys"),
+        "compaction",
+        1,
+        c.duel(
+            || compact::<Ours>(c, &mut db),
+            || compact::<Theirs>(c, &mut tdb),
+        ),
+        Target::AtMost(0.35),
+        true,
+    ));
+    rows.push(Row::pair(
+        format!("export_jsonl: {live} live keys"),
+        "export",
+        1,
+        c.duel(
+            || export::<Ours>(c, &mut db),
+            || export::<Theirs>(c, &mut tdb),
+        ),
+        Target::None,
+        true,
+    ));
+}
+
+/// The heap bytes per key a store of `count` keys keeps live after open,
+/// `(ours, theirs)`.
+fn keydir_bytes_per_key(c: &Ctx, count: usize) -> (f64, f64) {
+    let ours_dir = c.dirs.fresh("mem-ours");
+    let theirs_dir = c.dirs.fresh("mem-theirs");
+    {
+        let mut db = Ours::open_kv(&ours_dir);
+        let mut tdb = Theirs::open_kv(&theirs_dir);
+        for k in (0..count).map(key) {
+            Ours::put(&mut db, &k, &c.p);
+            Theirs::put(&mut tdb, &k, &c.p);
+        }
+    }
+    fn kept<S: Side>(dir: &Path, count: usize) -> f64 {
+        let before = live_bytes();
+        let db = S::open_kv(dir);
+        let bytes = live_bytes() - before;
+        drop(db);
+        bytes as f64 / count as f64
+    }
+    let out = (
+        kept::<Ours>(&ours_dir, count),
+        kept::<Theirs>(&theirs_dir, count),
+    );
+    std::fs::remove_dir_all(&ours_dir).unwrap();
+    std::fs::remove_dir_all(&theirs_dir).unwrap();
+    out
+}
+
+/// The key directory's memory rows: at `n` (from the open row), and at
+/// both ends of a doubling of the hash table around `n` (its bytes per key
+/// depend on where the key count falls between two doublings).
+fn memory_rows(c: &Ctx, (mem_ours, mem_theirs): (isize, isize)) {
+    let n = c.sizes.n;
+    let key_len = c.keys[0].len() as f64;
+    let verdict = |per_key: f64| {
+        if per_key - key_len <= 48.0 {
+            "met"
+        } else {
+            "MISSED"
+        }
+    };
+    let print = |label: String, ours: f64, theirs: f64| {
         println!(
-            "| {} | {} | {} | {} | {} | {} |",
-            r.name,
-            fmt(r.ours),
-            r.theirs.map(fmt).unwrap_or_else(|| "-".into()),
-            r.ratio()
-                .map(|x| format!("{x:.3}"))
-                .unwrap_or_else(|| "-".into()),
-            r.verdict(),
-            if r.fsync { "yes" } else { "no" },
+            "| {label} | {ours:.1} B/key (key + {:.1}) | {theirs:.1} B/key (key + {:.1}) | {:.3} | ≤ key + 48: {} | no |",
+            ours - key_len,
+            theirs - key_len,
+            ours / theirs,
+            verdict(ours),
+        );
+    };
+    print(
+        format!("keydir memory after DataWal::open ({n} keys of {key_len} B)"),
+        mem_ours as f64 / n as f64,
+        mem_theirs as f64 / n as f64,
+    );
+    if std::env::var_os("DATAWAL_BENCH_NO_SWEEP").is_some() {
+        return;
+    }
+    let buckets = ((n * 8).div_ceil(7)).next_power_of_two();
+    let fullest = buckets / 8 * 7;
+    for count in [fullest, fullest + 1] {
+        let (ours, theirs) = keydir_bytes_per_key(c, count);
+        let when = if count == fullest {
+            "table fullest"
+        } else {
+            "just after the table doubled"
+        };
+        print(
+            format!("keydir memory, {count} keys ({when})"),
+            ours,
+            theirs,
         );
     }
 }
@@ -406,629 +606,31 @@ fn main() {
         Some(d) => tempfile::tempdir_in(d).unwrap(),
         None => tempfile::tempdir().unwrap(),
     };
-    let dirs = Dirs::new(base.path().to_path_buf());
-    let p = payload();
-    let n = sizes.n;
+    let c = Ctx {
+        keys: (0..sizes.n).map(key).collect(),
+        sizes,
+        dirs: Dirs::new(base.path().to_path_buf()),
+        p: payload(),
+    };
     let mut rows: Vec<Row> = Vec::new();
-    if sizes.only_hints {
-        hint_rows(&sizes, &dirs, &mut rows);
+    if c.sizes.only_hints {
+        hints::hint_rows(&c.sizes, &c.dirs, &mut rows);
         print_rows(&rows);
         return;
     }
     eprintln!(
-        "datawal compare: n = {n}, fsyncs = {}, batches = {} × {BATCH}, rounds = {}, dir = {}",
-        sizes.fsyncs,
-        sizes.batches,
-        sizes.rounds,
+        "datawal compare: n = {}, fsyncs = {}, batches = {} × {BATCH}, rounds = {}, dir = {}",
+        c.sizes.n,
+        c.sizes.fsyncs,
+        c.sizes.batches,
+        c.sizes.rounds,
         base.path().display()
     );
-
-    // --- append, no fsync -------------------------------------------------
-    let (ours, theirs) = duel(
-        sizes.rounds,
-        || {
-            let d = dirs.fresh("append");
-            let mut log = RecordLog::open(&d).unwrap();
-            let t = timed(|| {
-                for _ in 0..n {
-                    black_box(log.append(black_box(&p)).unwrap());
-                }
-            })
-            .0;
-            drop(log);
-            std::fs::remove_dir_all(&d).unwrap();
-            t
-        },
-        || {
-            let d = dirs.fresh("append");
-            let mut log = datawal015::RecordLog::open(&d).unwrap();
-            let t = timed(|| {
-                for _ in 0..n {
-                    black_box(log.append(black_box(&p)).unwrap());
-                }
-            })
-            .0;
-            drop(log);
-            std::fs::remove_dir_all(&d).unwrap();
-            t
-        },
-    );
-    rows.push(Row {
-        name: format!("append {PAYLOAD_LEN} B, no fsync"),
-        unit: "record",
-        ops: n,
-        ours,
-        theirs: Some(theirs),
-        target: Target::AtMost(1.1),
-        fsync: false,
-    });
-
-    // --- append + fsync after each -----------------------------------------
-    let m = sizes.fsyncs;
-    let (ours, theirs) = duel(
-        sizes.rounds,
-        || {
-            let d = dirs.fresh("fsync");
-            let mut log = RecordLog::open(&d).unwrap();
-            log.append(&p).unwrap();
-            log.fsync().unwrap();
-            let t = timed(|| {
-                for _ in 0..m {
-                    log.append(&p).unwrap();
-                    log.fsync().unwrap();
-                }
-            })
-            .0;
-            drop(log);
-            std::fs::remove_dir_all(&d).unwrap();
-            t
-        },
-        || {
-            let d = dirs.fresh("fsync");
-            let mut log = datawal015::RecordLog::open(&d).unwrap();
-            log.append(&p).unwrap();
-            log.fsync().unwrap();
-            let t = timed(|| {
-                for _ in 0..m {
-                    log.append(&p).unwrap();
-                    log.fsync().unwrap();
-                }
-            })
-            .0;
-            drop(log);
-            std::fs::remove_dir_all(&d).unwrap();
-            t
-        },
-    );
-    rows.push(Row {
-        name: format!("append {PAYLOAD_LEN} B + fsync each"),
-        unit: "record",
-        ops: m,
-        ours,
-        theirs: Some(theirs),
-        target: Target::AtMost(0.75),
-        fsync: true,
-    });
-
-    // --- batch of 100 + one fsync -------------------------------------------
-    let b = sizes.batches;
-    let (ours, theirs) = duel(
-        sizes.rounds,
-        || {
-            let d = dirs.fresh("batch");
-            let mut log = RecordLog::open(&d).unwrap();
-            log.append(&p).unwrap();
-            log.fsync().unwrap();
-            let t = timed(|| {
-                for _ in 0..b {
-                    log.append_batch((0..BATCH).map(|_| (RecordType::Raw, &b""[..], &p[..])))
-                        .unwrap();
-                    log.fsync().unwrap();
-                }
-            })
-            .0;
-            drop(log);
-            std::fs::remove_dir_all(&d).unwrap();
-            t
-        },
-        || {
-            let d = dirs.fresh("batch");
-            let mut log = datawal015::RecordLog::open(&d).unwrap();
-            log.append(&p).unwrap();
-            log.fsync().unwrap();
-            let t = timed(|| {
-                for _ in 0..b {
-                    for _ in 0..BATCH {
-                        log.append(&p).unwrap();
-                    }
-                    log.fsync().unwrap();
-                }
-            })
-            .0;
-            drop(log);
-            std::fs::remove_dir_all(&d).unwrap();
-            t
-        },
-    );
-    rows.push(Row {
-        name: format!(
-            "append_batch {BATCH} × {PAYLOAD_LEN} B + fsync (theirs: {BATCH} appends + fsync)"
-        ),
-        unit: "record",
-        ops: b * BATCH,
-        ours,
-        theirs: Some(theirs),
-        target: Target::ThroughputAtLeast(2.0),
-        fsync: true,
-    });
-
-    // --- scan, scan_iter, cursor, open of a log of n records ---------------
-    let ours_dir = dirs.fresh("log-ours");
-    let theirs_dir = dirs.fresh("log-theirs");
-    fill_ours_log(&ours_dir, n, &p);
-    fill_theirs_log(&theirs_dir, n, &p);
-    assert_eq!(
-        std::fs::read(ours_dir.join("00000001.dwal")).unwrap(),
-        std::fs::read(theirs_dir.join("00000001.dwal")).unwrap(),
-        "both crates must write the same bytes"
-    );
-    {
-        let mut ol = RecordLog::open(&ours_dir).unwrap();
-        let mut tl = datawal015::RecordLog::open(&theirs_dir).unwrap();
-        let times = duel(
-            sizes.rounds,
-            || {
-                let (t, v) = timed(|| ol.scan().unwrap());
-                assert_eq!(v.len(), n);
-                drop(black_box(v));
-                t
-            },
-            || {
-                let (t, v) = timed(|| tl.scan().unwrap());
-                assert_eq!(v.len(), n);
-                drop(black_box(v));
-                t
-            },
-        );
-        rows.push(Row::records_read(
-            format!("scan() of {n} × {PAYLOAD_LEN} B"),
-            n,
-            times,
-            Target::AtMost(0.33),
-        ));
-
-        // The published crate's streaming read: what the three rows below
-        // are compared with.
-        let theirs_scan_iter = || {
-            timed(|| {
-                let mut bytes = 0usize;
-                for r in tl.scan_iter().unwrap() {
-                    bytes += r.unwrap().payload.len();
-                }
-                assert_eq!(bytes, n * PAYLOAD_LEN);
-            })
-            .0
-        };
-
-        let times = duel(
-            sizes.rounds,
-            || {
-                timed(|| {
-                    let mut bytes = 0usize;
-                    for r in ol.scan_iter().unwrap() {
-                        bytes += r.unwrap().payload.len();
-                    }
-                    assert_eq!(bytes, n * PAYLOAD_LEN);
-                })
-                .0
-            },
-            &theirs_scan_iter,
-        );
-        rows.push(Row::records_read(
-            format!("scan_iter() of {n} × {PAYLOAD_LEN} B"),
-            n,
-            times,
-            Target::None,
-        ));
-
-        let times = duel(
-            sizes.rounds,
-            || {
-                timed(|| {
-                    let mut cursor = ol.cursor().unwrap();
-                    let mut bytes = 0usize;
-                    while let Some(v) = cursor.next_view().unwrap() {
-                        bytes += black_box(v.payload).len();
-                    }
-                    assert_eq!(bytes, n * PAYLOAD_LEN);
-                })
-                .0
-            },
-            &theirs_scan_iter,
-        );
-        rows.push(Row::records_read(
-            format!("cursor()+next_view() of {n} (theirs: scan_iter)"),
-            n,
-            times,
-            Target::None,
-        ));
-
-        let times = duel(
-            sizes.rounds,
-            || {
-                timed(|| {
-                    let mut bytes = 0usize;
-                    ol.cursor()
-                        .unwrap()
-                        .for_each_view(|v| bytes += black_box(v.payload).len())
-                        .unwrap();
-                    assert_eq!(bytes, n * PAYLOAD_LEN);
-                })
-                .0
-            },
-            &theirs_scan_iter,
-        );
-        rows.push(Row::records_read(
-            format!("cursor()+for_each_view() of {n} (theirs: scan_iter)"),
-            n,
-            times,
-            Target::RateAtLeast(40e6),
-        ));
-    }
-    let (ours, theirs) = duel(
-        sizes.rounds,
-        || {
-            let (t, log) = timed(|| RecordLog::open(&ours_dir).unwrap());
-            assert_eq!(log.next_txid(), n as u64 + 1);
-            drop(log);
-            t
-        },
-        || {
-            let (t, log) = timed(|| datawal015::RecordLog::open(&theirs_dir).unwrap());
-            drop(black_box(log));
-            t
-        },
-    );
-    rows.push(Row {
-        name: format!("RecordLog::open on {n} records"),
-        unit: "open",
-        ops: 1,
-        ours,
-        theirs: Some(theirs),
-        target: Target::AtMost(0.33),
-        fsync: false,
-    });
-
-    // --- DataWal: put, open, get, delete ----------------------------------
-    let keys: Vec<Vec<u8>> = (0..n).map(key).collect();
-    let kv_ours = dirs.fresh("kv-ours");
-    let kv_theirs = dirs.fresh("kv-theirs");
-    let mut first = (true, true);
-    let (ours, theirs) = duel(
-        sizes.rounds,
-        || {
-            let d = if first.0 {
-                first.0 = false;
-                kv_ours.clone()
-            } else {
-                dirs.fresh("put")
-            };
-            let mut db = DataWal::open(&d).unwrap();
-            let t = timed(|| {
-                for k in &keys {
-                    db.put(k, &p).unwrap();
-                }
-            })
-            .0;
-            db.fsync().unwrap();
-            drop(db);
-            if d != kv_ours {
-                std::fs::remove_dir_all(&d).unwrap();
-            }
-            t
-        },
-        || {
-            let d = if first.1 {
-                first.1 = false;
-                kv_theirs.clone()
-            } else {
-                dirs.fresh("put")
-            };
-            let mut db = datawal015::DataWal::open(&d).unwrap();
-            let t = timed(|| {
-                for k in &keys {
-                    db.put(k, &p).unwrap();
-                }
-            })
-            .0;
-            db.fsync().unwrap();
-            drop(db);
-            if d != kv_theirs {
-                std::fs::remove_dir_all(&d).unwrap();
-            }
-            t
-        },
-    );
-    rows.push(Row {
-        name: format!("DataWal::put {n} keys × {PAYLOAD_LEN} B, no fsync"),
-        unit: "put",
-        ops: n,
-        ours,
-        theirs: Some(theirs),
-        target: Target::None,
-        fsync: false,
-    });
-
-    let (mut mem_ours, mut mem_theirs) = (0isize, 0isize);
-    let (ours, theirs) = duel(
-        sizes.rounds,
-        || {
-            let before = live_bytes();
-            let (t, db) = timed(|| DataWal::open(&kv_ours).unwrap());
-            mem_ours = live_bytes() - before;
-            assert_eq!(db.len(), n);
-            drop(db);
-            t
-        },
-        || {
-            let before = live_bytes();
-            let (t, db) = timed(|| datawal015::DataWal::open(&kv_theirs).unwrap());
-            mem_theirs = live_bytes() - before;
-            assert_eq!(db.len(), n);
-            drop(db);
-            t
-        },
-    );
-    rows.push(Row {
-        name: format!("DataWal::open with {n} keys"),
-        unit: "open",
-        ops: 1,
-        ours,
-        theirs: Some(theirs),
-        target: Target::AtMost(0.25),
-        fsync: false,
-    });
-
-    // Same pseudo-random sequence of keys for both.
-    let gets = n;
-    let order: Vec<usize> = {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        (0..gets)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x % n as u64) as usize
-            })
-            .collect()
-    };
-    {
-        let db = DataWal::open(&kv_ours).unwrap();
-        let mut tdb = datawal015::DataWal::open(&kv_theirs).unwrap();
-        let (ours, theirs) = duel(
-            sizes.rounds,
-            || {
-                timed(|| {
-                    for &i in &order {
-                        let v = db.get(&keys[i]).unwrap();
-                        debug_assert!(v.is_some());
-                        black_box(v);
-                    }
-                })
-                .0
-            },
-            || {
-                timed(|| {
-                    for &i in &order {
-                        let v = tdb.get(&keys[i]).unwrap();
-                        debug_assert!(v.is_some());
-                        black_box(v);
-                    }
-                })
-                .0
-            },
-        );
-        rows.push(Row {
-            name: format!("DataWal::get, random, {n} keys"),
-            unit: "get",
-            ops: gets,
-            ours,
-            theirs: Some(theirs),
-            target: Target::AtMost(0.9),
-            fsync: false,
-        });
-    }
-
-    let dels = n / 5;
-    let (ours, theirs) = duel(
-        sizes.rounds,
-        || {
-            let d = dirs.fresh("del");
-            let mut db = DataWal::open(&d).unwrap();
-            for k in &keys[..dels] {
-                db.put(k, &p).unwrap();
-            }
-            let t = timed(|| {
-                for k in &keys[..dels] {
-                    db.delete(k).unwrap();
-                }
-            })
-            .0;
-            assert!(db.is_empty());
-            drop(db);
-            std::fs::remove_dir_all(&d).unwrap();
-            t
-        },
-        || {
-            let d = dirs.fresh("del");
-            let mut db = datawal015::DataWal::open(&d).unwrap();
-            for k in &keys[..dels] {
-                db.put(k, &p).unwrap();
-            }
-            let t = timed(|| {
-                for k in &keys[..dels] {
-                    db.delete(k).unwrap();
-                }
-            })
-            .0;
-            assert!(db.is_empty());
-            drop(db);
-            std::fs::remove_dir_all(&d).unwrap();
-            t
-        },
-    );
-    rows.push(Row {
-        name: format!("DataWal::delete {dels} live keys, no fsync"),
-        unit: "delete",
-        ops: dels,
-        ours,
-        theirs: Some(theirs),
-        target: Target::None,
-        fsync: false,
-    });
-
-    // --- compact_to and export_jsonl: n puts over n/2 keys -----------------
-    // Every key is written twice; the second pass goes in a scrambled order,
-    // so live records are not in key order on disk.
-    let live = n / 2;
-    let step = 7919 % live.max(1);
-    let cmp_ours = dirs.fresh("cmp-ours");
-    let cmp_theirs = dirs.fresh("cmp-theirs");
-    {
-        let mut db = DataWal::open(&cmp_ours).unwrap();
-        let mut tdb = datawal015::DataWal::open(&cmp_theirs).unwrap();
-        for k in &keys[..live] {
-            db.put(k, &p).unwrap();
-            tdb.put(k, &p).unwrap();
-        }
-        for i in 0..live {
-            let k = &keys[(i * step) % live];
-            let mut v = p.clone();
-            v[0] = 1;
-            db.put(k, &v).unwrap();
-            tdb.put(k, &v).unwrap();
-        }
-        db.fsync().unwrap();
-        tdb.fsync().unwrap();
-        assert_eq!(db.len(), live);
-    }
-    {
-        let db = DataWal::open(&cmp_ours).unwrap();
-        let mut tdb = datawal015::DataWal::open(&cmp_theirs).unwrap();
-        let (ours, theirs) = duel(
-            sizes.rounds,
-            || {
-                let out = dirs.fresh("compact");
-                let (t, stats) = timed(|| db.compact_to(&out).unwrap());
-                assert_eq!(stats.live_keys, live as u64);
-                std::fs::remove_dir_all(&out).unwrap();
-                t
-            },
-            || {
-                let out = dirs.fresh("compact");
-                let (t, stats) = timed(|| tdb.compact_to(&out).unwrap());
-                assert_eq!(stats.live_keys, live as u64);
-                std::fs::remove_dir_all(&out).unwrap();
-                t
-            },
-        );
-        rows.push(Row {
-            name: format!("compact_to: {n} puts, {live} live keys"),
-            unit: "compaction",
-            ops: 1,
-            ours,
-            theirs: Some(theirs),
-            target: Target::AtMost(0.35),
-            fsync: true,
-        });
-
-        let (ours, theirs) = duel(
-            sizes.rounds,
-            || {
-                let out = dirs.fresh("export").with_extension("jsonl");
-                let t = timed(|| db.export_jsonl(&out).unwrap()).0;
-                std::fs::remove_file(&out).unwrap();
-                t
-            },
-            || {
-                let out = dirs.fresh("export").with_extension("jsonl");
-                let t = timed(|| tdb.export_jsonl(&out).unwrap()).0;
-                std::fs::remove_file(&out).unwrap();
-                t
-            },
-        );
-        rows.push(Row {
-            name: format!("export_jsonl: {live} live keys"),
-            unit: "export",
-            ops: 1,
-            ours,
-            theirs: Some(theirs),
-            target: Target::None,
-            fsync: true,
-        });
-    }
-
-    // --- open with and without hints --------------------------------------
-    hint_rows(&sizes, &dirs, &mut rows);
-
-    // --- table -------------------------------------------------------------
+    write_rows(&c, &mut rows);
+    read_rows(&c, &mut rows);
+    let mem = kv_rows(&c, &mut rows);
+    compaction_rows(&c, &mut rows);
+    hints::hint_rows(&c.sizes, &c.dirs, &mut rows);
     print_rows(&rows);
-    let key_len = keys[0].len() as f64;
-    let per = |m: isize| m as f64 / n as f64;
-    let verdict = if per(mem_ours) - key_len <= 48.0 {
-        "met"
-    } else {
-        "MISSED"
-    };
-    println!(
-        "| keydir memory after DataWal::open ({n} keys of {} B) | {:.1} B/key (key + {:.1}) | {:.1} B/key (key + {:.1}) | {:.3} | ≤ key + 48: {verdict} | no |",
-        key_len,
-        per(mem_ours),
-        per(mem_ours) - key_len,
-        per(mem_theirs),
-        per(mem_theirs) - key_len,
-        mem_ours as f64 / mem_theirs as f64,
-    );
-
-    // The keydir's bytes per key depend on where the key count falls
-    // between two doublings of the hash table: measure both ends around n.
-    if std::env::var_os("DATAWAL_BENCH_NO_SWEEP").is_none() {
-        let buckets = ((n * 8).div_ceil(7)).next_power_of_two();
-        let fullest = buckets / 8 * 7;
-        for count in [fullest, fullest + 1] {
-            let ours_dir = dirs.fresh("mem-ours");
-            let theirs_dir = dirs.fresh("mem-theirs");
-            let keys: Vec<Vec<u8>> = (0..count).map(key).collect();
-            {
-                let mut db = DataWal::open(&ours_dir).unwrap();
-                let mut tdb = datawal015::DataWal::open(&theirs_dir).unwrap();
-                for k in &keys {
-                    db.put(k, &p).unwrap();
-                    tdb.put(k, &p).unwrap();
-                }
-            }
-            let before = live_bytes();
-            let db = DataWal::open(&ours_dir).unwrap();
-            let ours = (live_bytes() - before) as f64 / count as f64;
-            drop(db);
-            let before = live_bytes();
-            let tdb = datawal015::DataWal::open(&theirs_dir).unwrap();
-            let theirs = (live_bytes() - before) as f64 / count as f64;
-            drop(tdb);
-            let verdict = if ours - key_len <= 48.0 {
-                "met"
-            } else {
-                "MISSED"
-            };
-            println!(
-                "| keydir memory, {count} keys ({}) | {ours:.1} B/key (key + {:.1}) | {theirs:.1} B/key (key + {:.1}) | {:.3} | ≤ key + 48: {verdict} | no |",
-                if count == fullest { "table fullest" } else { "just after the table doubled" },
-                ours - key_len,
-                theirs - key_len,
-                ours / theirs,
-            );
-            std::fs::remove_dir_all(&ours_dir).unwrap();
-            std::fs::remove_dir_all(&theirs_dir).unwrap();
-        }
-    }
+    memory_rows(&c, mem);
 }
