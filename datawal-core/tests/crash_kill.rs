@@ -23,17 +23,16 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use datawal_core::format::frame_len;
-use datawal_core::segment::{list_segments, segment_path};
-use datawal_core::{DataWal, LogOptions, Record, RecordLog, RecordLogReader, RecordType};
+use datawal_core::segment::segment_path;
+use datawal_core::{DataWal, Record, RecordLog, RecordLogReader, RecordType};
 use reliability_support::{
-    child_dir, child_mode, env_u64, say, truncate_to, zero_fill_from, ChildProc, Rng,
+    child_log_options, child_start, env_u64, is_child, power_cut, say, sleep_until_killed,
+    ChildProc, PowerCut, Rng,
 };
 
 /// Seqs of generation `g`'s child start at `g << 32`; the parent's own
 /// record after generation `g` has seq `(g << 32) | PARENT_BIT`.
 const PARENT_BIT: u64 = 1 << 31;
-/// How long a child lives at most if nobody kills it.
-const CHILD_LIFETIME: Duration = Duration::from_secs(20);
 
 // ---------------------------------------------------------------- records
 
@@ -100,18 +99,12 @@ fn record_as_op(r: &Record) -> Option<KvOp> {
 
 // ---------------------------------------------------------------- child
 
-fn sleep_until_killed() -> ! {
-    std::thread::sleep(CHILD_LIFETIME);
-    std::process::exit(3)
-}
-
 /// Entry point of every child; a no-op in a normal test run.
 #[test]
 fn child_entry() {
-    let Some(mode) = child_mode() else { return };
-    // The harness has printed "test child_entry ... " without a newline.
-    say("");
-    let dir = child_dir();
+    let Some((mode, dir)) = child_start() else {
+        return;
+    };
     let start = env_u64("DATAWAL_START");
     let mut rng = Rng::new(env_u64("DATAWAL_CHILD_SEED"));
     match mode.as_str() {
@@ -125,10 +118,7 @@ fn child_entry() {
 }
 
 fn child_log_random(dir: &Path, start: u64, rng: &mut Rng) {
-    let options = match std::env::var("DATAWAL_MAX_SEGMENT") {
-        Ok(v) => LogOptions::default().max_segment_bytes(v.parse().unwrap()),
-        Err(_) => LogOptions::default(),
-    };
+    let options = child_log_options();
     let mut log = RecordLog::open_with(dir, options).unwrap();
     say("READY");
     let mut seq = start;
@@ -361,30 +351,10 @@ impl Store {
     /// part of what was not fsynced (cut off, or zero-filled in place), or
     /// the whole last segment when it holds nothing acknowledged.
     fn power_cut(&mut self, rng: &mut Rng) {
-        let ids = list_segments(&self.dir).unwrap();
-        let last = *ids.last().unwrap();
-        let path = segment_path(&self.dir, last);
-        let len = fs::metadata(&path).unwrap().len();
-        let lo = if last == self.durable.0 {
-            self.durable.1
-        } else {
-            assert!(last > self.durable.0, "segments went backwards");
-            0
-        };
-        assert!(lo <= len, "durable end {lo} beyond file length {len}");
-        if last > self.durable.0 && ids.len() > 1 && rng.one_in(4) {
-            fs::remove_file(&path).unwrap();
-            self.lost_segments += 1;
-            return;
-        }
-        let cut = rng.range(lo, len);
-        let zero_fill = rng.one_in(2);
-        if !zero_fill {
-            truncate_to(&path, cut);
-            self.power_cuts += 1;
-        } else {
-            zero_fill_from(&path, cut, len);
-            self.zero_fills += 1;
+        match power_cut(&self.dir, self.durable, rng) {
+            PowerCut::Vanished(_) => self.lost_segments += 1,
+            PowerCut::Truncated { .. } => self.power_cuts += 1,
+            PowerCut::ZeroFilled { .. } => self.zero_fills += 1,
         }
     }
 
@@ -533,10 +503,6 @@ fn wait_for(child: &ChildProc, prefix: &str, seen: &mut Vec<String>) {
         }
     }
     panic!("child ended before printing {prefix:?}: {seen:?}");
-}
-
-fn is_child() -> bool {
-    child_mode().is_some()
 }
 
 const POINTS: &[&str] = &[

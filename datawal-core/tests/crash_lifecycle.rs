@@ -61,11 +61,9 @@ use datawal015 as published;
 use datawal_core::segment::{list_segments, segment_path};
 use datawal_core::{DataWal, LogOptions, RecordLog, RecordType};
 use reliability_support::{
-    child_dir, child_mode, env_u64, say, truncate_to, zero_fill_from, ChildProc, Rng,
+    child_start, env_u64, is_child, power_cut, say, sleep_until_killed, ChildProc, PowerCut, Rng,
 };
 
-/// How long a child lives at most if nobody kills it.
-const CHILD_LIFETIME: Duration = Duration::from_secs(20);
 /// Segment size for the compaction children: a round of writes fills one
 /// or two segments, the live set (40 keys) about two.
 const KV_SEGMENT_BYTES: u64 = 2048;
@@ -115,18 +113,12 @@ fn log_payload(txid: u64) -> Vec<u8> {
 
 // ---------------------------------------------------------------- child
 
-fn sleep_until_killed() -> ! {
-    std::thread::sleep(CHILD_LIFETIME);
-    std::process::exit(3)
-}
-
 /// Entry point of every child; a no-op in a normal test run.
 #[test]
 fn child_entry() {
-    let Some(mode) = child_mode() else { return };
-    // The harness has printed "test child_entry ... " without a newline.
-    say("");
-    let dir = child_dir();
+    let Some((mode, dir)) = child_start() else {
+        return;
+    };
     let keep = PathBuf::from(std::env::var_os("DATAWAL_KEEP").expect("DATAWAL_KEEP"));
     let mut rng = Rng::new(env_u64("DATAWAL_CHILD_SEED"));
     let rounds = env_u64("DATAWAL_ROUNDS");
@@ -318,28 +310,15 @@ impl Figures {
 /// created after the durable point, sometimes the whole file. Returns
 /// `true` when it zero-filled bytes that were not zero.
 fn cut_unsynced(dir: &Path, durable: Durable, rng: &mut Rng, fig: &mut Figures) -> bool {
-    let ids = list_segments(dir).unwrap();
-    let last = *ids.last().unwrap();
-    assert!(last >= durable.seg, "segment {last} below the durable one");
-    let path = segment_path(dir, last);
-    let len = fs::metadata(&path).unwrap().len();
-    let lo = if last == durable.seg { durable.end } else { 0 };
-    assert!(lo <= len, "durable end {lo} beyond the file's {len} bytes");
-    if last > durable.seg && ids.len() > 1 && rng.one_in(4) {
-        fs::remove_file(&path).unwrap();
-        fig.vanished += 1;
-        fig.bytes_lost += len;
-        return false;
-    }
-    let cut = rng.range(lo, len);
-    if rng.one_in(2) {
-        truncate_to(&path, cut);
-        fig.bytes_lost += len - cut;
-        false
-    } else {
-        let from = zero_fill_from(&path, cut, len);
-        fig.bytes_lost += len - from;
-        from < len
+    let cut = power_cut(dir, (durable.seg, durable.end), rng);
+    fig.bytes_lost += cut.bytes_lost();
+    match cut {
+        PowerCut::Vanished(_) => {
+            fig.vanished += 1;
+            false
+        }
+        PowerCut::Truncated { .. } => false,
+        PowerCut::ZeroFilled { from, len } => from < len,
     }
 }
 
@@ -539,10 +518,6 @@ fn measure(root: &Path, mode: &str, rng: &mut Rng) -> Timing {
     };
     eprintln!("{mode}: {timing:?}");
     timing
-}
-
-fn is_child() -> bool {
-    child_mode().is_some()
 }
 
 /// SIGKILL during in-place compaction (and the writes between two), half

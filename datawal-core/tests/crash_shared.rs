@@ -30,15 +30,14 @@ use datawal_core::{
     LogOptions, Record, RecordLog, RecordLogReader, RecordType, SharedLog, SharedWal,
 };
 use reliability_support::{
-    child_dir, child_mode, env_u64, say, truncate_to, zero_fill_from, ChildProc, Rng,
+    child_log_options, child_start, env_u64, is_child, power_cut, say, sleep_until_killed,
+    ChildProc, PowerCut, Rng,
 };
 
 /// Threads per child.
 const THREADS: u64 = 4;
 /// Operations per thread at most (a child is usually killed long before).
 const OPS: u64 = 400;
-/// How long a child lives at most if nobody kills it.
-const CHILD_LIFETIME: Duration = Duration::from_secs(20);
 /// The thread number the parent's own records carry.
 const PARENT: u64 = 0xFF;
 
@@ -92,24 +91,15 @@ fn kv_key(seq: u64) -> Vec<u8> {
 
 // ---------------------------------------------------------------- child
 
-fn sleep_until_killed() -> ! {
-    std::thread::sleep(CHILD_LIFETIME);
-    std::process::exit(3)
-}
-
 /// Entry point of every child; a no-op in a normal test run.
 #[test]
 fn child_entry() {
-    let Some(mode) = child_mode() else { return };
-    // The harness has printed "test child_entry ... " without a newline.
-    say("");
-    let dir = child_dir();
+    let Some((mode, dir)) = child_start() else {
+        return;
+    };
     let generation = env_u64("DATAWAL_GENERATION");
     let seed = env_u64("DATAWAL_CHILD_SEED");
-    let options = match std::env::var("DATAWAL_MAX_SEGMENT") {
-        Ok(v) => LogOptions::default().max_segment_bytes(v.parse().unwrap()),
-        Err(_) => LogOptions::default(),
-    };
+    let options = child_log_options();
     match mode.as_str() {
         "log" => child_log(
             SharedLog::open_with(&dir, options).unwrap(),
@@ -318,29 +308,10 @@ impl Store {
     /// (cut off, or zero-filled in place), or, when it holds nothing known
     /// durable, the whole file (an unsynced directory entry).
     fn power_cut(&mut self, rng: &mut Rng) {
-        let ids = list_segments(&self.dir).unwrap();
-        let last = *ids.last().unwrap();
-        let path = segment_path(&self.dir, last);
-        let len = fs::metadata(&path).unwrap().len();
-        let lo = if last == self.durable.0 {
-            self.durable.1
-        } else {
-            assert!(last > self.durable.0, "segments went backwards");
-            0
-        };
-        assert!(lo <= len, "durable end {lo} beyond file length {len}");
-        if last > self.durable.0 && ids.len() > 1 && rng.one_in(4) {
-            fs::remove_file(&path).unwrap();
-            self.lost_segments += 1;
-            return;
-        }
-        let cut = rng.range(lo, len);
-        if rng.one_in(2) {
-            truncate_to(&path, cut);
-            self.power_cuts += 1;
-        } else {
-            zero_fill_from(&path, cut, len);
-            self.zero_fills += 1;
+        match power_cut(&self.dir, self.durable, rng) {
+            PowerCut::Vanished(_) => self.lost_segments += 1,
+            PowerCut::Truncated { .. } => self.power_cuts += 1,
+            PowerCut::ZeroFilled { .. } => self.zero_fills += 1,
         }
     }
 
@@ -481,10 +452,6 @@ impl Totals {
             self.acked
         );
     }
-}
-
-fn is_child() -> bool {
-    child_mode().is_some()
 }
 
 /// Run `kills` rounds over `stores` fresh stores (odd ones rotate

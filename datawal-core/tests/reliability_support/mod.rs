@@ -220,3 +220,88 @@ pub fn cases(default: u32) -> u32 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// How long a child waits to be killed before it gives up and exits 3 (a
+/// parent that never kills it has failed already).
+pub const CHILD_LIFETIME: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// The end of a child's work: wait for the parent's SIGKILL.
+pub fn sleep_until_killed() -> ! {
+    std::thread::sleep(CHILD_LIFETIME);
+    std::process::exit(3)
+}
+
+/// Whether this process is a child re-executed by a crash test.
+pub fn is_child() -> bool {
+    child_mode().is_some()
+}
+
+/// In a child: its mode and store directory, after ending the harness's
+/// "test child_entry ... " line (printed without a newline), so that every
+/// protocol line starts a line of its own. `None` in a normal test run.
+pub fn child_start() -> Option<(String, std::path::PathBuf)> {
+    let mode = child_mode()?;
+    say("");
+    Some((mode, child_dir()))
+}
+
+/// The log options a parent passed to its child: `max_segment_bytes` from
+/// `DATAWAL_MAX_SEGMENT` when set.
+pub fn child_log_options() -> datawal_core::LogOptions {
+    let options = datawal_core::LogOptions::default();
+    match std::env::var("DATAWAL_MAX_SEGMENT") {
+        Ok(v) => options.max_segment_bytes(v.parse().expect("DATAWAL_MAX_SEGMENT")),
+        Err(_) => options,
+    }
+}
+
+/// What [`power_cut`] did to the newest segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PowerCut {
+    /// The whole file went (its directory entry was never synced); its
+    /// length.
+    Vanished(u64),
+    /// Cut off at the offset.
+    Truncated { at: u64, len: u64 },
+    /// Zero-filled in place from the first offset that was not zero.
+    ZeroFilled { from: u64, len: u64 },
+}
+
+impl PowerCut {
+    /// Bytes the cut took away.
+    pub fn bytes_lost(self) -> u64 {
+        match self {
+            PowerCut::Vanished(len) => len,
+            PowerCut::Truncated { at, len } => len - at,
+            PowerCut::ZeroFilled { from, len } => len - from,
+        }
+    }
+}
+
+/// A power cut's effect on the newest segment of `dir`, whose durable end
+/// is `durable` (segment id, offset): a random part of what lies past the
+/// durable end is lost, cut off or zero-filled in place; a segment created
+/// after the durable point sometimes vanishes whole (one in four, when it
+/// is not the only one).
+pub fn power_cut(dir: &Path, durable: (u32, u64), rng: &mut Rng) -> PowerCut {
+    use datawal_core::segment::{list_segments, segment_path};
+    let ids = list_segments(dir).unwrap();
+    let last = *ids.last().unwrap();
+    assert!(last >= durable.0, "segment {last} below the durable one");
+    let path = segment_path(dir, last);
+    let len = std::fs::metadata(&path).unwrap().len();
+    let lo = if last == durable.0 { durable.1 } else { 0 };
+    assert!(lo <= len, "durable end {lo} beyond the file's {len} bytes");
+    if last > durable.0 && ids.len() > 1 && rng.one_in(4) {
+        std::fs::remove_file(&path).unwrap();
+        return PowerCut::Vanished(len);
+    }
+    let cut = rng.range(lo, len);
+    if rng.one_in(2) {
+        truncate_to(&path, cut);
+        PowerCut::Truncated { at: cut, len }
+    } else {
+        let from = zero_fill_from(&path, cut, len);
+        PowerCut::ZeroFilled { from, len }
+    }
+}
