@@ -27,7 +27,7 @@ use datawal_core::segment::segment_path;
 use datawal_core::{DataWal, Record, RecordLog, RecordLogReader, RecordType};
 use reliability_support::{
     child_log_options, child_start, env_u64, is_child, power_cut, say, sleep_until_killed,
-    ChildProc, PowerCut, Rng,
+    ChildProc, Kills, Rng,
 };
 
 /// Seqs of generation `g`'s child start at `g << 32`; the parent's own
@@ -285,12 +285,8 @@ struct Store {
     /// The durable end of the segment that was active at the last fsync.
     durable: (u32, u64),
     generation: u64,
-    kills: u32,
-    power_cuts: u32,
-    zero_fills: u32,
-    lost_segments: u32,
-    /// Kills that landed before the child finished its work.
-    mid_run: u32,
+    /// Kills and power cuts so far.
+    k: Kills,
     /// Automatic rotation for the children (`LogOptions::max_segment_bytes`).
     max_segment_bytes: Option<u64>,
 }
@@ -302,11 +298,7 @@ impl Store {
             acked: BTreeSet::new(),
             durable: (1, 0),
             generation: 0,
-            kills: 0,
-            power_cuts: 0,
-            zero_fills: 0,
-            lost_segments: 0,
-            mid_run: 0,
+            k: Kills::default(),
             max_segment_bytes: None,
         }
     }
@@ -351,18 +343,14 @@ impl Store {
     /// part of what was not fsynced (cut off, or zero-filled in place), or
     /// the whole last segment when it holds nothing acknowledged.
     fn power_cut(&mut self, rng: &mut Rng) {
-        match power_cut(&self.dir, self.durable, rng) {
-            PowerCut::Vanished(_) => self.lost_segments += 1,
-            PowerCut::Truncated { .. } => self.power_cuts += 1,
-            PowerCut::ZeroFilled { .. } => self.zero_fills += 1,
-        }
+        self.k.count(power_cut(&self.dir, self.durable, rng));
     }
 
     /// Open a RecordLog store after a crash and check it; append and fsync
     /// one record of the parent's own, which is acknowledged too.
     fn verify_log(&mut self) {
         let mut log = RecordLog::open(&self.dir)
-            .unwrap_or_else(|e| panic!("store does not open after kill {}: {e}", self.kills));
+            .unwrap_or_else(|e| panic!("store does not open after kill {}: {e}", self.k.kills));
         check_tail_saved(&log);
         let records = log.scan().unwrap();
         let mut seqs = Vec::with_capacity(records.len());
@@ -390,7 +378,7 @@ impl Store {
             assert!(
                 w[0] < w[1],
                 "after kill {}: seq {} followed by {} (reordered or duplicated)",
-                self.kills,
+                self.k.kills,
                 w[0],
                 w[1]
             );
@@ -400,7 +388,7 @@ impl Store {
         assert!(
             lost.is_empty(),
             "after kill {}: {} acknowledged records lost, first {:?}",
-            self.kills,
+            self.k.kills,
             lost.len(),
             &lost[..lost.len().min(5)]
         );
@@ -411,7 +399,7 @@ impl Store {
     /// projection must equal the model built from the recovered ops.
     fn verify_kv(&mut self) {
         let mut db = DataWal::open(&self.dir)
-            .unwrap_or_else(|e| panic!("store does not open after kill {}: {e}", self.kills));
+            .unwrap_or_else(|e| panic!("store does not open after kill {}: {e}", self.k.kills));
         check_tail_saved(db.log());
         let (records, report) = RecordLogReader::open(&self.dir).unwrap().scan().unwrap();
         assert!(report.tail.is_none(), "repaired store still has a tail");
@@ -472,10 +460,10 @@ impl Store {
         std::thread::sleep(Duration::from_micros(rng.below(25_000)));
         seen.extend(child.kill());
         if !seen.iter().any(|l| l == "IDLE") {
-            self.mid_run += 1;
+            self.k.mid_run += 1;
         }
         self.take_lines(start, &seen, &mut from);
-        self.kills += 1;
+        self.k.kills += 1;
         if rng.one_in(2) {
             self.power_cut(rng);
         }
@@ -539,7 +527,7 @@ fn kill_at_named_points_then_power_cut() {
             let mut seen = Vec::new();
             wait_for(&child, &format!("POINT {point}"), &mut seen);
             seen.extend(child.kill());
-            store.kills += 1;
+            store.k.kills += 1;
             let mut from = start;
             store.take_lines(start, &seen, &mut from);
             // One round in three is a plain kill; the others add a power cut.
@@ -551,7 +539,7 @@ fn kill_at_named_points_then_power_cut() {
         total.add(&store);
     }
     total.print("record log, named points");
-    assert_eq!(total.kills as usize, rounds * POINTS.len());
+    assert_eq!(total.k.kills as usize, rounds * POINTS.len());
 }
 
 #[test]
@@ -602,35 +590,18 @@ fn kill_data_wal_at_random_moments() {
 
 #[derive(Default)]
 struct Totals {
-    kills: u32,
-    mid_run: u32,
-    power_cuts: u32,
-    zero_fills: u32,
-    lost_segments: u32,
-    acked: usize,
+    k: Kills,
+    acked: u64,
 }
 
 impl Totals {
     fn add(&mut self, s: &Store) {
-        self.kills += s.kills;
-        self.mid_run += s.mid_run;
-        self.power_cuts += s.power_cuts;
-        self.zero_fills += s.zero_fills;
-        self.lost_segments += s.lost_segments;
-        self.acked += s.acked.len();
+        self.k.add(&s.k);
+        self.acked += s.acked.len() as u64;
     }
 
     fn print(&self, what: &str) {
-        eprintln!(
-            "{what}: {} kills ({} before the child finished its work), {} power cuts by \
-             truncation, {} by zero-fill, {} lost last segments, {} acknowledged records, 0 lost",
-            self.kills,
-            self.mid_run,
-            self.power_cuts,
-            self.zero_fills,
-            self.lost_segments,
-            self.acked
-        );
+        self.k.report(what, self.acked);
     }
 }
 

@@ -31,7 +31,7 @@ use datawal_core::{
 };
 use reliability_support::{
     child_log_options, child_start, env_u64, is_child, power_cut, say, sleep_until_killed,
-    ChildProc, PowerCut, Rng,
+    ChildProc, Kills, Rng,
 };
 
 /// Threads per child.
@@ -217,12 +217,9 @@ struct Store {
     /// Where the store is known durable: (segment, end).
     durable: (u32, u64),
     generation: u64,
+    /// Kills and power cuts so far.
+    k: Kills,
     max_segment_bytes: Option<u64>,
-    kills: u32,
-    power_cuts: u32,
-    zero_fills: u32,
-    lost_segments: u32,
-    mid_run: u32,
 }
 
 impl Store {
@@ -233,12 +230,8 @@ impl Store {
             acked: BTreeMap::new(),
             durable: (1, 0),
             generation: 0,
+            k: Kills::default(),
             max_segment_bytes,
-            kills: 0,
-            power_cuts: 0,
-            zero_fills: 0,
-            lost_segments: 0,
-            mid_run: 0,
         }
     }
 
@@ -275,9 +268,9 @@ impl Store {
         }
         std::thread::sleep(Duration::from_micros(rng.below(30_000)));
         seen.extend(child.kill());
-        self.kills += 1;
+        self.k.kills += 1;
         if !seen.iter().any(|l| l == "IDLE") {
-            self.mid_run += 1;
+            self.k.mid_run += 1;
         }
         self.take_acks(&seen);
         if rng.one_in(2) {
@@ -308,11 +301,7 @@ impl Store {
     /// (cut off, or zero-filled in place), or, when it holds nothing known
     /// durable, the whole file (an unsynced directory entry).
     fn power_cut(&mut self, rng: &mut Rng) {
-        match power_cut(&self.dir, self.durable, rng) {
-            PowerCut::Vanished(_) => self.lost_segments += 1,
-            PowerCut::Truncated { .. } => self.power_cuts += 1,
-            PowerCut::ZeroFilled { .. } => self.zero_fills += 1,
-        }
+        self.k.count(power_cut(&self.dir, self.durable, rng));
     }
 
     /// Every acknowledged record is there; each (generation, thread) holds
@@ -321,7 +310,7 @@ impl Store {
     fn verify(&self) {
         // The writer's open repairs a torn tail; then read it back.
         RecordLog::open(&self.dir)
-            .unwrap_or_else(|e| panic!("store does not open after kill {}: {e}", self.kills))
+            .unwrap_or_else(|e| panic!("store does not open after kill {}: {e}", self.k.kills))
             .close()
             .unwrap();
         let (records, report) = RecordLogReader::open(&self.dir).unwrap().scan().unwrap();
@@ -357,7 +346,7 @@ impl Store {
                 index, *expected,
                 "after kill {}: generation {generation} thread {thread}: record {index} \
                  where {expected} was next (lost, reordered or repeated)",
-                self.kills
+                self.k.kills
             );
             *expected += 1;
         }
@@ -367,12 +356,12 @@ impl Store {
                 found > acked,
                 "after kill {}: generation {generation} thread {thread}: record {acked} \
                  was acknowledged, only {found} recovered",
-                self.kills
+                self.k.kills
             );
         }
         if self.kv {
             let kv = SharedWal::open_with(&self.dir, self.options()).unwrap();
-            assert_eq!(kv.len(), model.len(), "after kill {}", self.kills);
+            assert_eq!(kv.len(), model.len(), "after kill {}", self.k.kills);
             for (k, v) in &model {
                 assert_eq!(kv.get(k).unwrap().as_ref(), Some(v), "key {k:?}");
             }
@@ -422,35 +411,18 @@ fn tombstone_seq(
 
 #[derive(Default)]
 struct Totals {
-    kills: u32,
-    mid_run: u32,
-    power_cuts: u32,
-    zero_fills: u32,
-    lost_segments: u32,
+    k: Kills,
     acked: u64,
 }
 
 impl Totals {
     fn add(&mut self, s: &Store) {
-        self.kills += s.kills;
-        self.mid_run += s.mid_run;
-        self.power_cuts += s.power_cuts;
-        self.zero_fills += s.zero_fills;
-        self.lost_segments += s.lost_segments;
+        self.k.add(&s.k);
         self.acked += s.acked.values().map(|i| i + 1).sum::<u64>();
     }
 
     fn print(&self, what: &str) {
-        eprintln!(
-            "{what}: {} kills ({} before the child finished), {} power cuts by truncation, \
-             {} by zero-fill, {} lost last segments, {} acknowledged records, 0 lost",
-            self.kills,
-            self.mid_run,
-            self.power_cuts,
-            self.zero_fills,
-            self.lost_segments,
-            self.acked
-        );
+        self.k.report(what, self.acked);
     }
 }
 
@@ -478,8 +450,8 @@ fn kill_shared_log_threads_at_random_moments() {
     }
     let total = run("kill_shared_log_threads_at_random_moments", false, 6, 20);
     total.print("shared log, 4 threads");
-    assert_eq!(total.kills, 120);
-    assert!(total.power_cuts + total.zero_fills + total.lost_segments > 30);
+    assert_eq!(total.k.kills, 120);
+    assert!(total.k.power_cuts() > 30);
     assert!(
         total.acked > 500,
         "children acknowledged too little to test"
@@ -493,8 +465,8 @@ fn kill_shared_wal_threads_at_random_moments() {
     }
     let total = run("kill_shared_wal_threads_at_random_moments", true, 5, 20);
     total.print("shared wal, 4 threads");
-    assert_eq!(total.kills, 100);
-    assert!(total.power_cuts + total.zero_fills + total.lost_segments > 25);
+    assert_eq!(total.k.kills, 100);
+    assert!(total.k.power_cuts() > 25);
     assert!(
         total.acked > 400,
         "children acknowledged too little to test"

@@ -305,3 +305,54 @@ pub fn power_cut(dir: &Path, durable: (u32, u64), rng: &mut Rng) -> PowerCut {
         PowerCut::ZeroFilled { from, len }
     }
 }
+
+/// What a crash test did to its stores, for its report and its checks.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Kills {
+    /// SIGKILLs.
+    pub kills: u32,
+    /// Of those, the ones before the child finished its work.
+    pub mid_run: u32,
+    /// Power cuts that cut the newest segment off.
+    pub truncations: u32,
+    /// Power cuts that zero-filled part of it.
+    pub zero_fills: u32,
+    /// Power cuts that took the whole newest segment.
+    pub lost_segments: u32,
+}
+
+impl Kills {
+    /// Count a power cut.
+    pub fn count(&mut self, cut: PowerCut) {
+        match cut {
+            PowerCut::Vanished(_) => self.lost_segments += 1,
+            PowerCut::Truncated { .. } => self.truncations += 1,
+            PowerCut::ZeroFilled { .. } => self.zero_fills += 1,
+        }
+    }
+
+    /// Add another store's counts.
+    pub fn add(&mut self, other: &Kills) {
+        self.kills += other.kills;
+        self.mid_run += other.mid_run;
+        self.truncations += other.truncations;
+        self.zero_fills += other.zero_fills;
+        self.lost_segments += other.lost_segments;
+    }
+
+    /// Power cuts of every kind.
+    pub fn power_cuts(&self) -> u32 {
+        self.truncations + self.zero_fills + self.lost_segments
+    }
+
+    /// Print the totals of the test `what`, which checked `acked`
+    /// acknowledged records.
+    pub fn report(&self, what: &str, acked: u64) {
+        eprintln!(
+            "{what}: {} kills ({} before the child finished its work), {} power cuts by \
+             truncation, {} by zero-fill, {} lost last segments, {acked} acknowledged records, \
+             0 lost",
+            self.kills, self.mid_run, self.truncations, self.zero_fills, self.lost_segments,
+        );
+    }
+}
