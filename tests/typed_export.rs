@@ -3,6 +3,9 @@
 
 use datawal::{ReadPolicy, Record, TypedWal};
 use serde::{Deserialize, Serialize};
+#[path = "../datawal-core/tests/reliability_support/dir.rs"]
+mod dir;
+use dir::names;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
 #[record(name = "item", version = 1)]
@@ -109,16 +112,6 @@ fn a_failed_export_leaves_the_old_file_and_skip_reports() {
     assert!(text.starts_with(r#"{"key":2,"#), "{text}");
     assert_eq!(kv.skipped().len(), 1);
     assert_eq!(kv.skipped()[0].location.key.as_deref(), Some(&[1u8][..]));
-}
-
-/// Entries of `dir`, sorted by name.
-fn names(dir: &std::path::Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 fn one_item_store(dir: &std::path::Path) -> TypedWal<u8, Item> {

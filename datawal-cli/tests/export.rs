@@ -3,6 +3,9 @@
 
 mod common;
 use common::*;
+#[path = "../../datawal-core/tests/reliability_support/dir.rs"]
+mod dir;
+use dir::names;
 
 fn export(dir: &std::path::Path, out: &std::path::Path) -> Run {
     datawal(["export".as_ref(), dir.as_os_str(), out.as_os_str()])
@@ -98,16 +101,6 @@ fn corruption_fails_and_leaves_no_output() {
         .code(4)
         .one_line_error(&["00000001.dwal", "offset 30"]);
     assert!(!out.exists());
-}
-
-/// Entries of `dir`, sorted by name.
-fn names(dir: &std::path::Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 /// The pids the next processes are likely to get: the 2,000 after the last

@@ -331,6 +331,22 @@ pub struct Frame<'a> {
     pub payload: &'a [u8],
 }
 
+impl Frame<'_> {
+    /// The frame's bytes, encoded again from its parts: exactly the bytes
+    /// it was decoded from.
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.header.frame_len() as usize);
+        encode_into(
+            &mut out,
+            self.header.record_type,
+            self.header.txid,
+            self.key,
+            self.payload,
+        );
+        out
+    }
+}
+
 /// Outcome of decoding the frame at the start of a byte slice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decoded<'a> {

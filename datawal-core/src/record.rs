@@ -79,6 +79,20 @@ impl Record {
             len: self.len,
         }
     }
+
+    /// The record as a borrowed view, as cursors and followers hand them
+    /// out.
+    pub fn view(&self) -> RecordView<'_> {
+        RecordView {
+            record_type: self.record_type,
+            txid: self.txid,
+            key: &self.key,
+            payload: &self.payload,
+            segment: self.segment,
+            offset: self.offset,
+            len: self.len,
+        }
+    }
 }
 
 /// Where a record is on disk.

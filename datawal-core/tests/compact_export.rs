@@ -3,6 +3,9 @@
 use std::fs;
 
 use datawal_core::{DataWal, Error};
+#[path = "reliability_support/dir.rs"]
+mod dir;
+use dir::names;
 
 fn store(dir: &std::path::Path) -> DataWal {
     let mut kv = DataWal::open(dir).unwrap();
@@ -103,16 +106,6 @@ fn export_replaces_the_old_file_whole() {
 fn old_export_temporary(out: &std::path::Path) -> std::path::PathBuf {
     let name = out.file_name().unwrap().to_string_lossy();
     out.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
-}
-
-/// Entries of `dir`, sorted by name.
-fn names(dir: &std::path::Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]

@@ -258,15 +258,7 @@ fn check(buf: &[u8], counts: &mut [u64; 3]) {
             assert_eq!(want, Expect::Frame { len }, "input {buf:02x?}");
             assert!(f.header.frame_len() <= MAX_FRAME_LEN);
             // A frame is exactly the bytes it was decoded from.
-            let mut again = Vec::new();
-            encode_into(
-                &mut again,
-                f.header.record_type,
-                f.header.txid,
-                f.key,
-                f.payload,
-            );
-            assert_eq!(&again[..], &buf[..len]);
+            assert_eq!(&f.to_vec()[..], &buf[..len]);
         }
         Ok(Decoded::Incomplete { available, needed }) => {
             counts[1] += 1;

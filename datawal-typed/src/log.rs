@@ -443,15 +443,7 @@ impl<T: Record> TypedReader<T> {
 
 /// The entry an owned core record holds, or the error that names why not.
 pub(crate) fn decode_record<T: Record>(record: &datawal_core::Record) -> Result<Entry<T>> {
-    let view = RecordView {
-        record_type: record.record_type,
-        txid: record.txid,
-        key: &record.key,
-        payload: &record.payload,
-        segment: record.segment,
-        offset: record.offset,
-        len: record.len,
-    };
+    let view = record.view();
     entry_of(&view).map_err(|rejected| rejected.into_error::<T>(location_of(&view)))
 }
 

@@ -3,7 +3,7 @@
 //! for more than is there; an error is a typed `CorruptKind`).
 #![no_main]
 
-use datawal_core::format::{decode_frame, encode_into, Decoded, MAX_FRAME_LEN};
+use datawal_core::format::{decode_frame, Decoded, MAX_FRAME_LEN};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -11,15 +11,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(Decoded::Frame(f)) => {
             let len = f.header.frame_len();
             assert!(len <= MAX_FRAME_LEN && len as usize <= data.len());
-            let mut again = Vec::new();
-            encode_into(
-                &mut again,
-                f.header.record_type,
-                f.header.txid,
-                f.key,
-                f.payload,
-            );
-            assert_eq!(&again[..], &data[..len as usize]);
+            assert_eq!(&f.to_vec()[..], &data[..len as usize]);
         }
         Ok(Decoded::Incomplete { available, needed }) => {
             assert_eq!(available, data.len() as u64);

@@ -6,7 +6,7 @@ use std::os::unix::ffi::OsStrExt as _;
 use anyhow::{bail, Context as _, Result};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use datawal_core::{DataWalReader, RecordView};
+use datawal_core::DataWalReader;
 
 use crate::cli::GetArgs;
 use crate::exit::Outcome;
@@ -49,15 +49,7 @@ pub fn run(args: &GetArgs) -> Result<Outcome> {
     if args.raw {
         out.write_all(&r.payload)?;
     } else if args.json {
-        let view = RecordView {
-            record_type: r.record_type,
-            txid: r.txid,
-            key: &r.key,
-            payload: &r.payload,
-            segment: r.segment,
-            offset: r.offset,
-            len: r.len,
-        };
+        let view = r.view();
         writeln!(out, "{}", record_json(&view, &names))?;
     } else {
         writeln!(out, "{}", payload_text(&r.payload, None, &names))?;

@@ -5,7 +5,7 @@ use std::io::{BufWriter, Write as _};
 use std::time::Duration;
 
 use anyhow::Result;
-use datawal_core::{Follower, RecordView};
+use datawal_core::Follower;
 
 use crate::cli::ScanArgs;
 use crate::exit::Outcome;
@@ -87,15 +87,7 @@ fn follow(args: &ScanArgs) -> Result<Outcome> {
                 }
             }
         };
-        let view = RecordView {
-            record_type: record.record_type,
-            txid: record.txid,
-            key: &record.key,
-            payload: &record.payload,
-            segment: record.segment,
-            offset: record.offset,
-            len: record.len,
-        };
+        let view = record.view();
         if args.json {
             writeln!(out, "{}", record_json(&view, &names))?;
         } else {
