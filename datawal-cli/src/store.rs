@@ -8,7 +8,9 @@ use std::path::Path;
 
 use anyhow::{bail, Context as _, Result};
 use datawal_core::segment::segment_path;
-use datawal_core::RecordLogReader;
+use datawal_core::{DataWalReader, RecordLogReader};
+
+use crate::progress;
 
 /// Check that `dir` is an existing directory, with a message that says which
 /// of the two it is not.
@@ -36,6 +38,21 @@ pub fn require_dir(dir: &Path) -> Result<()> {
 pub fn open_reader(dir: &Path) -> Result<RecordLogReader> {
     require_dir(dir)?;
     Ok(RecordLogReader::open(dir)?)
+}
+
+/// A lock-free key/value snapshot of the store in `dir`, built with a
+/// progress bar over its bytes, and the sizes of the segments it read.
+///
+/// # Errors
+/// As [`open_reader`], corruption, I/O.
+pub fn open_kv_snapshot(dir: &Path) -> Result<(DataWalReader, Sizes)> {
+    let sizes = Sizes::of(&open_reader(dir)?);
+    let bar = progress::bytes(sizes.total(), "reading");
+    let mut tracker = progress::Tracker::new(&sizes, &bar);
+    let opened =
+        DataWalReader::open_visit(dir, |v| tracker.at(v.segment, v.offset + u64::from(v.len)));
+    bar.finish_and_clear();
+    Ok((opened?, sizes))
 }
 
 /// The sizes of the snapshot's segment files, in snapshot order, and where

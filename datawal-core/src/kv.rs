@@ -103,30 +103,7 @@ impl DataWal {
         self.log
     }
 
-    /// Number of live keys.
-    pub fn len(&self) -> usize {
-        self.proj.len()
-    }
-
-    /// `true` when no key is live.
-    pub fn is_empty(&self) -> bool {
-        self.proj.is_empty()
-    }
-
-    /// `true` when `key` is live.
-    pub fn contains_key(&self, key: &[u8]) -> bool {
-        self.proj.contains_key(key)
-    }
-
-    /// Where the live value of `key` is on disk.
-    pub fn ref_of(&self, key: &[u8]) -> Option<RecordRef> {
-        self.proj.ref_of(key)
-    }
-
-    /// The live keys, sorted by bytes.
-    pub fn keys(&self) -> Vec<Vec<u8>> {
-        self.proj.keys()
-    }
+    crate::projection::key_directory_reads!();
 
     /// Every live `(key, value)`, sorted by key.
     ///

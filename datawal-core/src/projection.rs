@@ -469,3 +469,37 @@ const RUN_BYTES: u64 = 1 << 20;
 /// Largest gap of unwanted bytes read through, rather than starting a new
 /// `pread`, in [`Values::read_values`].
 const RUN_GAP: u64 = 16 << 10;
+
+/// The reads both key/value handles answer from their key directory alone
+/// (no I/O): the writer ([`DataWal`](crate::DataWal)) and the read-only
+/// snapshot ([`DataWalReader`](crate::DataWalReader)), which both hold it
+/// as `self.proj`.
+macro_rules! key_directory_reads {
+    () => {
+        /// Number of live keys.
+        pub fn len(&self) -> usize {
+            self.proj.len()
+        }
+
+        /// `true` when no key is live.
+        pub fn is_empty(&self) -> bool {
+            self.proj.is_empty()
+        }
+
+        /// `true` when `key` is live.
+        pub fn contains_key(&self, key: &[u8]) -> bool {
+            self.proj.contains_key(key)
+        }
+
+        /// Where the live value of `key` is on disk.
+        pub fn ref_of(&self, key: &[u8]) -> Option<RecordRef> {
+            self.proj.ref_of(key)
+        }
+
+        /// The live keys, sorted by bytes.
+        pub fn keys(&self) -> Vec<Vec<u8>> {
+            self.proj.keys()
+        }
+    };
+}
+pub(crate) use key_directory_reads;

@@ -3,12 +3,10 @@
 use std::io::{BufWriter, Write};
 
 use anyhow::Result;
-use datawal_core::DataWalReader;
 
 use crate::cli::ExportArgs;
 use crate::exit::Outcome;
-use crate::progress;
-use crate::store::{open_reader, Sizes};
+use crate::store::open_kv_snapshot;
 
 /// Write the live pairs as JSON lines from a lock-free snapshot: core's
 /// `DataWalReader::export_jsonl`, the same bytes as `DataWal::export_jsonl`
@@ -17,14 +15,7 @@ use crate::store::{open_reader, Sizes};
 /// # Errors
 /// A missing or invalid directory, corruption, I/O.
 pub fn run(args: &ExportArgs) -> Result<Outcome> {
-    let sizes = Sizes::of(&open_reader(&args.dir)?);
-    let bar = progress::bytes(sizes.total(), "reading");
-    let mut tracker = progress::Tracker::new(&sizes, &bar);
-    let opened = DataWalReader::open_visit(&args.dir, |v| {
-        tracker.at(v.segment, v.offset + u64::from(v.len))
-    });
-    bar.finish_and_clear();
-    let snapshot = opened?;
+    let (snapshot, _) = open_kv_snapshot(&args.dir)?;
     if args.out.as_os_str() == "-" {
         let mut out = BufWriter::new(std::io::stdout().lock());
         snapshot.write_jsonl(&mut out)?;

@@ -7,25 +7,16 @@ use serde_json::json;
 
 use crate::cli::StatArgs;
 use crate::exit::Outcome;
-use crate::progress;
 use crate::render::segment_name;
-use datawal_core::DataWalReader;
 
-use crate::store::{open_reader, Sizes};
+use crate::store::open_kv_snapshot;
 
 /// Summarise the store.
 ///
 /// # Errors
 /// A missing or invalid directory, corruption, I/O.
 pub fn run(args: &StatArgs) -> Result<Outcome> {
-    let sizes = Sizes::of(&open_reader(&args.dir)?);
-    let bar = progress::bytes(sizes.total(), "reading");
-    let mut tracker = progress::Tracker::new(&sizes, &bar);
-    let opened = DataWalReader::open_visit(&args.dir, |v| {
-        tracker.at(v.segment, v.offset + u64::from(v.len))
-    });
-    bar.finish_and_clear();
-    let snapshot = opened?;
+    let (snapshot, sizes) = open_kv_snapshot(&args.dir)?;
     let (p, report) = (snapshot.stats(), snapshot.recovery_report());
     let live_keys = snapshot.len();
     let torn_files = torn_files(&args.dir);
