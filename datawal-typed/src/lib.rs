@@ -59,6 +59,7 @@ mod copy_strings;
 pub mod envelope;
 mod error;
 mod follow;
+mod handle;
 pub mod key;
 mod log;
 mod nesting;

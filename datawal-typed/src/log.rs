@@ -10,10 +10,11 @@ use datawal_core::{
 };
 
 use crate::envelope::Header;
-use crate::error::{Error, Location, Result, Skipped, SkippedCell};
+use crate::error::{Error, Location, Result, Skipped};
 use crate::follow::TypedFollower;
-use crate::payload::{append_payload, decode_value, encode_payload, Rejected, WriteCheck};
-use crate::{Codec, Key, Options, ReadPolicy, Record};
+use crate::handle::Handle;
+use crate::payload::{decode_value, Rejected};
+use crate::{Codec, Options, ReadPolicy, Record};
 
 /// A value read from a typed log, with where it was stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,12 +74,7 @@ impl<T> Entry<T> {
 /// # }
 /// ```
 pub struct TypedLog<T: Record> {
-    log: RecordLog,
-    options: Options,
-    key_buf: Vec<u8>,
-    buf: Vec<u8>,
-    check: WriteCheck,
-    skipped: SkippedCell,
+    handle: Handle<RecordLog>,
     _type: PhantomData<fn() -> T>,
 }
 
@@ -87,8 +83,8 @@ impl<T: Record> fmt::Debug for TypedLog<T> {
         f.debug_struct("TypedLog")
             .field("type", &T::NAME)
             .field("version", &T::VERSION)
-            .field("log", &self.log)
-            .field("options", &self.options)
+            .field("log", self.handle.raw())
+            .field("options", &self.handle.options())
             .finish_non_exhaustive()
     }
 }
@@ -126,12 +122,7 @@ impl<T: Record> TypedLog<T> {
     #[must_use]
     pub fn from_raw_with(log: RecordLog, options: impl Into<Options>) -> Self {
         TypedLog {
-            log,
-            options: options.into(),
-            key_buf: Vec::new(),
-            buf: Vec::new(),
-            check: WriteCheck::default(),
-            skipped: SkippedCell::default(),
+            handle: Handle::new(log, options.into()),
             _type: PhantomData,
         }
     }
@@ -139,17 +130,17 @@ impl<T: Record> TypedLog<T> {
     /// The options in force.
     #[must_use]
     pub fn options(&self) -> Options {
-        self.options
+        self.handle.options()
     }
 
     /// Write new records with `codec` from now on.
     pub fn set_codec(&mut self, codec: Codec) {
-        self.options.codec = codec;
+        self.handle.set_codec(codec);
     }
 
     /// Read with `policy` from now on.
     pub fn set_read_policy(&mut self, policy: ReadPolicy) {
-        self.options.read_policy = policy;
+        self.handle.set_read_policy(policy);
     }
 
     /// Append `value`. Not durable until [`fsync`](Self::fsync).
@@ -165,12 +156,8 @@ impl<T: Record> TypedLog<T> {
     /// core's errors as [`Error::Core`] (a key or payload too large, a
     /// poisoned handle, I/O).
     pub fn append(&mut self, value: &T) -> Result<RecordRef> {
-        self.key_buf.clear();
-        value.key().encode_key(&mut self.key_buf);
-        encode_payload(value, self.options.codec, &mut self.buf, &mut self.check)?;
-        Ok(self
-            .log
-            .append_record(RecordType::Raw, &self.key_buf, &self.buf)?)
+        let (log, key, payload) = self.handle.encode(&value.key(), value)?;
+        Ok(log.append_record(RecordType::Raw, key, payload)?)
     }
 
     /// Append every value with one write (see
@@ -188,19 +175,11 @@ impl<T: Record> TypedLog<T> {
     {
         // Keys and payloads go into one buffer each; the ranges are kept so
         // the core gets borrowed slices.
-        self.key_buf.clear();
-        self.buf.clear();
-        let mut ranges = Vec::new();
-        for value in values {
-            let k0 = self.key_buf.len();
-            value.key().encode_key(&mut self.key_buf);
-            let p0 = self.buf.len();
-            append_payload(value, self.options.codec, &mut self.buf, &mut self.check)?;
-            ranges.push((k0..self.key_buf.len(), p0..self.buf.len()));
-        }
-        let (keys, payloads) = (&self.key_buf, &self.buf);
-        Ok(self.log.append_batch(
-            ranges
+        let batch = self.handle.encode_batch(values)?;
+        let (keys, payloads) = (batch.keys, batch.payloads);
+        Ok(batch.raw.append_batch(
+            batch
+                .ranges
                 .into_iter()
                 .map(|(k, p)| (RecordType::Raw, &keys[k], &payloads[p])),
         )?)
@@ -220,11 +199,11 @@ impl<T: Record> TypedLog<T> {
         let mut iter = self.iter()?;
         // Every record of a typed log is one value: size the output from the
         // txid count (capped: txids come from disk), as the core's scan does.
-        let hint = self.log.next_txid().saturating_sub(1).min(1 << 20);
+        let hint = self.handle.raw().next_txid().saturating_sub(1).min(1 << 20);
         let mut out = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
         // Only the value is kept: no `Entry` is built.
         iter.for_each_decoded(|value, _, _| out.push(value))?;
-        self.skipped.set(iter.into_skipped());
+        self.handle.set_skipped(iter.into_skipped());
         Ok(out)
     }
 
@@ -237,7 +216,7 @@ impl<T: Record> TypedLog<T> {
         let mut iter = self.iter()?;
         let mut out = Vec::new();
         iter.for_each_decoded(|value, header, view| out.push(entry(value, header, view)))?;
-        self.skipped.set(iter.into_skipped());
+        self.handle.set_skipped(iter.into_skipped());
         Ok(out)
     }
 
@@ -246,7 +225,7 @@ impl<T: Record> TypedLog<T> {
     /// [`ReadPolicy::Skip`].
     #[must_use]
     pub fn skipped(&self) -> impl std::ops::Deref<Target = Vec<Skipped>> + '_ {
-        self.skipped.get()
+        self.handle.skipped()
     }
 
     /// A streaming iterator over the log's records, decoding each from the
@@ -255,7 +234,10 @@ impl<T: Record> TypedLog<T> {
     /// # Errors
     /// As [`RecordLog::cursor`].
     pub fn iter(&self) -> Result<LogIter<T>> {
-        Ok(LogIter::new(self.log.cursor()?, self.options.read_policy))
+        Ok(LogIter::new(
+            self.handle.raw().cursor()?,
+            self.handle.read_policy(),
+        ))
     }
 
     /// The record at `at` (from [`append`](Self::append) or
@@ -266,7 +248,7 @@ impl<T: Record> TypedLog<T> {
     /// [`Error::Core`] with [`datawal_core::Error::NoRecordAt`] when no
     /// record starts there; the decoding errors of [`scan`](Self::scan).
     pub fn read_at(&self, at: RecordRef) -> Result<Entry<T>> {
-        decode_record(&self.log.read_at(at)?)
+        decode_record(&self.handle.raw().read_at(at)?)
     }
 
     /// An iterator from the first record whose txid is at least `txid`,
@@ -278,8 +260,8 @@ impl<T: Record> TypedLog<T> {
     /// for a txid that was removed).
     pub fn cursor_from(&self, txid: u64) -> Result<LogIter<T>> {
         Ok(LogIter::new(
-            self.log.cursor_from(txid)?,
-            self.options.read_policy,
+            self.handle.raw().cursor_from(txid)?,
+            self.handle.read_policy(),
         ))
     }
 
@@ -290,8 +272,8 @@ impl<T: Record> TypedLog<T> {
     /// Under [`ReadPolicy::Stop`], when the newest record does not decode;
     /// core errors.
     pub fn last(&self) -> Result<Option<Entry<T>>> {
-        let newest = self.log.last()?;
-        last_decoded(newest, self.options.read_policy, |t| self.cursor_from(t))
+        let newest = self.handle.raw().last()?;
+        last_decoded(newest, self.handle.read_policy(), |t| self.cursor_from(t))
     }
 
     /// Make everything appended so far durable.
@@ -299,7 +281,7 @@ impl<T: Record> TypedLog<T> {
     /// # Errors
     /// As [`RecordLog::fsync`].
     pub fn fsync(&mut self) -> Result<()> {
-        Ok(self.log.fsync()?)
+        Ok(self.handle.raw_mut().fsync()?)
     }
 
     /// Close the active segment and start a new one.
@@ -307,7 +289,7 @@ impl<T: Record> TypedLog<T> {
     /// # Errors
     /// As [`RecordLog::rotate`].
     pub fn rotate(&mut self) -> Result<()> {
-        Ok(self.log.rotate()?)
+        Ok(self.handle.raw_mut().rotate()?)
     }
 
     /// What the open found (torn tail, records replayed, …).
@@ -315,7 +297,7 @@ impl<T: Record> TypedLog<T> {
     /// # Errors
     /// As [`RecordLog::recovery_report`].
     pub fn recovery_report(&self) -> Result<RecoveryReport> {
-        Ok(self.log.recovery_report()?)
+        Ok(self.handle.raw().recovery_report()?)
     }
 
     /// Remove whole closed segments below `txid`
@@ -325,7 +307,7 @@ impl<T: Record> TypedLog<T> {
     /// # Errors
     /// As [`RecordLog::truncate_before`].
     pub fn truncate_before(&mut self, txid: u64) -> Result<datawal_core::TruncateStats> {
-        Ok(self.log.truncate_before(txid)?)
+        Ok(self.handle.raw_mut().truncate_before(txid)?)
     }
 
     /// A consistent copy of the log while it runs ([`RecordLog::backup_to`]).
@@ -333,31 +315,31 @@ impl<T: Record> TypedLog<T> {
     /// # Errors
     /// As [`RecordLog::backup_to`].
     pub fn backup_to(&self, out_dir: impl AsRef<Path>) -> Result<datawal_core::BackupStats> {
-        Ok(self.log.backup_to(out_dir)?)
+        Ok(self.handle.raw().backup_to(out_dir)?)
     }
 
     /// The store directory.
     #[must_use]
     pub fn dir(&self) -> &Path {
-        self.log.dir()
+        self.handle.raw().dir()
     }
 
     /// The core log, for raw reads.
     #[must_use]
     pub fn raw(&self) -> &RecordLog {
-        &self.log
+        self.handle.raw()
     }
 
     /// The core log, mutably: records appended through it without the
     /// typed layer are read back as [`Error::Envelope`] errors (or skipped).
     pub fn raw_mut(&mut self) -> &mut RecordLog {
-        &mut self.log
+        self.handle.raw_mut()
     }
 
     /// Give up the typed view and keep the core log.
     #[must_use]
     pub fn into_raw(self) -> RecordLog {
-        self.log
+        self.handle.into_raw()
     }
 
     /// Release the log, as [`RecordLog::close`]: give back the disk space
@@ -367,7 +349,7 @@ impl<T: Record> TypedLog<T> {
     /// # Errors
     /// As [`RecordLog::close`].
     pub fn close(self) -> Result<()> {
-        Ok(self.log.close()?)
+        Ok(self.handle.into_raw().close()?)
     }
 }
 

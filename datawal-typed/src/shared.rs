@@ -4,45 +4,21 @@
 //! shares one `fdatasync` with every thread waiting at the same time).
 //!
 //! Encoding happens outside the core's append lock, in the calling thread's
-//! own buffer; the handle shares only its options, the one-time check that
-//! its codec can read the type back, and the last bulk read's `skipped`
-//! report.
+//! own buffer; the clones share one private handle (the core handle, the
+//! options, the one-time check that the codec can read the type back, and
+//! the last bulk read's `skipped` report) behind an `Arc`.
 
 use std::marker::PhantomData;
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use datawal_core::{RecordRef, RecordType, SharedLog, SharedWal};
 
-use crate::error::{Location, Result, Skipped, SkippedCell};
+use crate::error::{Location, Result, Skipped};
+use crate::handle::{encode_key, Handle};
 use crate::log::LogIter;
-use crate::payload::{decode_payload, encode_payload, WriteCheck};
+use crate::payload::decode_payload;
 use crate::{Key, Options, Record, TypedLog, TypedWal};
-
-/// What every clone of a typed shared handle shares besides the core handle.
-#[derive(Debug, Default)]
-struct Common {
-    options: Options,
-    check: Mutex<WriteCheck>,
-    skipped: SkippedCell,
-}
-
-impl Common {
-    fn new(options: Options) -> Arc<Self> {
-        Arc::new(Common {
-            options,
-            ..Common::default()
-        })
-    }
-
-    /// `value` encoded with the handle's codec into a new buffer.
-    fn encode<T: Record>(&self, value: &T) -> Result<Vec<u8>> {
-        let mut buf = Vec::new();
-        let mut check = self.check.lock().unwrap_or_else(PoisonError::into_inner);
-        encode_payload(value, self.options.codec, &mut buf, &mut check)?;
-        Ok(buf)
-    }
-}
 
 /// A [`TypedLog`] that many threads share: `Clone + Send + Sync`, every
 /// method on `&self`, durable appends through group commit.
@@ -64,16 +40,14 @@ impl Common {
 /// ```
 #[derive(Debug)]
 pub struct SharedTypedLog<T: Record> {
-    log: SharedLog,
-    common: Arc<Common>,
+    handle: Arc<Handle<SharedLog>>,
     _type: PhantomData<fn() -> T>,
 }
 
 impl<T: Record> Clone for SharedTypedLog<T> {
     fn clone(&self) -> Self {
         SharedTypedLog {
-            log: self.log.clone(),
-            common: Arc::clone(&self.common),
+            handle: Arc::clone(&self.handle),
             _type: PhantomData,
         }
     }
@@ -104,8 +78,7 @@ impl<T: Record> SharedTypedLog<T> {
     #[must_use]
     pub fn from_raw_with(log: SharedLog, options: impl Into<Options>) -> Self {
         SharedTypedLog {
-            log,
-            common: Common::new(options.into()),
+            handle: Arc::new(Handle::new(log, options.into())),
             _type: PhantomData,
         }
     }
@@ -115,8 +88,11 @@ impl<T: Record> SharedTypedLog<T> {
     /// # Errors
     /// As [`TypedLog::append`].
     pub fn append(&self, value: &T) -> Result<RecordRef> {
-        let (key, payload) = self.encoded(value)?;
-        Ok(self.log.append_record(RecordType::Raw, &key, &payload)?)
+        let (key, payload) = self.handle.encode_shared(&value.key(), value)?;
+        Ok(self
+            .handle
+            .raw()
+            .append_record(RecordType::Raw, &key, &payload)?)
     }
 
     /// Append `value` and return once it is durable (group commit).
@@ -124,9 +100,10 @@ impl<T: Record> SharedTypedLog<T> {
     /// # Errors
     /// As [`append`](Self::append) and [`SharedLog::sync`].
     pub fn append_durable(&self, value: &T) -> Result<RecordRef> {
-        let (key, payload) = self.encoded(value)?;
+        let (key, payload) = self.handle.encode_shared(&value.key(), value)?;
         Ok(self
-            .log
+            .handle
+            .raw()
             .append_record_durable(RecordType::Raw, &key, &payload)?)
     }
 
@@ -136,7 +113,7 @@ impl<T: Record> SharedTypedLog<T> {
     /// # Errors
     /// As [`SharedLog::sync`].
     pub fn sync(&self) -> Result<()> {
-        Ok(self.log.sync()?)
+        Ok(self.handle.raw().sync()?)
     }
 
     /// Every value, in order, upgraded to the latest version, under the
@@ -150,7 +127,7 @@ impl<T: Record> SharedTypedLog<T> {
         for value in &mut iter {
             out.push(value?.value);
         }
-        self.common.skipped.set(iter.into_skipped());
+        self.handle.set_skipped(iter.into_skipped());
         Ok(out)
     }
 
@@ -160,27 +137,21 @@ impl<T: Record> SharedTypedLog<T> {
     /// As [`SharedLog::cursor`].
     pub fn iter(&self) -> Result<LogIter<T>> {
         Ok(LogIter::new(
-            self.log.cursor()?,
-            self.common.options.read_policy,
+            self.handle.raw().cursor()?,
+            self.handle.read_policy(),
         ))
     }
 
     /// The records the last [`scan`](Self::scan) skipped under
     /// [`ReadPolicy::Skip`](crate::ReadPolicy::Skip).
     pub fn skipped(&self) -> impl std::ops::Deref<Target = Vec<Skipped>> + '_ {
-        self.common.skipped.get()
+        self.handle.skipped()
     }
 
     /// The core shared log.
     #[must_use]
     pub fn raw(&self) -> &SharedLog {
-        &self.log
-    }
-
-    fn encoded(&self, value: &T) -> Result<(Vec<u8>, Vec<u8>)> {
-        let mut key = Vec::new();
-        value.key().encode_key(&mut key);
-        Ok((key, self.common.encode(value)?))
+        self.handle.raw()
     }
 }
 
@@ -197,16 +168,14 @@ impl<T: Record> TypedLog<T> {
 /// method on `&self`, durable writes through group commit.
 #[derive(Debug)]
 pub struct SharedTypedWal<K: Key, V: Record> {
-    db: SharedWal,
-    common: Arc<Common>,
+    handle: Arc<Handle<SharedWal>>,
     _types: PhantomData<fn() -> (K, V)>,
 }
 
 impl<K: Key, V: Record> Clone for SharedTypedWal<K, V> {
     fn clone(&self) -> Self {
         SharedTypedWal {
-            db: self.db.clone(),
-            common: Arc::clone(&self.common),
+            handle: Arc::clone(&self.handle),
             _types: PhantomData,
         }
     }
@@ -237,8 +206,7 @@ impl<K: Key, V: Record> SharedTypedWal<K, V> {
     #[must_use]
     pub fn from_raw_with(db: SharedWal, options: impl Into<Options>) -> Self {
         SharedTypedWal {
-            db,
-            common: Common::new(options.into()),
+            handle: Arc::new(Handle::new(db, options.into())),
             _types: PhantomData,
         }
     }
@@ -248,8 +216,8 @@ impl<K: Key, V: Record> SharedTypedWal<K, V> {
     /// # Errors
     /// As [`TypedWal::put`].
     pub fn put(&self, key: &K, value: &V) -> Result<()> {
-        let payload = self.common.encode(value)?;
-        Ok(self.db.put(&encode_key(key), &payload)?)
+        let (key, payload) = self.handle.encode_shared(key, value)?;
+        Ok(self.db().put(&key, &payload)?)
     }
 
     /// Set `key` to `value` and return once it is durable (group commit).
@@ -257,8 +225,8 @@ impl<K: Key, V: Record> SharedTypedWal<K, V> {
     /// # Errors
     /// As [`put`](Self::put) and [`SharedWal::sync`].
     pub fn put_durable(&self, key: &K, value: &V) -> Result<()> {
-        let payload = self.common.encode(value)?;
-        Ok(self.db.put_durable(&encode_key(key), &payload)?)
+        let (key, payload) = self.handle.encode_shared(key, value)?;
+        Ok(self.db().put_durable(&key, &payload)?)
     }
 
     /// Set `value.key()` to `value`.
@@ -277,7 +245,7 @@ impl<K: Key, V: Record> SharedTypedWal<K, V> {
     /// # Errors
     /// As [`SharedWal::delete`].
     pub fn delete(&self, key: &K) -> Result<()> {
-        Ok(self.db.delete(&encode_key(key))?)
+        Ok(self.db().delete(&encode_key(key))?)
     }
 
     /// The value of `key`, upgraded to the latest version.
@@ -286,10 +254,10 @@ impl<K: Key, V: Record> SharedTypedWal<K, V> {
     /// As [`TypedWal::get`].
     pub fn get(&self, key: &K) -> Result<Option<V>> {
         let k = encode_key(key);
-        let Some(at) = self.db.ref_of(&k) else {
+        let Some(at) = self.db().ref_of(&k) else {
             return Ok(None);
         };
-        let Some(bytes) = self.db.get(&k)? else {
+        let Some(bytes) = self.db().get(&k)? else {
             return Ok(None);
         };
         decode_payload::<V>(&bytes, || Location::of_key(at.segment, at.offset, &k))
@@ -299,19 +267,19 @@ impl<K: Key, V: Record> SharedTypedWal<K, V> {
     /// `true` when `key` has a value.
     #[must_use]
     pub fn contains_key(&self, key: &K) -> bool {
-        self.db.contains_key(&encode_key(key))
+        self.db().contains_key(&encode_key(key))
     }
 
     /// Number of live keys.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.db.len()
+        self.db().len()
     }
 
     /// `true` when no key is live.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.db.is_empty()
+        self.db().is_empty()
     }
 
     /// Make every write made before the call durable (group commit).
@@ -319,13 +287,17 @@ impl<K: Key, V: Record> SharedTypedWal<K, V> {
     /// # Errors
     /// As [`SharedWal::sync`].
     pub fn sync(&self) -> Result<()> {
-        Ok(self.db.sync()?)
+        Ok(self.db().sync()?)
     }
 
     /// The core shared store.
     #[must_use]
     pub fn raw(&self) -> &SharedWal {
-        &self.db
+        self.handle.raw()
+    }
+
+    fn db(&self) -> &SharedWal {
+        self.handle.raw()
     }
 }
 
@@ -336,12 +308,6 @@ impl<K: Key, V: Record> TypedWal<K, V> {
         let options = self.options();
         SharedTypedWal::from_raw_with(self.into_raw().into_shared(), options)
     }
-}
-
-fn encode_key<K: Key>(key: &K) -> Vec<u8> {
-    let mut k = Vec::new();
-    key.encode_key(&mut k);
-    k
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use datawal_core::{AtomicFile, CompactionStats, DataWal, RecordRef, RecoveryRepo
 use serde::Serialize;
 
 use crate::error::{Error, Location, Result, Skipped, SkippedCell};
+use crate::handle::{encode_key, Handle};
 use crate::key::decode_key_exact;
 use crate::payload::{decode_payload, encode_payload, WriteCheck};
 use crate::{Key, Options, ReadPolicy, Record};
@@ -35,12 +36,7 @@ use crate::{Key, Options, ReadPolicy, Record};
 /// # }
 /// ```
 pub struct TypedWal<K: Key, V: Record> {
-    db: DataWal,
-    options: Options,
-    key_buf: Vec<u8>,
-    buf: Vec<u8>,
-    check: WriteCheck,
-    skipped: SkippedCell,
+    handle: Handle<DataWal>,
     _types: PhantomData<fn() -> (K, V)>,
 }
 
@@ -50,8 +46,8 @@ impl<K: Key, V: Record> fmt::Debug for TypedWal<K, V> {
             .field("key", &std::any::type_name::<K>())
             .field("value", &V::NAME)
             .field("version", &V::VERSION)
-            .field("db", &self.db)
-            .field("options", &self.options)
+            .field("db", self.handle.raw())
+            .field("options", &self.handle.options())
             .finish_non_exhaustive()
     }
 }
@@ -96,12 +92,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     #[must_use]
     pub fn from_raw_with(db: DataWal, options: impl Into<Options>) -> Self {
         TypedWal {
-            db,
-            options: options.into(),
-            key_buf: Vec::new(),
-            buf: Vec::new(),
-            check: WriteCheck::default(),
-            skipped: SkippedCell::default(),
+            handle: Handle::new(db, options.into()),
             _types: PhantomData,
         }
     }
@@ -109,17 +100,17 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// The options in force.
     #[must_use]
     pub fn options(&self) -> Options {
-        self.options
+        self.handle.options()
     }
 
     /// Write new values with `codec` from now on.
     pub fn set_codec(&mut self, codec: crate::Codec) {
-        self.options.codec = codec;
+        self.handle.set_codec(codec);
     }
 
     /// Read with `policy` from now on.
     pub fn set_read_policy(&mut self, policy: ReadPolicy) {
-        self.options.read_policy = policy;
+        self.handle.set_read_policy(policy);
     }
 
     /// Set `key` to `value`. Not durable until [`fsync`](Self::fsync).
@@ -131,10 +122,8 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// [`Error::Unreadable`] and [`Error::Encode`] (nothing written),
     /// [`Error::Core`].
     pub fn put(&mut self, key: &K, value: &V) -> Result<()> {
-        self.key_buf.clear();
-        key.encode_key(&mut self.key_buf);
-        encode_payload(value, self.options.codec, &mut self.buf, &mut self.check)?;
-        Ok(self.db.put(&self.key_buf, &self.buf)?)
+        let (db, key, payload) = self.handle.encode(key, value)?;
+        Ok(db.put(key, payload)?)
     }
 
     /// Set `value.key()` to `value`.
@@ -155,16 +144,14 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// stored record does not decode (whatever the read policy);
     /// [`Error::Core`].
     pub fn get(&self, key: &K) -> Result<Option<V>> {
-        let mut k = Vec::new();
-        key.encode_key(&mut k);
-        self.get_encoded(&k)
+        self.get_encoded(&encode_key(key))
     }
 
     fn get_encoded(&self, k: &[u8]) -> Result<Option<V>> {
-        let Some(at) = self.db.ref_of(k) else {
+        let Some(at) = self.db().ref_of(k) else {
             return Ok(None);
         };
-        let Some(bytes) = self.db.get(k)? else {
+        let Some(bytes) = self.db().get(k)? else {
             return Ok(None);
         };
         decode_payload::<V>(&bytes, || Location::of_key(at.segment, at.offset, k))
@@ -177,29 +164,26 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// # Errors
     /// [`Error::Core`].
     pub fn delete(&mut self, key: &K) -> Result<()> {
-        self.key_buf.clear();
-        key.encode_key(&mut self.key_buf);
-        Ok(self.db.delete(&self.key_buf)?)
+        let (db, key) = self.handle.encode_key(key);
+        Ok(db.delete(key)?)
     }
 
     /// `true` when `key` has a value.
     #[must_use]
     pub fn contains_key(&self, key: &K) -> bool {
-        let mut k = Vec::new();
-        key.encode_key(&mut k);
-        self.db.contains_key(&k)
+        self.db().contains_key(&encode_key(key))
     }
 
     /// Number of live keys.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.db.len()
+        self.db().len()
     }
 
     /// `true` when no key is live.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.db.is_empty()
+        self.db().is_empty()
     }
 
     /// The live keys, in key order (which is `K`'s `Ord` for the key types
@@ -210,25 +194,25 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// [`Error::Key`] under [`ReadPolicy::Stop`].
     pub fn keys(&self) -> Result<Vec<K>> {
         let mut skipped = Vec::new();
-        let mut out = Vec::with_capacity(self.db.len());
-        for k in self.db.keys() {
+        let mut out = Vec::with_capacity(self.db().len());
+        for k in self.db().keys() {
             match decode_key_exact::<K>(&k) {
                 Ok(key) => out.push(key),
                 Err(source) => {
-                    let at = self.db.ref_of(&k).unwrap_or(RecordRef {
+                    let at = self.db().ref_of(&k).unwrap_or(RecordRef {
                         segment: 0,
                         offset: 0,
                         len: 0,
                     });
                     let e = key_error::<K>(Location::of_key(at.segment, at.offset, &k), source);
-                    match self.options.read_policy {
+                    match self.handle.read_policy() {
                         ReadPolicy::Skip => skipped.push(Skipped::new(e)),
                         _ => return Err(e),
                     }
                 }
             }
         }
-        self.skipped.set(skipped);
+        self.handle.set_skipped(skipped);
         Ok(out)
     }
 
@@ -243,7 +227,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
         let mut iter = self.iter();
         let out = (&mut iter).collect::<Result<Vec<_>>>()?;
         let skipped = iter.into_skipped();
-        self.skipped.set(skipped);
+        self.handle.set_skipped(skipped);
         Ok(out)
     }
 
@@ -252,8 +236,8 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     #[must_use]
     pub fn iter(&self) -> WalIter<'_, K, V> {
         WalIter {
-            live: self.db.iter(),
-            policy: self.options.read_policy,
+            live: self.db().iter(),
+            policy: self.handle.read_policy(),
             skipped: Vec::new(),
             done: false,
             _types: PhantomData,
@@ -264,7 +248,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// [`ReadPolicy::Skip`].
     #[must_use]
     pub fn skipped(&self) -> impl std::ops::Deref<Target = Vec<Skipped>> + '_ {
-        self.skipped.get()
+        self.handle.skipped()
     }
 
     /// Write the live pairs, as stored, into the new store `out_dir` (one
@@ -274,7 +258,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// # Errors
     /// As [`DataWal::compact_to`] (for example a target that is not empty).
     pub fn compact_to(&self, out_dir: impl AsRef<Path>) -> Result<CompactionStats> {
-        Ok(self.db.compact_to(out_dir)?)
+        Ok(self.db().compact_to(out_dir)?)
     }
 
     /// Write the live pairs into the new store `out_dir`, every value
@@ -290,14 +274,14 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// [`Error::Encode`] for a value this handle's codec cannot write; as
     /// [`DataWal::compact_to`].
     pub fn compact_upgraded_to(&mut self, out_dir: impl AsRef<Path>) -> Result<CompactionStats> {
-        let mut upgrade = Upgrade::new(self.options);
-        let db = &self.db;
-        let check = &mut self.check;
+        let mut upgrade = Upgrade::new(self.handle.options());
+        let (db, check) = self.handle.raw_and_check();
+        let db = &*db;
         let result = db.compact_to_with(out_dir, |key, value| {
             let at = db.ref_of(key);
             upgrade.value::<V>(key, at, value, check)
         });
-        upgrade.finish(result, &self.skipped, |_| None)
+        upgrade.finish(result, self.handle.skipped_cell(), |_| None)
     }
 
     /// Compact the store in place ([`DataWal::compact`]: crash-safe at
@@ -310,14 +294,12 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// removed from the store when a value fails), and as
     /// [`DataWal::compact`].
     pub fn compact(&mut self) -> Result<CompactionStats> {
-        let mut upgrade = Upgrade::new(self.options);
-        let check = &mut self.check;
+        let mut upgrade = Upgrade::new(self.handle.options());
+        let (db, check) = self.handle.raw_and_check();
         // The records move: errors are placed once compaction has returned.
-        let result = self
-            .db
-            .compact_with(|key, value| upgrade.value::<V>(key, None, value, check));
-        let db = &self.db;
-        upgrade.finish(result, &self.skipped, |key| db.ref_of(key))
+        let result = db.compact_with(|key, value| upgrade.value::<V>(key, None, value, check));
+        let db = self.handle.raw();
+        upgrade.finish(result, self.handle.skipped_cell(), |key| db.ref_of(key))
     }
 
     /// Remove whole closed segments below `txid` ([`DataWal::truncate_before`]):
@@ -326,7 +308,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// # Errors
     /// As [`DataWal::truncate_before`].
     pub fn truncate_before(&mut self, txid: u64) -> Result<datawal_core::TruncateStats> {
-        Ok(self.db.truncate_before(txid)?)
+        Ok(self.handle.raw_mut().truncate_before(txid)?)
     }
 
     /// A consistent copy of the store while it runs ([`DataWal::backup_to`]).
@@ -334,7 +316,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// # Errors
     /// As [`DataWal::backup_to`].
     pub fn backup_to(&self, out_dir: impl AsRef<Path>) -> Result<datawal_core::BackupStats> {
-        Ok(self.db.backup_to(out_dir)?)
+        Ok(self.db().backup_to(out_dir)?)
     }
 
     /// Write the live pairs as readable JSON, one
@@ -379,7 +361,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
         }
         let skipped = iter.into_skipped();
         file.commit()?;
-        self.skipped.set(skipped);
+        self.handle.set_skipped(skipped);
         Ok(())
     }
 
@@ -388,7 +370,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// # Errors
     /// As [`DataWal::fsync`].
     pub fn fsync(&mut self) -> Result<()> {
-        Ok(self.db.fsync()?)
+        Ok(self.handle.raw_mut().fsync()?)
     }
 
     /// Close the active segment and start a new one.
@@ -396,7 +378,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// # Errors
     /// As [`DataWal::rotate`].
     pub fn rotate(&mut self) -> Result<()> {
-        Ok(self.db.rotate()?)
+        Ok(self.handle.raw_mut().rotate()?)
     }
 
     /// What the open found (torn tail, records replayed, …).
@@ -404,31 +386,35 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// # Errors
     /// As [`datawal_core::RecordLog::recovery_report`].
     pub fn recovery_report(&self) -> Result<RecoveryReport> {
-        Ok(self.db.log().recovery_report()?)
+        Ok(self.db().log().recovery_report()?)
     }
 
     /// The store directory.
     #[must_use]
     pub fn dir(&self) -> &Path {
-        self.db.dir()
+        self.db().dir()
     }
 
     /// The core store, for raw reads.
     #[must_use]
     pub fn raw(&self) -> &DataWal {
-        &self.db
+        self.handle.raw()
+    }
+
+    fn db(&self) -> &DataWal {
+        self.handle.raw()
     }
 
     /// The core store, mutably: values put through it without the typed
     /// layer are read back as [`Error::Envelope`] errors (or skipped).
     pub fn raw_mut(&mut self) -> &mut DataWal {
-        &mut self.db
+        self.handle.raw_mut()
     }
 
     /// Give up the typed view and keep the core store.
     #[must_use]
     pub fn into_raw(self) -> DataWal {
-        self.db
+        self.handle.into_raw()
     }
 }
 
