@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 use crate::error::Result;
 use crate::format::{frame_len, RecordType};
-use crate::log::{check_lengths, LogOptions, RecordIter, RecordLog};
+use crate::log::{check_lengths, BackupStats, LogOptions, RecordIter, RecordLog, TruncateStats};
 use crate::reader::RecordLogReader;
 use crate::recovery::{Record, RecordCursor, RecordRef, RecoveryReport};
 use crate::segment::list_segments;
@@ -232,6 +232,37 @@ impl SharedLog {
     /// As [`RecordLog::rotate`] and [`sync`](Self::sync).
     pub fn rotate(&self) -> Result<()> {
         self.core.sync_then(Rotate::Always, |_| Ok(())).map(|_| ())
+    }
+
+    /// Remove, durably, every closed segment whose records all have a txid
+    /// below `txid`, as [`RecordLog::truncate_before`], while other threads
+    /// keep appending. Holds the sync token (as [`rotate`](Self::rotate)):
+    /// waits for a sync in progress, syncs what is appended, then blocks
+    /// appends while it writes the txid floor and removes the segments
+    /// (never the active one: no record appended since is touched).
+    ///
+    /// # Errors
+    /// As [`RecordLog::truncate_before`] and [`sync`](Self::sync).
+    pub fn truncate_before(&self, txid: u64) -> Result<TruncateStats> {
+        self.core
+            .sync_then(Rotate::Never, |log| log.truncate_before(txid))
+            .map(|(stats, _)| stats)
+    }
+
+    /// Write a consistent copy of the log to `out` (absent or an empty
+    /// directory), as [`RecordLog::backup_to`], while other threads keep
+    /// appending. Syncs what is appended (under the sync token) and copies
+    /// exactly what that sync made durable: the copy opens to the log as
+    /// of [`BackupStats::last_txid`], with every record appended before
+    /// the call. Appends and other threads' syncs wait only while the
+    /// closed segments are hard-linked and the others opened; the copying
+    /// runs with no lock, through those open handles (a segment that
+    /// retention or a compaction removes meanwhile is still read whole).
+    ///
+    /// # Errors
+    /// As [`RecordLog::backup_to`] and [`sync`](Self::sync).
+    pub fn backup_to(&self, out: impl AsRef<Path>) -> Result<BackupStats> {
+        self.core.backup_to(out.as_ref())
     }
 
     /// The store directory.

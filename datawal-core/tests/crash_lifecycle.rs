@@ -1,7 +1,10 @@
 //! Crash injection into the lifecycle operations: a child process runs
 //! `DataWal::compact` (in-place compaction; on odd stores automatic
 //! compaction inside the writes too) or `RecordLog::truncate_before` (on odd
-//! stores retention on every rotation too) in a loop and is killed with
+//! stores retention on every rotation too) in a loop, on the second half
+//! of the stores through the shared handles (`SharedWal::compact`,
+//! `SharedLog::truncate_before`, under the group commit's sync token), and
+//! is killed with
 //! SIGKILL, two times in three aimed at the lifecycle call from its
 //! measured duration, else at a random moment; about half the kills are
 //! followed by a simulated power cut of what was not yet durable. After
@@ -59,7 +62,7 @@ use std::time::{Duration, Instant};
 
 use datawal015 as published;
 use datawal_core::segment::{list_segments, segment_path};
-use datawal_core::{DataWal, LogOptions, RecordLog, RecordType};
+use datawal_core::{DataWal, LogOptions, RecordLog, RecordType, SharedLog, SharedWal};
 use reliability_support::{
     child_start, env_u64, is_child, power_cut, say, sleep_until_killed, ChildProc, PowerCut, Rng,
 };
@@ -123,18 +126,52 @@ fn child_entry() {
     let mut rng = Rng::new(env_u64("DATAWAL_CHILD_SEED"));
     let rounds = env_u64("DATAWAL_ROUNDS");
     let variant = std::env::var("DATAWAL_VARIANT").is_ok();
+    let shared = std::env::var("DATAWAL_SHARED").is_ok();
     match mode.as_str() {
-        "compact" => child_compact(&dir, &keep, &mut rng, rounds, variant),
-        "truncate" => child_truncate(&dir, &keep, &mut rng, rounds, variant),
+        "compact" => child_compact(&dir, &keep, &mut rng, rounds, variant, shared),
+        "truncate" => child_truncate(&dir, &keep, &mut rng, rounds, variant, shared),
         other => panic!("unknown child mode {other}"),
     }
 }
 
-/// `<first segment> <active segment> <its length>`, after an fsync.
-fn durable_point(log: &RecordLog) -> String {
-    let seg = log.active_segment();
-    let end = fs::metadata(segment_path(log.dir(), seg)).unwrap().len();
-    format!("{} {seg} {end}", log.first_segment())
+/// `<first segment> <active segment> <its length>`, after an fsync (by
+/// the only thread that writes).
+fn durable_point(dir: &Path) -> String {
+    let ids = list_segments(dir).unwrap();
+    let seg = *ids.last().unwrap();
+    let end = fs::metadata(segment_path(dir, seg)).unwrap().len();
+    format!("{} {seg} {end}", ids[0])
+}
+
+/// The store a compaction child writes: its own handle, or a shared one.
+enum Kv {
+    Own(Box<DataWal>),
+    Shared(SharedWal),
+}
+
+impl Kv {
+    fn apply(&mut self, op: KvOp) {
+        match (self, op) {
+            (Kv::Own(db), KvOp::Put(k, v)) => db.put(&k, &v).unwrap(),
+            (Kv::Own(db), KvOp::Delete(k)) => db.delete(&k).unwrap(),
+            (Kv::Shared(kv), KvOp::Put(k, v)) => kv.put(&k, &v).unwrap(),
+            (Kv::Shared(kv), KvOp::Delete(k)) => kv.delete(&k).unwrap(),
+        }
+    }
+
+    fn fsync(&mut self) {
+        match self {
+            Kv::Own(db) => db.fsync().unwrap(),
+            Kv::Shared(kv) => kv.sync().unwrap(),
+        }
+    }
+
+    fn compact(&mut self) {
+        match self {
+            Kv::Own(db) => db.compact().map(drop).unwrap(),
+            Kv::Shared(kv) => kv.compact().map(drop).unwrap(),
+        }
+    }
 }
 
 /// Make `keep` hold a hard link to every segment of `dir`, and nothing else.
@@ -155,45 +192,108 @@ fn refresh_keep(dir: &Path, keep: &Path) {
 }
 
 /// Write, fsync, acknowledge, compact; again. `auto`: automatic compaction
-/// too (`compact_dead_percent`), inside the writes.
-fn child_compact(dir: &Path, keep: &Path, rng: &mut Rng, rounds: u64, auto: bool) {
+/// too (`compact_dead_percent`), inside the writes. `shared`: through a
+/// [`SharedWal`].
+fn child_compact(dir: &Path, keep: &Path, rng: &mut Rng, rounds: u64, auto: bool, shared: bool) {
     let mut opts = LogOptions::default().max_segment_bytes(KV_SEGMENT_BYTES);
     if auto {
         opts = opts.compact_dead_percent(60);
     }
-    let mut db = DataWal::open_with(dir, opts).unwrap();
+    let mut db = if shared {
+        Kv::Shared(SharedWal::open_with(dir, opts).unwrap())
+    } else {
+        Kv::Own(Box::new(DataWal::open_with(dir, opts).unwrap()))
+    };
     say("READY");
     let mut seq = env_u64("DATAWAL_START");
     for _ in 0..rounds {
         let n = rng.range(5, 40);
         say(&format!("BATCH {seq} {n}"));
         for s in seq..seq + n {
-            match kv_op(s) {
-                KvOp::Put(k, v) => db.put(&k, &v).unwrap(),
-                KvOp::Delete(k) => db.delete(&k).unwrap(),
-            }
+            db.apply(kv_op(s));
         }
         seq += n;
-        db.fsync().unwrap();
-        say(&format!("ACK {} {}", seq - 1, durable_point(db.log())));
+        db.fsync();
+        say(&format!("ACK {} {}", seq - 1, durable_point(dir)));
         refresh_keep(dir, keep);
         say("KEPT");
-        db.compact().unwrap();
-        say(&format!("COMPACTED {}", durable_point(db.log())));
+        db.compact();
+        say(&format!("COMPACTED {}", durable_point(dir)));
     }
     say("IDLE");
     sleep_until_killed()
 }
 
+/// The log a truncation child writes: its own handle, or a shared one.
+enum Log {
+    Own(Box<RecordLog>),
+    Shared(SharedLog),
+}
+
+impl Log {
+    fn next_txid(&self) -> u64 {
+        match self {
+            Log::Own(log) => log.next_txid(),
+            Log::Shared(log) => log.next_txid(),
+        }
+    }
+
+    fn first_txid(&self) -> Option<u64> {
+        match self {
+            Log::Own(log) => log.first_txid(),
+            Log::Shared(log) => log.scan_iter().unwrap().next().map(|r| r.unwrap().txid),
+        }
+    }
+
+    fn append_batch(&mut self, payloads: &[Vec<u8>]) {
+        let records = payloads.iter().map(|p| (RecordType::Raw, &b""[..], &p[..]));
+        match self {
+            Log::Own(log) if payloads.len() == 1 => log.append(&payloads[0]).map(drop),
+            Log::Own(log) => log.append_batch(records).map(drop),
+            Log::Shared(log) if payloads.len() == 1 => log.append(&payloads[0]).map(drop),
+            Log::Shared(log) => log.append_batch(records).map(drop),
+        }
+        .unwrap()
+    }
+
+    fn rotate(&mut self) {
+        match self {
+            Log::Own(log) => log.rotate().unwrap(),
+            Log::Shared(log) => log.rotate().unwrap(),
+        }
+    }
+
+    fn fsync(&mut self) {
+        match self {
+            Log::Own(log) => log.fsync().unwrap(),
+            Log::Shared(log) => log.sync().unwrap(),
+        }
+    }
+
+    fn truncate_before(&mut self, txid: u64) -> u32 {
+        match self {
+            Log::Own(log) => log.truncate_before(txid),
+            Log::Shared(log) => log.truncate_before(txid),
+        }
+        .unwrap()
+        .segments_removed
+    }
+}
+
 /// Append (single records and batches, some explicit rotations), fsync,
 /// acknowledge, truncate before a random txid; again. `retain`: retention
-/// on rotation too (`retain_segments(3)`).
-fn child_truncate(dir: &Path, keep: &Path, rng: &mut Rng, rounds: u64, retain: bool) {
+/// on rotation too (`retain_segments(3)`). `shared`: through a
+/// [`SharedLog`].
+fn child_truncate(dir: &Path, keep: &Path, rng: &mut Rng, rounds: u64, retain: bool, shared: bool) {
     let mut opts = LogOptions::default().max_segment_bytes(LOG_SEGMENT_BYTES);
     if retain {
         opts = opts.retain_segments(3);
     }
-    let mut log = RecordLog::open_with(dir, opts).unwrap();
+    let mut log = if shared {
+        Log::Shared(SharedLog::open_with(dir, opts).unwrap())
+    } else {
+        Log::Own(Box::new(RecordLog::open_with(dir, opts).unwrap()))
+    };
     say("READY");
     for _ in 0..rounds {
         let n = rng.range(3, 24);
@@ -202,25 +302,20 @@ fn child_truncate(dir: &Path, keep: &Path, rng: &mut Rng, rounds: u64, retain: b
         while left > 0 {
             let k = rng.range(1, left.min(4));
             let txid = log.next_txid();
-            if k == 1 {
-                log.append(&log_payload(txid)).unwrap();
-            } else {
-                let payloads: Vec<Vec<u8>> = (txid..txid + k).map(log_payload).collect();
-                log.append_batch(payloads.iter().map(|p| (RecordType::Raw, &b""[..], &p[..])))
-                    .unwrap();
-            }
+            let payloads: Vec<Vec<u8>> = (txid..txid + k).map(log_payload).collect();
+            log.append_batch(&payloads);
             left -= k;
             // Sometimes after the last record too: the active segment is
             // then empty, and a truncation can remove every record.
             if rng.one_in(5) {
-                log.rotate().unwrap();
+                log.rotate();
             }
         }
-        log.fsync().unwrap();
+        log.fsync();
         say(&format!(
             "ACK {} {}",
             log.next_txid() - 1,
-            durable_point(&log)
+            durable_point(dir)
         ));
         refresh_keep(dir, keep);
         say("KEPT");
@@ -231,8 +326,8 @@ fn child_truncate(dir: &Path, keep: &Path, rng: &mut Rng, rounds: u64, retain: b
             rng.range(log.first_txid().unwrap_or(next), next)
         };
         say(&format!("TRUNCATE {txid}"));
-        let stats = log.truncate_before(txid).unwrap();
-        say(&format!("TRUNCATED {}", stats.segments_removed));
+        let removed = log.truncate_before(txid);
+        say(&format!("TRUNCATED {removed}"));
     }
     say("IDLE");
     sleep_until_killed()
@@ -259,7 +354,7 @@ impl Durable {
 
     /// After the parent's own fsync of a reopened store.
     fn of(log: &RecordLog) -> Self {
-        let p = durable_point(log);
+        let p = durable_point(log.dir());
         Durable::parse(&p.split_whitespace().collect::<Vec<_>>())
     }
 }
@@ -343,6 +438,8 @@ struct Store {
     keep: PathBuf,
     /// The children's variant (automatic compaction, or retention).
     variant: bool,
+    /// The children write through a shared handle.
+    shared: bool,
     generation: u64,
     durable: Durable,
 }
@@ -405,7 +502,7 @@ impl Heard {
 }
 
 impl Store {
-    fn new(root: &Path, name: &str, variant: bool) -> Self {
+    fn new(root: &Path, name: &str, variant: bool, shared: bool) -> Self {
         let dir = root.join(name);
         let keep = root.join(format!("{name}.keep"));
         fs::create_dir_all(&keep).unwrap();
@@ -413,6 +510,7 @@ impl Store {
             dir,
             keep,
             variant,
+            shared,
             generation: 0,
             durable: Durable {
                 first: 1,
@@ -432,6 +530,9 @@ impl Store {
         ];
         if self.variant {
             env.push(("DATAWAL_VARIANT", "1".into()));
+        }
+        if self.shared {
+            env.push(("DATAWAL_SHARED", "1".into()));
         }
         ChildProc::spawn("child_entry", mode, &self.dir, &env)
     }
@@ -495,7 +596,7 @@ struct Timing {
 /// Measure, with a child of `mode` on a scratch store, how long a round
 /// takes, and its lifecycle call (from `KEPT` to the line after it).
 fn measure(root: &Path, mode: &str, rng: &mut Rng) -> Timing {
-    let mut s = Store::new(root, &format!("measure-{mode}"), false);
+    let mut s = Store::new(root, &format!("measure-{mode}"), false, false);
     let rounds = 6;
     let child = s.spawn(mode, rng, rounds);
     let (mut start, mut kept) = (None, None);
@@ -535,8 +636,10 @@ fn kill_during_in_place_compaction() {
     let timing = measure(td.path(), "compact", &mut rng);
     let mut fig = Figures::default();
     for s in 0..STORES {
-        // Odd stores also compact automatically, inside the writes.
-        let mut store = Store::new(td.path(), &format!("kv-{s}"), s % 2 == 1);
+        // Odd stores also compact automatically, inside the writes; the
+        // second half go through a `SharedWal`.
+        let shared = s >= STORES / 2;
+        let mut store = Store::new(td.path(), &format!("kv-{s}"), s % 2 == 1, shared);
         DataWal::open(&store.dir).unwrap();
         let mut model = State::new();
         for _ in 0..KILLS_PER_STORE {
@@ -680,8 +783,10 @@ fn kill_during_truncation() {
     let mut fig = Figures::default();
     for s in 0..STORES {
         // Odd stores also apply retention on every rotation.
+        // The second half go through a `SharedLog`.
         let retain = s % 2 == 1;
-        let mut store = Store::new(td.path(), &format!("log-{s}"), retain);
+        let shared = s >= STORES / 2;
+        let mut store = Store::new(td.path(), &format!("log-{s}"), retain, shared);
         RecordLog::open(&store.dir).unwrap();
         let mut acked = BTreeSet::new();
         // Acknowledged records at or above it must all be there: only

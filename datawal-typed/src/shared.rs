@@ -148,6 +148,24 @@ impl<T: Record> SharedTypedLog<T> {
         self.handle.skipped()
     }
 
+    /// Remove whole closed segments below `txid`, while other threads
+    /// append ([`SharedLog::truncate_before`]).
+    ///
+    /// # Errors
+    /// As [`SharedLog::truncate_before`].
+    pub fn truncate_before(&self, txid: u64) -> Result<datawal_core::TruncateStats> {
+        Ok(self.log.truncate_before(txid)?)
+    }
+
+    /// A consistent copy of the log, while other threads append
+    /// ([`SharedLog::backup_to`]).
+    ///
+    /// # Errors
+    /// As [`SharedLog::backup_to`].
+    pub fn backup_to(&self, out_dir: impl AsRef<Path>) -> Result<datawal_core::BackupStats> {
+        Ok(self.log.backup_to(out_dir)?)
+    }
+
     /// The core shared log.
     #[must_use]
     pub fn raw(&self) -> &SharedLog {
@@ -288,6 +306,35 @@ impl<K: Key, V: Record> SharedTypedWal<K, V> {
     /// As [`SharedWal::sync`].
     pub fn sync(&self) -> Result<()> {
         Ok(self.db().sync()?)
+    }
+
+    /// Compact the store in place, while other threads write
+    /// ([`SharedWal::compact`]). Values are copied as stored, not upgraded
+    /// to the latest version ([`TypedWal::compact`] upgrades them).
+    ///
+    /// # Errors
+    /// As [`SharedWal::compact`].
+    pub fn compact(&self) -> Result<datawal_core::CompactionStats> {
+        Ok(self.db.compact()?)
+    }
+
+    /// Remove whole closed segments below `txid`, while other threads
+    /// write ([`SharedWal::truncate_before`]): keys whose live value was in
+    /// them are gone.
+    ///
+    /// # Errors
+    /// As [`SharedWal::truncate_before`].
+    pub fn truncate_before(&self, txid: u64) -> Result<datawal_core::TruncateStats> {
+        Ok(self.db.truncate_before(txid)?)
+    }
+
+    /// A consistent copy of the store, while other threads write
+    /// ([`SharedWal::backup_to`]).
+    ///
+    /// # Errors
+    /// As [`SharedWal::backup_to`].
+    pub fn backup_to(&self, out_dir: impl AsRef<Path>) -> Result<datawal_core::BackupStats> {
+        Ok(self.db.backup_to(out_dir)?)
     }
 
     /// The core shared store.

@@ -282,42 +282,94 @@ impl RecordLog {
     /// # Errors
     /// [`Error::TargetNotEmpty`], [`Error::NotADirectory`], [`Error::Io`].
     pub fn backup_to(&self, out: impl AsRef<Path>) -> Result<BackupStats> {
-        let target = check_target(out.as_ref())?;
+        self.stage_backup(out.as_ref(), self.active_size, self.next_txid)?
+            .finish()
+    }
+
+    /// The part of a backup that needs the segments to stay where they
+    /// are: link the closed segments into a temporary sibling of `out` and
+    /// open what must be copied (the active segment up to `active_len`,
+    /// whose records are those below `next_txid`). What is left,
+    /// [`StagedBackup::finish`], reads through the open handles and needs
+    /// nothing of the log: [`crate::SharedLog::backup_to`] runs it while
+    /// other threads rotate and remove segments.
+    pub(crate) fn stage_backup(
+        &self,
+        out: &Path,
+        active_len: u64,
+        next_txid: u64,
+    ) -> Result<StagedBackup> {
+        let target = check_target(out)?;
         let tmp = temp_dir_beside(&target, "backup")?;
-        let mut stats = BackupStats::default();
+        let mut staged = StagedBackup {
+            target,
+            tmp,
+            copies: Vec::new(),
+            next_txid,
+            has_records: active_len > 0,
+            stats: BackupStats::default(),
+        };
         for info in &self.closed {
+            staged.has_records |= info.records > 0;
             let (from, to) = (
                 segment_path(&self.dir, info.id),
-                segment_path(tmp.path(), info.id),
+                segment_path(staged.tmp.path(), info.id),
             );
             if fs::hard_link(&from, &to).is_ok() {
-                stats.segments_linked += 1;
+                staged.stats.segments_linked += 1;
             } else {
-                stats.bytes_copied += copy_prefix(&from, &to, info.bytes)?;
-                stats.segments_copied += 1;
+                staged.copy_later(&from, info.id, info.bytes)?;
             }
         }
-        let active = segment_path(tmp.path(), self.active_id);
-        stats.bytes_copied += copy_prefix(
+        staged.copy_later(
             &segment_path(&self.dir, self.active_id),
-            &active,
-            self.active_size,
+            self.active_id,
+            active_len,
         )?;
-        stats.segments_copied += 1;
-        write_floor(tmp.path(), self.next_txid)?;
-        fsync_dir(tmp.path())?;
-        stats.last_txid = self
-            .next_txid
-            .checked_sub(1)
-            .filter(|_| self.first_txid().is_some());
-        rename_dir_into_place(tmp, &target)?;
-        Ok(stats)
+        Ok(staged)
     }
 }
 
-/// Copy the first `len` bytes of `from` into a new file `to`, and fsync it.
-fn copy_prefix(from: &Path, to: &Path, len: u64) -> Result<u64> {
-    let src = File::open(from).map_err(|e| Error::io("open segment", from, e))?;
+/// A backup under way: see [`RecordLog::stage_backup`].
+pub(crate) struct StagedBackup {
+    target: std::path::PathBuf,
+    tmp: tempfile::TempDir,
+    /// Segments to copy: an open handle, its path, its id, the bytes to copy.
+    copies: Vec<(File, std::path::PathBuf, u32, u64)>,
+    next_txid: u64,
+    has_records: bool,
+    stats: BackupStats,
+}
+
+impl StagedBackup {
+    /// Open segment `id` at `from` now, to copy its first `len` bytes in
+    /// [`finish`](Self::finish) (a handle reads the file even once it is
+    /// removed).
+    fn copy_later(&mut self, from: &Path, id: u32, len: u64) -> Result<()> {
+        let file = File::open(from).map_err(|e| Error::io("open segment", from, e))?;
+        self.copies.push((file, from.to_path_buf(), id, len));
+        Ok(())
+    }
+
+    /// Copy what is left, write the txid floor, and rename the copy into
+    /// place, durably.
+    pub(crate) fn finish(mut self) -> Result<BackupStats> {
+        for (src, from, id, len) in std::mem::take(&mut self.copies) {
+            let to = segment_path(self.tmp.path(), id);
+            self.stats.bytes_copied += copy_prefix(&src, &from, &to, len)?;
+            self.stats.segments_copied += 1;
+        }
+        write_floor(self.tmp.path(), self.next_txid)?;
+        fsync_dir(self.tmp.path())?;
+        self.stats.last_txid = self.next_txid.checked_sub(1).filter(|_| self.has_records);
+        rename_dir_into_place(self.tmp, &self.target)?;
+        Ok(self.stats)
+    }
+}
+
+/// Copy the first `len` bytes of `src` (opened from `from`) into a new
+/// file `to`, and fsync it.
+fn copy_prefix(src: &File, from: &Path, to: &Path, len: u64) -> Result<u64> {
     let dst = fs::OpenOptions::new()
         .write(true)
         .create_new(true)

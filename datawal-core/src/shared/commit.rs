@@ -28,7 +28,7 @@ use std::sync::{
 
 use crate::error::{Error, Result};
 use crate::kv::DataWal;
-use crate::log::{RecordLog, SyncPoint};
+use crate::log::{BackupStats, RecordLog, SyncPoint};
 use crate::segment::{fsync_dir, segment_path};
 
 /// What a shared handle wraps: a [`RecordLog`], or a store that owns one.
@@ -71,6 +71,8 @@ pub(crate) enum Rotate {
     Always,
     /// When this many more bytes would overflow the segment.
     IfFull(u64),
+    /// Never (a lifecycle operation, which rotates itself if it must).
+    Never,
 }
 
 /// Why the handle is poisoned when a thread panicked holding a lock.
@@ -213,11 +215,12 @@ impl<W: Writer> GroupCommit<W> {
         };
         let mut durable = None;
         let res = (|| {
-            durable = Some(self.lead()?);
+            durable = Some(self.lead()?.next_txid);
             let mut w = self.write()?;
             let rotating = match rotate {
                 Rotate::Always => true,
                 Rotate::IfFull(incoming) => w.log().would_rotate(incoming),
+                Rotate::Never => false,
             };
             if rotating {
                 let before = w.log().next_txid();
@@ -242,7 +245,7 @@ impl<W: Writer> GroupCommit<W> {
     pub(crate) fn sync_to(&self, target: u64) -> Result<()> {
         while let Some(token) = self.take_token(Some(target))? {
             match self.lead() {
-                Ok(end) => token.release(Some(end), false),
+                Ok(point) => token.release(Some(point.next_txid), false),
                 Err(e) => {
                     token.release(None, true);
                     return Err(e);
@@ -279,9 +282,45 @@ impl<W: Writer> GroupCommit<W> {
         }
     }
 
+    /// Sync what is appended, then copy the log as that sync left it
+    /// (every record below the txid it made durable, no other) to `out`,
+    /// as [`RecordLog::backup_to`]. Holding the sync token (so no rotation
+    /// moves the active segment between the sync and the staging), and
+    /// the writer lock shared (appends wait), the closed segments are
+    /// hard-linked into the copy and the others opened; the copying then
+    /// runs with no lock and no token, through those handles, which read
+    /// a segment even once retention or compaction has removed it.
+    ///
+    /// # Errors
+    /// [`Error::Poisoned`]; the sync's error (which poisons the handle);
+    /// as [`RecordLog::backup_to`] (which does not).
+    pub(crate) fn backup_to(&self, out: &Path) -> Result<BackupStats> {
+        let token = loop {
+            if let Some(token) = self.take_token(None)? {
+                break token;
+            }
+        };
+        let point = match self.lead() {
+            Ok(point) => point,
+            Err(e) => {
+                token.release(None, true);
+                return Err(e);
+            }
+        };
+        // The active segment is the one synced, and holds the point's
+        // records up to its size.
+        let staged = self
+            .read()
+            .log()
+            .stage_backup(out, point.size, point.next_txid);
+        token.release(Some(point.next_txid), false);
+        staged?.finish()
+    }
+
     /// Sync, holding the token: capture where the log stands, `fdatasync`
-    /// with no lock held, report back. Returns the txid now durable below.
-    fn lead(&self) -> Result<u64> {
+    /// with no lock held, report back. Returns the point now durable
+    /// (every record below its `next_txid`).
+    fn lead(&self) -> Result<SyncPoint> {
         let point = self.read().log().sync_point()?;
         let synced = self.sync_files(&point);
         let mut w = self.write()?;
@@ -289,7 +328,7 @@ impl<W: Writer> GroupCommit<W> {
             Ok(()) => {
                 w.log_mut().synced(&point);
                 self.unsynced_at_open.store(false, Ordering::SeqCst);
-                Ok(point.next_txid)
+                Ok(point)
             }
             Err(err) => Err(w.log_mut().sync_failed(&point, err)),
         }

@@ -5,10 +5,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::commit::{GroupCommit, Rotate};
+use crate::compaction::{CompactionStats, TransformError};
 use crate::error::Result;
 use crate::format::frame_len;
 use crate::kv::DataWal;
-use crate::log::{check_lengths, LogOptions};
+use crate::log::{check_lengths, BackupStats, LogOptions, TruncateStats};
 use crate::reader::RecordLogReader;
 use crate::recovery::RecordRef;
 
@@ -152,6 +153,56 @@ impl SharedWal {
     /// As [`crate::SharedLog::rotate`].
     pub fn rotate(&self) -> Result<()> {
         self.core.sync_then(Rotate::Always, |_| Ok(())).map(|_| ())
+    }
+
+    /// Compact the store in place, as [`DataWal::compact`], while other
+    /// threads keep writing. Holds the sync token (as
+    /// [`rotate`](Self::rotate)): waits for a sync in progress, syncs what
+    /// is written, then holds the writer lock for the whole rewrite, so
+    /// writes and reads wait until it returns. Every write acknowledged
+    /// before the call keeps its value (moved, durably, before any segment
+    /// is removed); a write that waited for it lands after it.
+    ///
+    /// # Errors
+    /// As [`DataWal::compact`] and [`sync`](Self::sync).
+    pub fn compact(&self) -> Result<CompactionStats> {
+        self.compact_with(|_, v| Ok(v))
+    }
+
+    /// As [`compact`](Self::compact), passing every live value through
+    /// `transform`, as [`DataWal::compact_with`].
+    ///
+    /// # Errors
+    /// As [`DataWal::compact_with`] and [`sync`](Self::sync).
+    pub fn compact_with<F>(&self, transform: F) -> Result<CompactionStats>
+    where
+        F: FnMut(&[u8], Vec<u8>) -> std::result::Result<Vec<u8>, TransformError>,
+    {
+        self.core
+            .sync_then(Rotate::Never, |db| db.compact_with(transform))
+            .map(|(stats, _)| stats)
+    }
+
+    /// Remove whole closed segments below `txid`, as
+    /// [`DataWal::truncate_before`] (keys whose live value was in them are
+    /// gone), while other threads keep writing. See
+    /// [`crate::SharedLog::truncate_before`].
+    ///
+    /// # Errors
+    /// As [`crate::SharedLog::truncate_before`].
+    pub fn truncate_before(&self, txid: u64) -> Result<TruncateStats> {
+        self.core
+            .sync_then(Rotate::Never, |db| db.truncate_before(txid))
+            .map(|(stats, _)| stats)
+    }
+
+    /// A consistent copy of the store, while other threads keep writing:
+    /// see [`crate::SharedLog::backup_to`].
+    ///
+    /// # Errors
+    /// As [`crate::SharedLog::backup_to`].
+    pub fn backup_to(&self, out: impl AsRef<Path>) -> Result<BackupStats> {
+        self.core.backup_to(out.as_ref())
     }
 
     /// The live value of `key`, read from disk and CRC-checked.
