@@ -154,7 +154,7 @@ impl<T: Record> SharedTypedLog<T> {
     /// # Errors
     /// As [`SharedLog::truncate_before`].
     pub fn truncate_before(&self, txid: u64) -> Result<datawal_core::TruncateStats> {
-        Ok(self.log.truncate_before(txid)?)
+        Ok(self.handle.raw().truncate_before(txid)?)
     }
 
     /// A consistent copy of the log, while other threads append
@@ -163,7 +163,7 @@ impl<T: Record> SharedTypedLog<T> {
     /// # Errors
     /// As [`SharedLog::backup_to`].
     pub fn backup_to(&self, out_dir: impl AsRef<Path>) -> Result<datawal_core::BackupStats> {
-        Ok(self.log.backup_to(out_dir)?)
+        Ok(self.handle.raw().backup_to(out_dir)?)
     }
 
     /// The core shared log.
@@ -315,7 +315,7 @@ impl<K: Key, V: Record> SharedTypedWal<K, V> {
     /// # Errors
     /// As [`SharedWal::compact`].
     pub fn compact(&self) -> Result<datawal_core::CompactionStats> {
-        Ok(self.db.compact()?)
+        Ok(self.db().compact()?)
     }
 
     /// Remove whole closed segments below `txid`, while other threads
@@ -325,7 +325,7 @@ impl<K: Key, V: Record> SharedTypedWal<K, V> {
     /// # Errors
     /// As [`SharedWal::truncate_before`].
     pub fn truncate_before(&self, txid: u64) -> Result<datawal_core::TruncateStats> {
-        Ok(self.db.truncate_before(txid)?)
+        Ok(self.db().truncate_before(txid)?)
     }
 
     /// A consistent copy of the store, while other threads write
@@ -334,7 +334,7 @@ impl<K: Key, V: Record> SharedTypedWal<K, V> {
     /// # Errors
     /// As [`SharedWal::backup_to`].
     pub fn backup_to(&self, out_dir: impl AsRef<Path>) -> Result<datawal_core::BackupStats> {
-        Ok(self.db.backup_to(out_dir)?)
+        Ok(self.db().backup_to(out_dir)?)
     }
 
     /// The core shared store.
