@@ -338,6 +338,20 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// The store's description says it holds something other than what
+    /// the handle was opened for (another kind, record type or key type):
+    /// nothing was read or written. See [`crate::describe`].
+    Refused {
+        /// The store directory.
+        dir: std::path::PathBuf,
+        /// What the store holds, in words (kind, types, key type).
+        holds: String,
+        /// What was asked, in words.
+        asked: String,
+    },
+    /// The store's description could not be read (see
+    /// [`crate::describe`]).
+    Description(crate::describe::DescribeError),
 }
 
 impl Error {
@@ -449,6 +463,12 @@ impl fmt::Display for Error {
             Error::Io { op, path, source } => {
                 write!(f, "{op} {}: {source}", path.display())
             }
+            Error::Refused { dir, holds, asked } => write!(
+                f,
+                "refused to open {}: the store holds {holds}; asked for {asked}",
+                dir.display()
+            ),
+            Error::Description(e) => write!(f, "{e}"),
         }
     }
 }
@@ -462,6 +482,12 @@ impl std::error::Error for Error {
             Error::Core(e) => std::error::Error::source(e),
             _ => None,
         }
+    }
+}
+
+impl From<crate::describe::DescribeError> for Error {
+    fn from(e: crate::describe::DescribeError) -> Error {
+        Error::Description(e)
     }
 }
 

@@ -2,7 +2,9 @@
 //! [`TypedWal`](crate::TypedWal), [`SharedTypedLog`](crate::SharedTypedLog),
 //! [`SharedTypedWal`](crate::SharedTypedWal)): the core handle, the options,
 //! the one-time check that the codec reads the type back ([`WriteCheck`]),
-//! the write buffers and the last bulk read's `skipped` report.
+//! the store's description ([`Recorder`]: updated before the first write of
+//! a codec it does not list), the write buffers and the last bulk read's
+//! `skipped` report.
 //!
 //! The public handles only forward: what a write does before it reaches the
 //! core (encode the key, check the codec, encode the envelope and body) is
@@ -18,6 +20,7 @@
 use std::ops::Range;
 use std::sync::{Mutex, PoisonError};
 
+use crate::describe::store::Recorder;
 use crate::error::{Result, Skipped, SkippedCell};
 use crate::payload::{append_payload, WriteCheck};
 use crate::{Codec, Key, Options, ReadPolicy, Record};
@@ -27,12 +30,31 @@ use crate::{Codec, Key, Options, ReadPolicy, Record};
 pub(crate) struct Handle<S> {
     raw: S,
     options: Options,
-    check: Mutex<WriteCheck>,
+    state: Mutex<WriteState>,
     skipped: SkippedCell,
     /// Encoded keys, back to back (one per value of a batch).
     key_buf: Vec<u8>,
     /// Envelopes and bodies, back to back.
     buf: Vec<u8>,
+}
+
+/// What a write checks and updates before it encodes.
+#[derive(Debug, Default)]
+pub(crate) struct WriteState {
+    check: WriteCheck,
+    /// `None` for a store without a description.
+    recorder: Option<Recorder>,
+}
+
+impl WriteState {
+    /// Before values are encoded with `codec`: the description lists the
+    /// codec (durably).
+    fn before_write(&mut self, codec: Codec) -> Result<&mut WriteCheck> {
+        if let Some(recorder) = &mut self.recorder {
+            recorder.before_write(codec)?;
+        }
+        Ok(&mut self.check)
+    }
 }
 
 /// A batch encoded by [`Handle::encode_batch`], with the core handle to
@@ -49,10 +71,18 @@ pub(crate) struct Batch<'a, S> {
 
 impl<S> Handle<S> {
     pub(crate) fn new(raw: S, options: Options) -> Self {
+        Self::with_recorder(raw, options, None)
+    }
+
+    /// A handle over a store whose description `recorder` keeps.
+    pub(crate) fn with_recorder(raw: S, options: Options, recorder: Option<Recorder>) -> Self {
         Handle {
             raw,
             options,
-            check: Mutex::default(),
+            state: Mutex::new(WriteState {
+                check: WriteCheck::default(),
+                recorder,
+            }),
             skipped: SkippedCell::default(),
             key_buf: Vec::new(),
             buf: Vec::new(),
@@ -69,6 +99,18 @@ impl<S> Handle<S> {
 
     pub(crate) fn into_raw(self) -> S {
         self.raw
+    }
+
+    /// The same handle over `f(raw)` (a core handle made shared).
+    pub(crate) fn map_raw<U>(self, f: impl FnOnce(S) -> U) -> Handle<U> {
+        Handle {
+            raw: f(self.raw),
+            options: self.options,
+            state: self.state,
+            skipped: self.skipped,
+            key_buf: self.key_buf,
+            buf: self.buf,
+        }
     }
 
     pub(crate) fn options(&self) -> Options {
@@ -101,11 +143,16 @@ impl<S> Handle<S> {
         &self.skipped
     }
 
-    /// The core handle and the write check, borrowed together (for
-    /// compactions that re-encode while the core reads).
-    pub(crate) fn raw_and_check(&mut self) -> (&mut S, &mut WriteCheck) {
-        let check = self.check.get_mut().unwrap_or_else(PoisonError::into_inner);
-        (&mut self.raw, check)
+    /// The core handle and the write check, borrowed together, for
+    /// compactions that re-encode with the handle's codec while the core
+    /// reads (the description lists the codec first).
+    ///
+    /// # Errors
+    /// When the description cannot be written.
+    pub(crate) fn raw_and_check(&mut self) -> Result<(&mut S, &mut WriteCheck)> {
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let check = state.before_write(self.options.codec)?;
+        Ok((&mut self.raw, check))
     }
 
     /// Encode `key` into the handle's key buffer; the core handle and the
@@ -130,7 +177,8 @@ impl<S> Handle<S> {
         self.key_buf.clear();
         self.buf.clear();
         key.encode_key(&mut self.key_buf);
-        let check = self.check.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let check = state.before_write(self.options.codec)?;
         append_payload(value, self.options.codec, &mut self.buf, check)?;
         Ok((&mut self.raw, &self.key_buf, &self.buf))
     }
@@ -146,7 +194,8 @@ impl<S> Handle<S> {
     ) -> Result<Batch<'_, S>> {
         self.key_buf.clear();
         self.buf.clear();
-        let check = self.check.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let check = state.before_write(self.options.codec)?;
         let mut ranges = Vec::new();
         for value in values {
             let k0 = self.key_buf.len();
@@ -176,8 +225,9 @@ impl<S> Handle<S> {
     ) -> Result<(Vec<u8>, Vec<u8>)> {
         let key = encode_key(key);
         let mut buf = Vec::new();
-        let mut check = self.check.lock().unwrap_or_else(PoisonError::into_inner);
-        append_payload(value, self.options.codec, &mut buf, &mut check)?;
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let check = state.before_write(self.options.codec)?;
+        append_payload(value, self.options.codec, &mut buf, check)?;
         Ok((key, buf))
     }
 }

@@ -15,6 +15,7 @@
 //!
 //! The full specification is `docs/canon-typed.md`.
 
+use crate::describe::KeyShape;
 use crate::{Key, KeyError};
 
 /// Decode a whole key: `bytes` must hold exactly one encoding of `K`.
@@ -56,6 +57,9 @@ fn take<const N: usize, K>(bytes: &[u8]) -> Result<[u8; N], KeyError> {
 }
 
 impl Key for () {
+    fn key_shape() -> KeyShape {
+        KeyShape::Unit
+    }
     fn encode_key(&self, _out: &mut Vec<u8>) {}
     fn decode_key(_bytes: &[u8]) -> Result<((), usize), KeyError> {
         Ok(((), 0))
@@ -63,6 +67,9 @@ impl Key for () {
 }
 
 impl Key for bool {
+    fn key_shape() -> KeyShape {
+        KeyShape::Bool
+    }
     fn encode_key(&self, out: &mut Vec<u8>) {
         out.push(u8::from(*self));
     }
@@ -79,8 +86,11 @@ impl Key for bool {
 }
 
 macro_rules! unsigned_key {
-    ($($t:ty),*) => {$(
+    ($($t:ty => $shape:ident),*) => {$(
         impl Key for $t {
+            fn key_shape() -> KeyShape {
+                KeyShape::$shape
+            }
             fn encode_key(&self, out: &mut Vec<u8>) {
                 out.extend_from_slice(&self.to_be_bytes());
             }
@@ -91,11 +101,14 @@ macro_rules! unsigned_key {
         }
     )*};
 }
-unsigned_key!(u8, u16, u32, u64, u128);
+unsigned_key!(u8 => U8, u16 => U16, u32 => U32, u64 => U64, u128 => U128);
 
 macro_rules! signed_key {
-    ($($t:ty => $u:ty),*) => {$(
+    ($($t:ty => $u:ty, $shape:ident),*) => {$(
         impl Key for $t {
+            fn key_shape() -> KeyShape {
+                KeyShape::$shape
+            }
             fn encode_key(&self, out: &mut Vec<u8>) {
                 // Flipping the sign bit maps MIN..=MAX onto 0..=unsigned MAX
                 // in order.
@@ -110,9 +123,12 @@ macro_rules! signed_key {
         }
     )*};
 }
-signed_key!(i8 => u8, i16 => u16, i32 => u32, i64 => u64, i128 => u128);
+signed_key!(i8 => u8, I8, i16 => u16, I16, i32 => u32, I32, i64 => u64, I64, i128 => u128, I128);
 
 impl Key for char {
+    fn key_shape() -> KeyShape {
+        KeyShape::Char
+    }
     fn encode_key(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&u32::from(*self).to_be_bytes());
     }
@@ -184,6 +200,9 @@ fn decode_bytes(bytes: &[u8], type_name: &'static str) -> Result<(Vec<u8>, usize
 }
 
 impl Key for Vec<u8> {
+    fn key_shape() -> KeyShape {
+        KeyShape::Bytes
+    }
     fn encode_key(&self, out: &mut Vec<u8>) {
         encode_bytes(self, out);
     }
@@ -193,6 +212,9 @@ impl Key for Vec<u8> {
 }
 
 impl Key for String {
+    fn key_shape() -> KeyShape {
+        KeyShape::Str
+    }
     fn encode_key(&self, out: &mut Vec<u8>) {
         encode_bytes(self.as_bytes(), out);
     }
@@ -209,6 +231,9 @@ impl Key for String {
 }
 
 impl<K: Key> Key for Option<K> {
+    fn key_shape() -> KeyShape {
+        KeyShape::Option(Box::new(K::key_shape()))
+    }
     fn encode_key(&self, out: &mut Vec<u8>) {
         match self {
             None => out.push(0),
@@ -236,6 +261,9 @@ impl<K: Key> Key for Option<K> {
 macro_rules! tuple_key {
     ($($name:ident $idx:tt),+) => {
         impl<$($name: Key),+> Key for ($($name,)+) {
+            fn key_shape() -> KeyShape {
+                KeyShape::Tuple(vec![$($name::key_shape()),+])
+            }
             fn encode_key(&self, out: &mut Vec<u8>) {
                 $(self.$idx.encode_key(out);)+
             }

@@ -7,6 +7,10 @@
 //! - [`Key`]: a key type with an order-preserving byte encoding ([`key`]).
 //! - [`Codec`]: how bodies are encoded (bincode, postcard, JSON).
 //! - [`TypedFollower<T>`]: follows a typed log as a writer appends to it.
+//! - [`describe`]: the description a typed store keeps of what it holds
+//!   (kind, types, versions, codecs, key type, schemas), which refuses a
+//!   handle of another type at open and lets read-only tools decode any
+//!   record to JSON without the Rust types.
 //!
 //! Every typed record's payload is an 8-byte [`envelope`] (format
 //! version, codec id, schema version, type fingerprint) followed by the
@@ -56,6 +60,7 @@ extern crate self as datawal_typed;
 
 mod codec;
 mod copy_strings;
+pub mod describe;
 pub mod envelope;
 mod error;
 mod follow;

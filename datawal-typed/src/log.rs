@@ -9,6 +9,8 @@ use datawal_core::{
     RecordCursor, RecordLog, RecordLogReader, RecordRef, RecordType, RecordView, RecoveryReport,
 };
 
+use crate::describe::store::{self, Asked};
+use crate::describe::StoreKind;
 use crate::envelope::Header;
 use crate::error::{Error, Location, Result, Skipped};
 use crate::follow::TypedFollower;
@@ -106,13 +108,18 @@ impl<T: Record> TypedLog<T> {
     /// As [`open`](Self::open).
     pub fn open_with(dir: impl AsRef<Path>, options: impl Into<Options>) -> Result<Self> {
         let options = options.into();
-        Ok(Self::from_raw_with(
-            RecordLog::open_with(dir, options.log)?,
-            options,
-        ))
+        let log = RecordLog::open_with(dir, options.log)?;
+        let asked = Asked::of::<T>(StoreKind::Log, None, options.mixed);
+        let recorder = store::open(log.dir(), asked, &log)?;
+        Ok(TypedLog {
+            handle: Handle::with_recorder(log, options, recorder),
+            _type: PhantomData,
+        })
     }
 
-    /// Wrap an open core log, with the default options.
+    /// Wrap an open core log, with the default options. Unlike
+    /// [`open`](Self::open), the store's description is neither checked nor
+    /// updated.
     #[must_use]
     pub fn from_raw(log: RecordLog) -> Self {
         Self::from_raw_with(log, Options::default())
@@ -310,12 +317,16 @@ impl<T: Record> TypedLog<T> {
         Ok(self.handle.raw_mut().truncate_before(txid)?)
     }
 
-    /// A consistent copy of the log while it runs ([`RecordLog::backup_to`]).
+    /// A consistent copy of the log while it runs ([`RecordLog::backup_to`]),
+    /// with the store's description (see [`crate::describe`]), if any.
     ///
     /// # Errors
-    /// As [`RecordLog::backup_to`].
+    /// As [`RecordLog::backup_to`]; when the description cannot be read or
+    /// copied.
     pub fn backup_to(&self, out_dir: impl AsRef<Path>) -> Result<datawal_core::BackupStats> {
-        Ok(self.handle.raw().backup_to(out_dir)?)
+        let stats = self.handle.raw().backup_to(out_dir.as_ref())?;
+        store::copy(self.dir(), out_dir.as_ref())?;
+        Ok(stats)
     }
 
     /// The store directory.
@@ -340,6 +351,75 @@ impl<T: Record> TypedLog<T> {
     #[must_use]
     pub fn into_raw(self) -> RecordLog {
         self.handle.into_raw()
+    }
+
+    pub(crate) fn into_handle(self) -> Handle<RecordLog> {
+        self.handle
+    }
+
+    /// Write every record as readable JSON, one
+    /// `{"txid":<txid>,"version":<version>,"codec":"<codec>","value":<value>}`
+    /// object per line in log order, values upgraded to the latest version
+    /// (`version` and `codec` say how each was written). The file is
+    /// written through [`datawal_core::AtomicFile`] (a temporary sibling,
+    /// fsynced and renamed over `out`; removed on failure), and `out`'s
+    /// directory is created when missing.
+    ///
+    /// Under [`ReadPolicy::Skip`] records that do not decode are left out
+    /// and listed by [`skipped`](Self::skipped).
+    ///
+    /// # Errors
+    /// Under [`ReadPolicy::Stop`] the first record that does not decode;
+    /// [`Error::Encode`] for a value JSON cannot express (such as a map with
+    /// non-string keys); [`Error::Io`] when a line cannot be written;
+    /// [`Error::Core`] when the file cannot be created, synced or renamed
+    /// into place, and for read errors.
+    pub fn export_jsonl(&self, out: impl AsRef<Path>) -> Result<()> {
+        #[derive(serde::Serialize)]
+        struct Line<'a, T> {
+            txid: u64,
+            version: u16,
+            codec: &'static str,
+            value: &'a T,
+        }
+        let mut file = datawal_core::AtomicFile::create(out)?;
+        let mut iter = self.iter()?;
+        let mut line = Vec::new();
+        let mut failed = None;
+        iter.for_each_decoded(|value, header, view| {
+            if failed.is_some() {
+                return;
+            }
+            line.clear();
+            let row = Line {
+                txid: view.txid,
+                version: header.version,
+                codec: header.codec.name(),
+                value: &value,
+            };
+            if let Err(e) = serde_json::to_writer(&mut line, &row) {
+                failed = Some(Error::Encode {
+                    name: T::NAME,
+                    codec: Codec::Json,
+                    message: e.to_string(),
+                });
+                return;
+            }
+            line.push(b'\n');
+            if let Err(source) = std::io::Write::write_all(&mut file, &line) {
+                failed = Some(Error::Io {
+                    op: "write",
+                    path: file.temp_path().to_path_buf(),
+                    source,
+                });
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        file.commit()?;
+        self.handle.set_skipped(iter.into_skipped());
+        Ok(())
     }
 
     /// Release the log, as [`RecordLog::close`]: give back the disk space

@@ -43,6 +43,9 @@ pub struct Options {
     /// The core log's settings (segment size, …), used when the handle
     /// opens its store (`from_raw` keeps the raw handle's own).
     pub log: LogOptions,
+    /// Whether a log may hold several record types (see
+    /// [`mixed_types`](Self::mixed_types)).
+    pub mixed: bool,
 }
 
 impl Options {
@@ -63,6 +66,17 @@ impl Options {
     #[must_use]
     pub fn read_policy(mut self, policy: ReadPolicy) -> Options {
         self.read_policy = policy;
+        self
+    }
+
+    /// Open a log meant to hold several record types: a handle of another
+    /// type than the store's description lists is then accepted (and the
+    /// description lists both), where it is otherwise refused with
+    /// [`Error::Refused`](crate::Error::Refused). Two types whose
+    /// fingerprints collide are refused even so.
+    #[must_use]
+    pub fn mixed_types(mut self) -> Options {
+        self.mixed = true;
         self
     }
 

@@ -47,4 +47,15 @@ pub trait Key: Sized {
     /// # Errors
     /// Bytes that are not a valid encoding of `Self`.
     fn decode_key(bytes: &[u8]) -> Result<(Self, usize), crate::KeyError>;
+    /// How the key is encoded, for a store's description (see
+    /// [`crate::describe`]): what lets a tool without the Rust type show a
+    /// key as text and parse one. The default, [`KeyShape::Opaque`], says
+    /// nothing (such keys have no text form); every key type of this crate
+    /// describes itself.
+    ///
+    /// [`KeyShape::Opaque`]: crate::describe::KeyShape::Opaque
+    #[must_use]
+    fn key_shape() -> crate::describe::KeyShape {
+        crate::describe::KeyShape::Opaque
+    }
 }

@@ -12,7 +12,7 @@ use std::marker::PhantomData;
 use std::path::Path;
 use std::sync::Arc;
 
-use datawal_core::{RecordRef, RecordType, SharedLog, SharedWal};
+use datawal_core::{DataWal, RecordLog, RecordRef, RecordType, SharedLog, SharedWal};
 
 use crate::error::{Location, Result, Skipped};
 use crate::handle::{encode_key, Handle};
@@ -67,11 +67,8 @@ impl<T: Record> SharedTypedLog<T> {
     /// # Errors
     /// As [`SharedLog::open_with`].
     pub fn open_with(dir: impl AsRef<Path>, options: impl Into<Options>) -> Result<Self> {
-        let options = options.into();
-        Ok(Self::from_raw_with(
-            SharedLog::open_with(dir, options.log)?,
-            options,
-        ))
+        // The plain handle checks and records the description.
+        Ok(TypedLog::open_with(dir, options)?.into_shared())
     }
 
     /// Wrap a core shared log with `options`.
@@ -177,8 +174,10 @@ impl<T: Record> TypedLog<T> {
     /// This handle, shared: see [`SharedTypedLog`].
     #[must_use]
     pub fn into_shared(self) -> SharedTypedLog<T> {
-        let options = self.options();
-        SharedTypedLog::from_raw_with(self.into_raw().into_shared(), options)
+        SharedTypedLog {
+            handle: Arc::new(self.into_handle().map_raw(RecordLog::into_shared)),
+            _type: PhantomData,
+        }
     }
 }
 
@@ -213,11 +212,7 @@ impl<K: Key, V: Record> SharedTypedWal<K, V> {
     /// # Errors
     /// As [`SharedWal::open_with`].
     pub fn open_with(dir: impl AsRef<Path>, options: impl Into<Options>) -> Result<Self> {
-        let options = options.into();
-        Ok(Self::from_raw_with(
-            SharedWal::open_with(dir, options.log)?,
-            options,
-        ))
+        Ok(TypedWal::open_with(dir, options)?.into_shared())
     }
 
     /// Wrap a core shared store with `options`.
@@ -352,8 +347,10 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// This handle, shared: see [`SharedTypedWal`].
     #[must_use]
     pub fn into_shared(self) -> SharedTypedWal<K, V> {
-        let options = self.options();
-        SharedTypedWal::from_raw_with(self.into_raw().into_shared(), options)
+        SharedTypedWal {
+            handle: Arc::new(self.into_handle().map_raw(DataWal::into_shared)),
+            _types: PhantomData,
+        }
     }
 }
 

@@ -8,6 +8,8 @@ use std::path::Path;
 use datawal_core::{AtomicFile, CompactionStats, DataWal, RecordRef, RecoveryReport};
 use serde::Serialize;
 
+use crate::describe::store::{self, Asked};
+use crate::describe::{KeyDescription, StoreKind};
 use crate::error::{Error, Location, Result, Skipped, SkippedCell};
 use crate::handle::{encode_key, Handle};
 use crate::key::decode_key_exact;
@@ -76,13 +78,22 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// As [`DataWal::open`].
     pub fn open_with(dir: impl AsRef<Path>, options: impl Into<Options>) -> Result<Self> {
         let options = options.into();
-        Ok(Self::from_raw_with(
-            DataWal::open_with(dir, options.log)?,
-            options,
-        ))
+        let db = DataWal::open_with(dir, options.log)?;
+        let asked = Asked::of::<V>(
+            StoreKind::KeyValue,
+            Some(KeyDescription::of_key::<K>()),
+            options.mixed,
+        );
+        let recorder = store::open(db.dir(), asked, db.log())?;
+        Ok(TypedWal {
+            handle: Handle::with_recorder(db, options, recorder),
+            _types: PhantomData,
+        })
     }
 
-    /// Wrap an open core store with the default options.
+    /// Wrap an open core store with the default options. Unlike
+    /// [`open`](Self::open), the store's description is neither checked nor
+    /// updated.
     #[must_use]
     pub fn from_raw(db: DataWal) -> Self {
         Self::from_raw_with(db, Options::default())
@@ -275,7 +286,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// [`DataWal::compact_to`].
     pub fn compact_upgraded_to(&mut self, out_dir: impl AsRef<Path>) -> Result<CompactionStats> {
         let mut upgrade = Upgrade::new(self.handle.options());
-        let (db, check) = self.handle.raw_and_check();
+        let (db, check) = self.handle.raw_and_check()?;
         let db = &*db;
         let result = db.compact_to_with(out_dir, |key, value| {
             let at = db.ref_of(key);
@@ -295,7 +306,7 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     /// [`DataWal::compact`].
     pub fn compact(&mut self) -> Result<CompactionStats> {
         let mut upgrade = Upgrade::new(self.handle.options());
-        let (db, check) = self.handle.raw_and_check();
+        let (db, check) = self.handle.raw_and_check()?;
         // The records move: errors are placed once compaction has returned.
         let result = db.compact_with(|key, value| upgrade.value::<V>(key, None, value, check));
         let db = self.handle.raw();
@@ -311,12 +322,16 @@ impl<K: Key, V: Record> TypedWal<K, V> {
         Ok(self.handle.raw_mut().truncate_before(txid)?)
     }
 
-    /// A consistent copy of the store while it runs ([`DataWal::backup_to`]).
+    /// A consistent copy of the store while it runs ([`DataWal::backup_to`]),
+    /// with the store's description (see [`crate::describe`]), if any.
     ///
     /// # Errors
-    /// As [`DataWal::backup_to`].
+    /// As [`DataWal::backup_to`]; when the description cannot be read or
+    /// copied.
     pub fn backup_to(&self, out_dir: impl AsRef<Path>) -> Result<datawal_core::BackupStats> {
-        Ok(self.db().backup_to(out_dir)?)
+        let stats = self.db().backup_to(out_dir.as_ref())?;
+        store::copy(self.dir(), out_dir.as_ref())?;
+        Ok(stats)
     }
 
     /// Write the live pairs as readable JSON, one
@@ -415,6 +430,10 @@ impl<K: Key, V: Record> TypedWal<K, V> {
     #[must_use]
     pub fn into_raw(self) -> DataWal {
         self.handle.into_raw()
+    }
+
+    pub(crate) fn into_handle(self) -> Handle<DataWal> {
+        self.handle
     }
 }
 

@@ -10,7 +10,11 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::Context;
-use datawal_typed::{key::encode_key_to_vec, to_payload, Codec, Key, Record, TypedLog, TypedWal};
+use datawal_core::{RecordLogReader, RecordType};
+use datawal_typed::describe::{self, Description, FILE_NAME};
+use datawal_typed::{
+    key::encode_key_to_vec, to_payload, Codec, Key, Options, Record, TypedLog, TypedWal,
+};
 
 use super::fixture_types::*;
 
@@ -183,6 +187,136 @@ fn mixed_log(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `stores/described-log`: as `order-log`, then the latest version in the
+/// two other codecs, so every codec is decoded by a schema; with its
+/// description.
+fn described_log(dir: &Path) -> anyhow::Result<()> {
+    order_log(dir)?;
+    for codec in [Codec::Bincode, Codec::Postcard] {
+        let mut v3 = TypedLog::<Order>::open_with(dir, codec)?;
+        v3.append(&order_v3())?;
+        v3.close()?;
+    }
+    Ok(())
+}
+
+/// `stores/described-wal`: as `order-wal`, then the latest version put
+/// with bincode and postcard; with its description.
+fn described_wal(dir: &Path) -> anyhow::Result<()> {
+    order_wal(dir)?;
+    let mut v3 = TypedWal::<u64, Order>::open_with(dir, Codec::Bincode)?;
+    let mut o = order_v3();
+    o.id = 10;
+    v3.insert(&o)?;
+    v3.set_codec(Codec::Postcard);
+    o.id = 11;
+    o.note = None;
+    v3.insert(&o)?;
+    v3.fsync()?;
+    v3.into_raw().into_log().close()?;
+    Ok(())
+}
+
+/// `stores/described-mixed`: a log opened for several types (`event` in
+/// bincode, `audit` in postcard).
+fn described_mixed(dir: &Path) -> anyhow::Result<()> {
+    let mixed = Options::new().mixed_types();
+    let mut log = TypedLog::<Event>::open_with(dir, mixed.codec(Codec::Bincode))?;
+    log.append_batch(&events())?;
+    log.close()?;
+    let mut log = TypedLog::<Audit>::open_with(dir, mixed.codec(Codec::Postcard))?;
+    log.append(&audit())?;
+    log.close()?;
+    Ok(())
+}
+
+/// `stores/described-audit`: key/value state keyed by `(String, u64)`.
+fn described_audit(dir: &Path) -> anyhow::Result<()> {
+    let mut kv = TypedWal::<(String, u64), Audit>::open_with(dir, Codec::Postcard)?;
+    kv.insert(&audit())?;
+    let mut a = audit();
+    a.seq += 1;
+    a.ok = !a.ok;
+    kv.insert(&a)?;
+    kv.fsync()?;
+    kv.into_raw().into_log().close()?;
+    Ok(())
+}
+
+/// The stores without a description (written before descriptions existed:
+/// the generator removes the one today's handles write) and with one.
+pub const UNDESCRIBED: [&str; 3] = ["order-log", "order-wal", "mixed-log"];
+/// The stores with a description.
+pub const DESCRIBED: [&str; 4] = [
+    "described-log",
+    "described-wal",
+    "described-mixed",
+    "described-audit",
+];
+
+/// Every record of the store in `dir`, decoded through the public decoding
+/// API ([`datawal_typed::describe`]) read-only, one JSON object per line:
+/// txid, core record type, key as text, and type, version, codec and value
+/// (or the error that names why not).
+pub fn decoded(dir: &Path) -> anyhow::Result<String> {
+    let description = Description::load(dir)?;
+    let reader = RecordLogReader::open(dir)?;
+    let mut out = String::new();
+    let mut cursor = reader.cursor();
+    while let Some(view) = cursor.next_view()? {
+        let mut line = serde_json::Map::new();
+        line.insert("txid".into(), view.txid.into());
+        let kind = match view.record_type {
+            RecordType::Raw => "raw",
+            RecordType::Put => "put",
+            RecordType::Delete => "delete",
+        };
+        line.insert("record_type".into(), kind.into());
+        let decoded = describe::decode_payload(description.as_ref(), view.payload);
+        let key = description.as_ref().and_then(|d| {
+            d.key.clone().or_else(|| {
+                let fp = decoded.as_ref().ok()?.fingerprint;
+                Some(d.type_by_fingerprint(fp)?.key.clone())
+            })
+        });
+        if let Some(key) = key {
+            line.insert(
+                "key".into(),
+                key.to_text(view.key)
+                    .unwrap_or_else(|e| format!("error: {e}"))
+                    .into(),
+            );
+        }
+        if view.record_type != RecordType::Delete {
+            match decoded {
+                Ok(r) => {
+                    line.insert("type".into(), r.name.into());
+                    line.insert("version".into(), r.version.into());
+                    line.insert("codec".into(), r.codec.name().into());
+                    line.insert("value".into(), r.value);
+                }
+                Err(e) => {
+                    line.insert("error".into(), e.to_string().into());
+                }
+            }
+        }
+        out.push_str(&serde_json::Value::Object(line).to_string());
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Rust type names in a description start with the name of the crate that
+/// wrote it (`golden::…` in the test, `gen_typed_fixtures::…` in the
+/// generator): written as `app::…` so both write the same bytes.
+fn same_type_names(dir: &Path) -> anyhow::Result<()> {
+    let krate = module_path!().split("::").next().unwrap_or_default();
+    let path = dir.join(FILE_NAME);
+    let text = fs::read_to_string(&path)?;
+    fs::write(&path, text.replace(&format!("{krate}::"), "app::"))?;
+    Ok(())
+}
+
 /// Write every fixture under `out` (which must be empty or absent).
 pub fn generate(out: &Path) -> anyhow::Result<()> {
     fs::create_dir_all(out.join("envelopes"))?;
@@ -195,12 +329,25 @@ pub fn generate(out: &Path) -> anyhow::Result<()> {
     order_log(&stores.join("order-log")).context("order-log")?;
     order_wal(&stores.join("order-wal")).context("order-wal")?;
     mixed_log(&stores.join("mixed-log")).context("mixed-log")?;
-    for store in ["order-log", "order-wal", "mixed-log"] {
+    described_log(&stores.join("described-log")).context("described-log")?;
+    described_wal(&stores.join("described-wal")).context("described-wal")?;
+    described_mixed(&stores.join("described-mixed")).context("described-mixed")?;
+    described_audit(&stores.join("described-audit")).context("described-audit")?;
+    for store in UNDESCRIBED {
+        fs::remove_file(stores.join(store).join(FILE_NAME))?;
+    }
+    for store in DESCRIBED {
+        same_type_names(&stores.join(store))?;
+    }
+    fs::create_dir_all(out.join("decoded"))?;
+    for store in UNDESCRIBED.into_iter().chain(DESCRIBED) {
         // The lock sentinel is not part of a store's content.
         let lock = stores.join(store).join(datawal_core::LOCK_FILE);
         if lock.exists() {
             fs::remove_file(lock)?;
         }
+        let text = decoded(&stores.join(store)).context(store)?;
+        fs::write(out.join("decoded").join(format!("{store}.jsonl")), text)?;
     }
     Ok(())
 }
