@@ -4,6 +4,7 @@
 //! write, checked against what the writers wrote.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use datawal::{LogOptions, Options, SharedTypedLog, SharedTypedWal, TypedLog, TypedWal};
 
@@ -17,20 +18,27 @@ fn a_shared_typed_wal_compacts_and_backs_up_while_threads_write() {
     let options = Options::default().log_options(LogOptions::default().max_segment_bytes(4096));
     let kv = SharedTypedWal::<u64, String>::open_with(&dir, options).unwrap();
     let mut removed = 0;
+    let done = AtomicU64::new(0);
     std::thread::scope(|s| {
         for t in 0..THREADS {
-            let kv = &kv;
+            let (kv, done) = (&kv, &done);
             s.spawn(move || {
                 for i in 0..OPS {
                     // 20 keys per thread, each rewritten 15 times.
                     kv.put_durable(&(t * 100 + i % 20), &format!("{t}:{i}"))
                         .unwrap();
                 }
+                done.fetch_add(1, Ordering::SeqCst);
             });
         }
+        // Compacts while the writers write, and at least 10 times (the
+        // last ones after they are done, so some compaction has dead
+        // versions to remove however the threads were scheduled).
         s.spawn(|| {
-            for _ in 0..10 {
+            let mut n = 0;
+            while done.load(Ordering::SeqCst) < THREADS || n < 10 {
                 removed += kv.compact().unwrap().removed.segments_removed;
+                n += 1;
             }
         });
     });
@@ -63,19 +71,26 @@ fn a_shared_typed_log_truncates_and_backs_up_while_threads_append() {
     let options = Options::default().log_options(LogOptions::default().max_segment_bytes(1024));
     let log = SharedTypedLog::<String>::open_with(&dir, options).unwrap();
     let mut removed = 0;
+    let done = AtomicU64::new(0);
     std::thread::scope(|s| {
         for t in 0..THREADS {
-            let log = &log;
+            let (log, done) = (&log, &done);
             s.spawn(move || {
                 for i in 0..OPS {
                     log.append_durable(&format!("{t}:{i}")).unwrap();
                 }
+                done.fetch_add(1, Ordering::SeqCst);
             });
         }
+        // Truncates while the writers append, and at least 10 times (the
+        // last ones after they are done, when closed segments are sure to
+        // lie below the bound).
         s.spawn(|| {
-            for _ in 0..10 {
+            let mut n = 0;
+            while done.load(Ordering::SeqCst) < THREADS || n < 10 {
                 let below = log.raw().next_txid();
                 removed += log.truncate_before(below).unwrap().segments_removed;
+                n += 1;
             }
         });
     });
