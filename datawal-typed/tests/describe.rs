@@ -539,3 +539,20 @@ fn types_without_a_schema_are_described_as_such() {
         json!({"body": {"a": [1, 2]}})
     );
 }
+
+#[test]
+fn in_place_compaction_keeps_the_description() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut kv = TypedWal::<u64, Order>::open(dir.path()).unwrap();
+    for i in 0..3 {
+        kv.put(&1, &order_v3()).unwrap();
+        kv.put(&(i + 2), &order_v3()).unwrap();
+    }
+    kv.set_codec(Codec::Postcard);
+    kv.compact().unwrap();
+    kv.fsync().unwrap();
+    drop(kv);
+    let d = Description::load(dir.path()).unwrap().unwrap();
+    assert_eq!(d.types[0].versions[0].codecs, ["bincode", "postcard"]);
+    assert_eq!(TypedWal::<u64, Order>::open(dir.path()).unwrap().len(), 4);
+}

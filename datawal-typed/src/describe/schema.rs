@@ -138,7 +138,9 @@ pub struct Schema {
     pub types: BTreeMap<String, Container>,
 }
 
-/// How many times a type is traced before its enums count as incomplete.
+/// How many times a type is traced before its enums count as incomplete,
+/// once the first attempt (one pass: enough for a type without nested
+/// enums) found nested enums.
 const TRACE_PASSES: usize = 64;
 /// How many fresh tracers are tried (each learns which nested enums the
 /// last one left incomplete).
@@ -151,10 +153,11 @@ const TRACE_ATTEMPTS: usize = 8;
 pub(crate) fn trace<T: DeserializeOwned>() -> Result<Schema, String> {
     let samples = Samples::new();
     let mut incomplete: Vec<String> = Vec::new();
-    for _ in 0..TRACE_ATTEMPTS {
+    for attempt in 0..TRACE_ATTEMPTS {
         let mut tracer = Tracer::new(TracerConfig::default());
         let mut root = Format::Unit;
-        for _ in 0..TRACE_PASSES {
+        let passes = if attempt == 0 { 1 } else { TRACE_PASSES };
+        for _ in 0..passes {
             // Each pass explores one more variant of every enum it meets;
             // forgetting that nested enums are incomplete lets the next pass
             // go past their first variant.

@@ -37,20 +37,20 @@ pub(crate) struct Asked {
     kind: StoreKind,
     /// The key type of a key/value handle.
     key: Option<KeyDescription>,
+    /// The handle's type, its one version without a schema (traced only
+    /// when the description lacks it: see [`trace`](Self::trace)).
     ty: TypeDescription,
     mixed: bool,
+    trace: fn() -> std::result::Result<super::Schema, String>,
 }
 
 impl Asked {
     pub(crate) fn of<T: Record>(kind: StoreKind, key: Option<KeyDescription>, mixed: bool) -> Self {
-        let (schema, no_schema) = match super::schema::trace::<T>() {
-            Ok(schema) => (Some(schema), None),
-            Err(why) => (None, Some(why)),
-        };
         Asked {
             kind,
             key,
             mixed,
+            trace: super::schema::trace::<T>,
             ty: TypeDescription {
                 name: T::NAME.to_string(),
                 fingerprint: fingerprint_of::<T>(),
@@ -59,8 +59,8 @@ impl Asked {
                     version: T::VERSION,
                     rust_type: std::any::type_name::<T>().to_string(),
                     codecs: Vec::new(),
-                    schema,
-                    no_schema,
+                    schema: None,
+                    no_schema: None,
                 }],
             },
         }
@@ -68,6 +68,18 @@ impl Asked {
 
     fn version(&self) -> u16 {
         self.ty.versions[0].version
+    }
+
+    /// The handle's version with its schema, or why it has none (tracing
+    /// costs about 0.1-0.3 ms: done only for a version the description
+    /// lists without a schema, or not at all).
+    fn traced(&self) -> VersionDescription {
+        let mut v = self.ty.versions[0].clone();
+        match (self.trace)() {
+            Ok(schema) => v.schema = Some(schema),
+            Err(why) => v.no_schema = Some(why),
+        }
+        v
     }
 
     fn text(&self) -> String {
@@ -213,22 +225,20 @@ pub(crate) fn open(dir: &Path, asked: Asked, log: &RecordLog) -> Result<Option<R
             description.types.len() - 1
         }
     };
-    let mine = &asked.ty.versions[0];
     let versions = &mut description.types[ty].versions;
     let version = match versions.iter().position(|v| v.version == asked.version()) {
         Some(i) => {
             let v = &mut versions[i];
-            if v.rust_type.is_empty() {
-                v.rust_type.clone_from(&mine.rust_type);
-            }
-            if v.schema.is_none() {
-                v.schema.clone_from(&mine.schema);
-                v.no_schema.clone_from(&mine.no_schema);
+            if v.rust_type.is_empty() || v.schema.is_none() {
+                let mine = asked.traced();
+                v.rust_type = mine.rust_type;
+                v.schema = mine.schema;
+                v.no_schema = mine.no_schema;
             }
             i
         }
         None => {
-            versions.push(mine.clone());
+            versions.push(asked.traced());
             versions.sort_by_key(|v| v.version);
             versions
                 .iter()
