@@ -68,6 +68,7 @@ pub enum Command {
     /// The same bytes as the library's export: `{"key_b64":…,"value_b64":…}`
     /// per line, sorted by key bytes, standard base64, written to a temporary
     /// file and renamed into place. Reads a snapshot: no lock is needed.
+    /// With `--decoded`, readable rows instead: typed records decoded.
     #[command(after_help = HELP_TABLE)]
     Export(ExportArgs),
     /// Write the live pairs as a new, compacted store (`DataWal::compact_to`).
@@ -194,6 +195,16 @@ pub struct ExportArgs {
     /// The output file (written atomically), or `-` for stdout.
     #[arg(value_name = "OUT.jsonl")]
     pub out: PathBuf,
+    /// Readable rows: typed records decoded to JSON (any codec, with the
+    /// store's description), keys in their text form, with `txid`,
+    /// `record_type`, `type`, `version` and `codec` columns. One row per
+    /// live key of a key/value store, per record of a log.
+    #[arg(long)]
+    pub decoded: bool,
+    /// Name typed records of this type (`#[record(name = "…")]`) in a store
+    /// without a description; repeat for several types.
+    #[arg(long = "type-name", value_name = "NAME")]
+    pub type_names: Vec<String>,
 }
 
 /// Arguments of `datawal compact`.

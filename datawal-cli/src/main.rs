@@ -31,6 +31,7 @@ mod cli;
 mod cmd;
 mod envelope;
 mod exit;
+mod lens;
 mod progress;
 mod render;
 mod store;

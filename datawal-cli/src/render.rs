@@ -14,6 +14,7 @@ use std::path::Path;
 use datawal_typed::envelope::fingerprint;
 
 use crate::envelope::{self, Typed};
+use crate::lens::Lens;
 
 /// Binary values up to this many bytes are shown as hex, longer ones as base64.
 const HEX_MAX: usize = 64;
@@ -115,9 +116,10 @@ fn floor_char_boundary(s: &str, n: usize) -> usize {
 }
 
 /// The header of a typed payload: `typed(fingerprint=0x…, version=N,
-/// codec=…)`, or `typed(type=NAME, …)` when `names` knows the fingerprint.
-pub fn typed_header(t: &Typed<'_>, names: &TypeNames) -> String {
-    let ty = match names.get(t.fingerprint) {
+/// codec=…)`, or `typed(type=NAME, …)` when the store's description or
+/// `--type-name` knows the fingerprint.
+pub fn typed_header(t: &Typed<'_>, lens: &Lens) -> String {
+    let ty = match lens.type_name(t.fingerprint) {
         Some(name) => format!("type={name}"),
         None => format!("fingerprint={:#010x}", t.fingerprint),
     };
@@ -128,36 +130,38 @@ pub fn typed_header(t: &Typed<'_>, names: &TypeNames) -> String {
     )
 }
 
-/// A payload as one readable token: typed envelopes with their header and,
-/// for the JSON codec, the decoded JSON; other bytes as [`bytes_text`].
-pub fn payload_text(payload: &[u8], limit: Option<usize>, names: &TypeNames) -> String {
-    match envelope::detect(payload) {
-        Some(t) => match t.json() {
-            Some(v) => {
-                let body = v.to_string();
-                let body = match limit.filter(|&n| body.len() > n) {
-                    Some(n) => format!(
-                        "{}… ({} bytes)",
-                        &body[..floor_char_boundary(&body, n)],
-                        t.body.len()
-                    ),
-                    None => body,
-                };
-                format!("{} {body}", typed_header(&t, names))
-            }
-            // A bincode or postcard body is bytes, even when they happen to be UTF-8.
-            None => format!(
-                "{} {}",
-                typed_header(&t, names),
-                binary_or_text(t.body, limit, t.codec == envelope::Codec::Json)
-            ),
-        },
-        None => bytes_text(payload, limit),
+/// A payload as one readable token: typed envelopes with their header and
+/// their decoded JSON (any codec, with the store's description; JSON bodies
+/// without one too); other bytes as [`bytes_text`].
+pub fn payload_text(payload: &[u8], limit: Option<usize>, lens: &Lens) -> String {
+    let Some(t) = envelope::detect(payload) else {
+        return bytes_text(payload, limit);
+    };
+    match lens.decode(payload) {
+        Some(Ok(record)) => {
+            let body = record.value.to_string();
+            let body = match limit.filter(|&n| body.len() > n) {
+                Some(n) => format!(
+                    "{}… ({} bytes)",
+                    &body[..floor_char_boundary(&body, n)],
+                    t.body.len()
+                ),
+                None => body,
+            };
+            format!("{} {body}", typed_header(&t, lens))
+        }
+        // A body that does not decode is bytes, even when they happen to be
+        // UTF-8 (bincode, postcard).
+        _ => format!(
+            "{} {}",
+            typed_header(&t, lens),
+            binary_or_text(t.body, limit, t.codec == envelope::Codec::Json)
+        ),
     }
 }
 
 /// One record as a line of text (no newline).
-pub fn record_line(v: &RecordView<'_>, limit: Option<usize>, names: &TypeNames) -> String {
+pub fn record_line(v: &RecordView<'_>, limit: Option<usize>, lens: &Lens) -> String {
     let mut s = format!(
         "{}@{} txid={} {}",
         segment_name(v.segment),
@@ -167,18 +171,23 @@ pub fn record_line(v: &RecordView<'_>, limit: Option<usize>, names: &TypeNames) 
     );
     // Raw records usually have no key; puts and deletes always show theirs.
     if !v.key.is_empty() || v.record_type != datawal_core::RecordType::Raw {
-        let _ = write!(s, " key={}", bytes_text(v.key, limit));
+        let key = lens
+            .key_token(v.key, v.payload)
+            .unwrap_or_else(|| bytes_text(v.key, limit));
+        let _ = write!(s, " key={key}");
     }
     if !v.payload.is_empty() {
-        let _ = write!(s, " payload={}", payload_text(v.payload, limit, names));
+        let _ = write!(s, " payload={}", payload_text(v.payload, limit, lens));
     }
     s
 }
 
-/// A typed envelope as a JSON object.
-pub fn typed_json(t: &Typed<'_>, names: &TypeNames) -> Value {
+/// A typed envelope as a JSON object: its header, the decoded `value` when
+/// it decodes (`decode_error` saying why not, in a store that describes
+/// itself), and the body as base64.
+pub fn typed_json(t: &Typed<'_>, payload: &[u8], lens: &Lens) -> Value {
     let mut m = Map::new();
-    if let Some(name) = names.get(t.fingerprint) {
+    if let Some(name) = lens.type_name(t.fingerprint) {
         m.insert("type_name".into(), json!(name));
     }
     m.insert("codec".into(), json!(t.codec.name()));
@@ -188,8 +197,14 @@ pub fn typed_json(t: &Typed<'_>, names: &TypeNames) -> Value {
         "fingerprint".into(),
         json!(format!("{:#010x}", t.fingerprint)),
     );
-    if let Some(v) = t.json() {
-        m.insert("value".into(), v);
+    match lens.decode(payload) {
+        Some(Ok(record)) => {
+            m.insert("value".into(), record.value);
+        }
+        Some(Err(e)) if lens.kind().is_some() => {
+            m.insert("decode_error".into(), json!(e.to_string()));
+        }
+        _ => {}
     }
     m.insert("body_b64".into(), json!(base64(t.body)));
     Value::Object(m)
@@ -198,7 +213,7 @@ pub fn typed_json(t: &Typed<'_>, names: &TypeNames) -> Value {
 /// One record as a JSON object: position, txid, type, the key and payload
 /// as base64 (exact), as text when they are UTF-8, and the typed envelope
 /// when the payload has one.
-pub fn record_json(v: &RecordView<'_>, names: &TypeNames) -> Value {
+pub fn record_json(v: &RecordView<'_>, lens: &Lens) -> Value {
     let mut m = Map::new();
     m.insert("segment".into(), json!(v.segment));
     m.insert("file".into(), json!(segment_name(v.segment)));
@@ -209,10 +224,13 @@ pub fn record_json(v: &RecordView<'_>, names: &TypeNames) -> Value {
     if let Ok(k) = std::str::from_utf8(v.key) {
         m.insert("key".into(), json!(k));
     }
+    if let Some(text) = lens.key_text(v.key, v.payload) {
+        m.insert("key_text".into(), json!(text));
+    }
     m.insert("key_b64".into(), json!(base64(v.key)));
     match envelope::detect(v.payload) {
         Some(t) => {
-            m.insert("typed".into(), typed_json(&t, names));
+            m.insert("typed".into(), typed_json(&t, v.payload, lens));
         }
         None => {
             if let Ok(p) = std::str::from_utf8(v.payload) {
@@ -241,13 +259,13 @@ mod tests {
         }
     }
 
-    fn none() -> TypeNames {
-        TypeNames::default()
+    fn none() -> Lens {
+        Lens::default()
     }
 
     #[test]
     fn type_names_replace_known_fingerprints() {
-        let names = TypeNames::new(&["order", "user"]);
+        let names = Lens::with_names(TypeNames::new(&["order", "user"]));
         let mut p = vec![1, 3, 2, 0];
         p.extend_from_slice(&crc32c::crc32c(b"order").to_le_bytes());
         p.extend_from_slice(b"{}");
@@ -256,8 +274,8 @@ mod tests {
             "typed(type=order, version=2, codec=json) {}"
         );
         let t = envelope::detect(&p).unwrap();
-        assert_eq!(typed_json(&t, &names)["type_name"], "order");
-        assert!(typed_json(&t, &none()).get("type_name").is_none());
+        assert_eq!(typed_json(&t, &p, &names)["type_name"], "order");
+        assert!(typed_json(&t, &p, &none()).get("type_name").is_none());
         assert!(payload_text(&p, None, &none()).starts_with("typed(fingerprint=0x"));
     }
 

@@ -10,7 +10,8 @@ use datawal_core::DataWalReader;
 
 use crate::cli::GetArgs;
 use crate::exit::Outcome;
-use crate::render::{bytes_text, payload_text, record_json, TypeNames};
+use crate::lens::Lens;
+use crate::render::{bytes_text, payload_text, record_json};
 use crate::store::require_dir;
 
 /// Print the live value of a key, from a lock-free snapshot.
@@ -18,6 +19,8 @@ use crate::store::require_dir;
 /// # Errors
 /// A key that does not decode, a missing or invalid directory, corruption, I/O.
 pub fn run(args: &GetArgs) -> Result<Outcome> {
+    require_dir(&args.dir)?;
+    let lens = Lens::load(&args.dir, &args.type_names);
     let key = if args.hex {
         let text = args
             .key
@@ -32,27 +35,26 @@ pub fn run(args: &GetArgs) -> Result<Outcome> {
         B64.decode(text.trim())
             .map_err(|e| anyhow::anyhow!("--base64: the key is not standard base64: {e}"))?
     } else {
-        args.key.as_bytes().to_vec()
+        lens.key_from_text(args.key.as_bytes())?
     };
-    require_dir(&args.dir)?;
     let snapshot = DataWalReader::open(&args.dir)?;
     let Some(r) = snapshot.get_record(&key)? else {
         crate::exit::say(&format!(
             "datawal: key {} is not live in {} (never written, or deleted)",
-            bytes_text(&key, Some(200)),
+            lens.key_token(&key, &[])
+                .unwrap_or_else(|| bytes_text(&key, Some(200))),
             args.dir.display()
         ));
         return Ok(Outcome::NotFound);
     };
-    let names = TypeNames::new(&args.type_names);
     let mut out = std::io::stdout().lock();
     if args.raw {
         out.write_all(&r.payload)?;
     } else if args.json {
         let view = r.view();
-        writeln!(out, "{}", record_json(&view, &names))?;
+        writeln!(out, "{}", record_json(&view, &lens))?;
     } else {
-        writeln!(out, "{}", payload_text(&r.payload, None, &names))?;
+        writeln!(out, "{}", payload_text(&r.payload, None, &lens))?;
     }
     out.flush()?;
     Ok(Outcome::Ok)

@@ -9,7 +9,8 @@ use datawal_core::Follower;
 
 use crate::cli::ScanArgs;
 use crate::exit::Outcome;
-use crate::render::{record_json, record_line, TypeNames};
+use crate::lens::Lens;
+use crate::render::{record_json, record_line};
 use crate::store::open_reader;
 
 /// Bytes of a key or payload shown on a text line without `--full`.
@@ -28,7 +29,7 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     let mut cursor = reader.cursor();
     let mut out = BufWriter::new(std::io::stdout().lock());
     let limit = (!args.full).then_some(TEXT_LIMIT);
-    let names = TypeNames::new(&args.type_names);
+    let names = Lens::load(&args.dir, &args.type_names);
     let mut printed = 0u64;
     let mut complete = true;
     loop {
@@ -73,7 +74,7 @@ fn follow(args: &ScanArgs) -> Result<Outcome> {
     let mut follower = Follower::open(&args.dir, args.from_txid.unwrap_or(0))?;
     let mut out = BufWriter::new(std::io::stdout().lock());
     let limit = (!args.full).then_some(TEXT_LIMIT);
-    let names = TypeNames::new(&args.type_names);
+    let names = Lens::load(&args.dir, &args.type_names);
     let mut printed = 0u64;
     while args.limit.is_none_or(|l| printed < l) {
         let record = match follower.try_next()? {
