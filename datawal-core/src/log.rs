@@ -384,6 +384,24 @@ impl Opening {
         for &id in &self.bad_hints {
             let _ = hint::remove(&dir, id);
         }
+        let active_hinted = self
+            .hints
+            .last()
+            .copied()
+            .flatten()
+            .filter(|h| h.segment == self.active_id)
+            .map_or(0, |h| h.covered);
+        // Known durable: the active segment's hint covers all of it. A hint
+        // of the active segment is written only by a drop with nothing
+        // unsynced, after the fsync that made its bytes durable and, when
+        // it was new, its directory entry (a rotation makes every older
+        // segment's entry durable before creating the next). Anything
+        // appended since makes the segment longer than its hint, a segment
+        // created since is the active one and has no hint, and a removal
+        // since is fsynced at once (or, the last one of a killed writer,
+        // harmless undone: the log is a longer suffix).
+        let clean =
+            report.tail.is_none() && seen.active_size > 0 && active_hinted == seen.active_size;
         Ok(RecordLog {
             dir,
             _lock: self.lock,
@@ -392,13 +410,7 @@ impl Opening {
             active_size: seen.active_size,
             closed,
             active_info,
-            active_hinted: self
-                .hints
-                .last()
-                .copied()
-                .flatten()
-                .filter(|h| h.segment == self.active_id)
-                .map_or(0, |h| h.covered),
+            active_hinted,
             sealing: None,
             durable_size: seen.active_size,
             // Never below the floor that retention left behind.
@@ -409,12 +421,13 @@ impl Opening {
             report,
             options: self.options,
             poisoned: None,
-            // What open found may be a killed writer's bytes still only in
-            // the page cache, and its segments' entries not yet durable:
-            // the first fsync (or a rotation, which would close the segment)
-            // syncs them rather than trusting them.
-            data_dirty: seen.active_size > 0,
-            dir_dirty: true,
+            // Unless known durable, what open found may be a killed
+            // writer's bytes still only in the page cache, and its newest
+            // segment's directory entry not yet durable: the first fsync
+            // (or a rotation, which would close the segment) syncs them
+            // rather than trusting them.
+            data_dirty: seen.active_size > 0 && !clean,
+            dir_dirty: !clean,
             reserved_to: 0,
             reserving: true,
             buf: Vec::new(),
@@ -1042,6 +1055,63 @@ impl Iterator for RecordIter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::segment::testing::dir_syncs;
+
+    /// Directory fsyncs made by `f` (on this thread).
+    fn dir_syncs_of(f: impl FnOnce()) -> u64 {
+        let before = dir_syncs();
+        f();
+        dir_syncs() - before
+    }
+
+    /// Fill `log` past the size that gets a hint on a synced drop.
+    fn fill(log: &mut RecordLog) {
+        while log.active_size < hint::MIN_HINTED_BYTES {
+            log.append(&[7u8; 1000]).unwrap();
+        }
+    }
+
+    /// A reopen of a store whose writer synced and dropped it (the active
+    /// segment's hint covers it whole) changes nothing in the directory:
+    /// its first fsync syncs no directory. Every other reopen still does,
+    /// since what it found may be a killed writer's newest segment, whose
+    /// directory entry only that fsync makes durable.
+    #[test]
+    fn the_first_fsync_after_a_clean_reopen_syncs_no_directory() {
+        let td = tempfile::tempdir().unwrap();
+        let dir = td.path();
+        let mut log = RecordLog::open(dir).unwrap();
+        fill(&mut log);
+        assert_eq!(dir_syncs_of(|| log.fsync().unwrap()), 1, "new store");
+        drop(log);
+        assert!(hint::hint_path(dir, 1).exists());
+
+        // Reopened untouched: appends and fsyncs sync no directory.
+        let mut log = RecordLog::open(dir).unwrap();
+        log.append(b"after a clean reopen").unwrap();
+        assert_eq!(dir_syncs_of(|| log.fsync().unwrap()), 0, "clean reopen");
+        // ...but a rotation still makes its new segment durable.
+        log.rotate().unwrap();
+        log.append(b"in segment 2").unwrap();
+        assert_eq!(dir_syncs_of(|| log.fsync().unwrap()), 1, "after rotate");
+        drop(log);
+
+        // The active segment (2) has no hint: as after a killed writer.
+        let mut log = RecordLog::open(dir).unwrap();
+        log.append(b"x").unwrap();
+        assert_eq!(dir_syncs_of(|| log.fsync().unwrap()), 1, "no hint");
+        fill(&mut log);
+        log.fsync().unwrap();
+        drop(log);
+        let mut log = RecordLog::open(dir).unwrap();
+        assert_eq!(dir_syncs_of(|| log.fsync().unwrap()), 0, "hinted again");
+        // Appended and dropped unsynced (a killed writer's bytes): the hint
+        // covers a prefix only.
+        log.append(b"unsynced").unwrap();
+        drop(log);
+        let mut log = RecordLog::open(dir).unwrap();
+        assert_eq!(dir_syncs_of(|| log.fsync().unwrap()), 1, "hint short");
+    }
 
     #[test]
     fn limits_refused_before_writing() {

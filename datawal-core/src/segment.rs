@@ -142,6 +142,8 @@ pub fn list_segments(dir: &Path) -> Result<Vec<u32>> {
 /// # Errors
 /// [`Error::Io`] when the directory cannot be opened or synced.
 pub fn fsync_dir(dir: &Path) -> Result<()> {
+    #[cfg(test)]
+    testing::DIR_SYNCS.with(|n| n.set(n.get() + 1));
     let d = File::open(dir).map_err(|e| Error::io("open directory", dir, e))?;
     d.sync_all()
         .map_err(|e| Error::io("fsync directory", dir, e))
@@ -169,6 +171,22 @@ pub(crate) fn require_dir(dir: &Path) -> Result<()> {
             path: dir.to_path_buf(),
         }),
         Err(e) => Err(Error::io("open store directory", dir, e)),
+    }
+}
+
+/// Test hooks: what the unit tests count.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Directory fsyncs ([`super::fsync_dir`]) made by this thread.
+        pub(crate) static DIR_SYNCS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// Directory fsyncs this thread has made so far.
+    pub(crate) fn dir_syncs() -> u64 {
+        DIR_SYNCS.with(Cell::get)
     }
 }
 
