@@ -106,10 +106,13 @@ fn child_entry() {
     let dir = child_dir();
     let generation = env_u64("DATAWAL_GENERATION");
     let seed = env_u64("DATAWAL_CHILD_SEED");
-    let options = match std::env::var("DATAWAL_MAX_SEGMENT") {
+    let mut options = match std::env::var("DATAWAL_MAX_SEGMENT") {
         Ok(v) => LogOptions::default().max_segment_bytes(v.parse().unwrap()),
         Err(_) => LogOptions::default(),
     };
+    if let Ok(v) = std::env::var("DATAWAL_PREALLOCATE") {
+        options = options.preallocate(v.parse().unwrap());
+    }
     match mode.as_str() {
         "log" => child_log(
             SharedLog::open_with(&dir, options).unwrap(),
@@ -228,6 +231,8 @@ struct Store {
     durable: (u32, u64),
     generation: u64,
     max_segment_bytes: Option<u64>,
+    /// `LogOptions::preallocate` for the children and the checking handle.
+    preallocate: Option<u64>,
     kills: u32,
     power_cuts: u32,
     zero_fills: u32,
@@ -236,7 +241,12 @@ struct Store {
 }
 
 impl Store {
-    fn new(dir: PathBuf, kv: bool, max_segment_bytes: Option<u64>) -> Self {
+    fn new(
+        dir: PathBuf,
+        kv: bool,
+        max_segment_bytes: Option<u64>,
+        preallocate: Option<u64>,
+    ) -> Self {
         Store {
             dir,
             kv,
@@ -244,6 +254,7 @@ impl Store {
             durable: (1, 0),
             generation: 0,
             max_segment_bytes,
+            preallocate,
             kills: 0,
             power_cuts: 0,
             zero_fills: 0,
@@ -253,9 +264,13 @@ impl Store {
     }
 
     fn options(&self) -> LogOptions {
-        match self.max_segment_bytes {
+        let options = match self.max_segment_bytes {
             Some(max) => LogOptions::default().max_segment_bytes(max),
             None => LogOptions::default(),
+        };
+        match self.preallocate {
+            Some(bytes) => options.preallocate(bytes),
+            None => options,
         }
     }
 
@@ -269,6 +284,9 @@ impl Store {
         ];
         if let Some(max) = self.max_segment_bytes {
             env.push(("DATAWAL_MAX_SEGMENT", max.to_string()));
+        }
+        if let Some(bytes) = self.preallocate {
+            env.push(("DATAWAL_PREALLOCATE", bytes.to_string()));
         }
         let mode = if self.kv { "kv" } else { "log" };
         let child = ChildProc::spawn("child_entry", mode, &self.dir, &env);
@@ -488,14 +506,14 @@ fn is_child() -> bool {
 }
 
 /// Run `kills` rounds over `stores` fresh stores (odd ones rotate
-/// automatically) and return the totals.
-fn run(name: &str, kv: bool, stores: u32, kills_each: u32) -> Totals {
+/// automatically; all with `preallocate` when given) and return the totals.
+fn run(name: &str, kv: bool, stores: u32, kills_each: u32, preallocate: Option<u64>) -> Totals {
     let mut rng = Rng::new(reliability_support::seed(name));
     let td = tempfile::tempdir().unwrap();
     let mut total = Totals::default();
     for s in 0..stores {
         let max = (s % 2 == 1).then_some(8_192);
-        let mut store = Store::new(td.path().join(format!("store-{s}")), kv, max);
+        let mut store = Store::new(td.path().join(format!("store-{s}")), kv, max, preallocate);
         for _ in 0..kills_each {
             store.round(&mut rng);
         }
@@ -509,7 +527,13 @@ fn kill_shared_log_threads_at_random_moments() {
     if is_child() {
         return;
     }
-    let total = run("kill_shared_log_threads_at_random_moments", false, 6, 20);
+    let total = run(
+        "kill_shared_log_threads_at_random_moments",
+        false,
+        6,
+        20,
+        None,
+    );
     total.print("shared log, 4 threads");
     assert_eq!(total.kills, 120);
     assert!(total.power_cuts + total.zero_fills + total.lost_segments > 30);
@@ -524,12 +548,40 @@ fn kill_shared_wal_threads_at_random_moments() {
     if is_child() {
         return;
     }
-    let total = run("kill_shared_wal_threads_at_random_moments", true, 5, 20);
+    let total = run(
+        "kill_shared_wal_threads_at_random_moments",
+        true,
+        5,
+        20,
+        None,
+    );
     total.print("shared wal, 4 threads");
     assert_eq!(total.kills, 100);
     assert!(total.power_cuts + total.zero_fills + total.lost_segments > 25);
     assert!(
         total.acked > 400,
+        "children acknowledged too little to test"
+    );
+}
+
+/// The same with `LogOptions::preallocate` (4 KiB steps, so that kills
+/// land around extensions and rotations): every record whose
+/// `append_durable`/`put_durable` returned is found after each kill and
+/// power cut, in each thread's order; the checking handles reuse the
+/// zero-filled space the children left.
+#[test]
+fn kill_preallocating_shared_threads_at_random_moments() {
+    if is_child() {
+        return;
+    }
+    let name = "kill_preallocating_shared_threads_at_random_moments";
+    let log = run(name, false, 4, 20, Some(4_096));
+    log.print("shared log, 4 threads, preallocate 4 KiB");
+    let kv = run(name, true, 2, 20, Some(4_096));
+    kv.print("shared wal, 4 threads, preallocate 4 KiB");
+    assert_eq!(log.kills + kv.kills, 120);
+    assert!(
+        log.acked > 300 && kv.acked > 150,
         "children acknowledged too little to test"
     );
 }
