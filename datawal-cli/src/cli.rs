@@ -35,7 +35,10 @@ pub enum Command {
     /// writer's next open moves the tail aside into a `*.torn` file; intact
     /// records found after the damage, which go with it, are counted), 4 for
     /// hard corruption (a damaged record in a closed segment, or structural
-    /// damage anywhere). The segment file and offset are named. Run on a store a writer is appending to,
+    /// damage anywhere). The segment file and offset are named. Zeros from
+    /// the end of the last record to the end of the last segment are free
+    /// space (`LogOptions::preallocate`), not damage: exit 0, their size
+    /// said. Run on a store a writer is appending to,
     /// a record being written at that instant can show as a torn tail.
     #[command(after_help = HELP_TABLE)]
     Verify(VerifyArgs),

@@ -54,14 +54,35 @@ fn torn_tail_exits_3_and_is_left_in_place() {
     assert_eq!(snapshot(td.path()), before, "verify must not repair");
 }
 
+/// Zeros after the last record are free space (what a preallocating
+/// writer leaves): exit 0, counted.
 #[test]
-fn zero_filled_tail_exits_3() {
+fn zeros_after_the_last_record_are_free_space_and_exit_0() {
+    let td = tempfile::tempdir().unwrap();
+    kv_store(td.path());
+    let path = seg(td.path(), 1);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend([0u8; 100]);
+    std::fs::write(&path, &bytes).unwrap();
+    let r = verify(td.path());
+    r.code(0);
+    assert!(
+        r.stdout.starts_with("ok: ") && r.stdout.contains("100 bytes of free space"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// Zeros with one non-zero byte among them are a torn tail: exit 3.
+#[test]
+fn zeros_then_a_non_zero_byte_are_a_torn_tail_and_exit_3() {
     let td = tempfile::tempdir().unwrap();
     kv_store(td.path());
     let path = seg(td.path(), 1);
     let mut bytes = std::fs::read(&path).unwrap();
     let end = bytes.len();
     bytes.extend([0u8; 100]);
+    bytes[end + 60] = 9;
     std::fs::write(&path, bytes).unwrap();
     let r = verify(td.path());
     r.code(3);

@@ -203,6 +203,9 @@ pub struct Verification {
     /// The torn tail of the last segment, with the intact frames after the
     /// damage counted (`saved_to` is `None`: nothing is moved).
     pub tail: Option<TailDamage>,
+    /// Zero bytes after the data of the last segment: free space (see
+    /// [`RecoveryReport::free_bytes`]), not damage.
+    pub free_bytes: u64,
 }
 
 impl RecordLogReader {
@@ -235,7 +238,8 @@ impl RecordLogReader {
                 stats.visit(&view);
             }) {
                 Ok(()) => {
-                    v.tail = cursor.into_report().tail;
+                    let report = cursor.into_report();
+                    (v.tail, v.free_bytes) = (report.tail, report.free_bytes);
                     break;
                 }
                 Err(Error::Corrupt {

@@ -162,4 +162,11 @@ pub struct RecoveryReport {
     pub bytes_from_hints: u64,
     /// The torn tail, if any, and where its bytes were saved.
     pub tail: Option<TailDamage>,
+    /// Zero bytes from the end of the valid prefix of the last segment to
+    /// the end of its file: free space (what
+    /// [`LogOptions::preallocate`](crate::LogOptions::preallocate) reserves,
+    /// or zeros a crash left where unsynced appends were), not damage. 0
+    /// when the last segment ends with its last record, or with a torn
+    /// tail (zeros after a partly written record are part of the tail).
+    pub free_bytes: u64,
 }

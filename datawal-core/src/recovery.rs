@@ -10,6 +10,12 @@
 //!   reported in [`RecoveryReport::tail`]. Bad magic other than zeros, an
 //!   unknown version or record type, non-zero flags and oversize lengths are
 //!   hard errors anywhere.
+//! - In the last segment, zeros from a frame boundary to the end of the file
+//!   are free space, not damage: where [`crate::LogOptions::preallocate`]
+//!   reserved room, or where a crash zero-filled unsynced appends. They end
+//!   the valid prefix and are counted in [`RecoveryReport::free_bytes`];
+//!   no tail is reported, nothing is kept aside. A non-zero byte anywhere
+//!   after the boundary makes it all a torn tail, as before.
 //! - Everything after the first damage in the last segment is the tail, even
 //!   when intact frames follow it (a crash can write pages back out of
 //!   order): the writer keeps those bytes aside and reports how many intact
@@ -41,6 +47,15 @@ pub(crate) fn is_torn_tail(kind: &CorruptKind, is_last: bool, damaged: &[u8]) ->
         _ => false,
     };
     is_last && tail_like
+}
+
+/// The recovery policy for zeros: `true` when damage found at a frame
+/// boundary of a segment that is (`is_last`) or is not the last one may be
+/// the start of free space, zeros to the end of the file. `damaged` holds
+/// the bytes from the boundary on that the scanner has; the caller then
+/// reads the rest of the file to confirm that it is zeros too.
+pub(crate) fn may_be_free_space(is_last: bool, damaged: &[u8]) -> bool {
+    is_last && !damaged.is_empty() && damaged.iter().all(|&b| b == 0)
 }
 
 /// A lending cursor over the records of a set of segments, in order.
@@ -225,6 +240,15 @@ impl RecordCursor {
         is_last: bool,
     ) -> Result<()> {
         let path = segment_path(&self.dir, id);
+        if let Some(scanner) = self.scanner.as_mut() {
+            let held = scanner.buf.get(scanner.pos..scanner.end);
+            if may_be_free_space(is_last, held.unwrap_or_default()) {
+                if let Some(bytes) = scanner.zeros_to_end()? {
+                    self.report.free_bytes = bytes;
+                    return Ok(());
+                }
+            }
+        }
         // The scanner still holds the damaged frame's bytes.
         let damaged = self
             .scanner

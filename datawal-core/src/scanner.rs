@@ -13,6 +13,7 @@ use crate::error::{CorruptKind, Error, Result};
 use crate::format::{decode_frame, frame_parts, Decoded, Header, RecordType, CRC_LEN, HEADER_LEN};
 use crate::record::{RecordView, RecoveryReport};
 use crate::segment::open_segment;
+use crate::tail::for_each_chunk;
 
 /// Bytes read from a segment per `read` call.
 pub(crate) const CHUNK: usize = 1 << 20;
@@ -192,6 +193,36 @@ impl SegmentScanner {
         report.records_replayed += records;
         report.last_txid_seen = last_txid;
         flow
+    }
+
+    /// When every byte from `pos` to the end of the file is zero, how many
+    /// there are; `None` when one is not. The bytes past the buffer are
+    /// read in chunks, holes of a sparse file stepped over
+    /// ([`for_each_chunk`]): the zeros of preallocated space cost a read of
+    /// their few megabytes, a hole of any size nothing.
+    pub(crate) fn zeros_to_end(&mut self) -> Result<Option<u64>> {
+        let held = self.buf.get(self.pos..self.end).unwrap_or_default();
+        if held.iter().any(|&b| b != 0) {
+            return Ok(None);
+        }
+        let at = self.base + self.pos as u64;
+        let from = self.base + self.end as u64;
+        let len = self
+            .file
+            .metadata()
+            .map_err(|e| Error::io("stat segment", &self.path, e))?
+            .len();
+        let mut zeros = true;
+        if !self.eof && from < len {
+            for_each_chunk(&self.file, &self.path, from, len, |_, bytes| {
+                zeros = bytes.iter().all(|&b| b == 0);
+                Ok(match zeros {
+                    true => ControlFlow::Continue(()),
+                    false => ControlFlow::Break(()),
+                })
+            })?;
+        }
+        Ok(zeros.then(|| len.max(from) - at))
     }
 
     pub(crate) fn advance(&mut self) -> Result<Step> {

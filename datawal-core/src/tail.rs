@@ -23,6 +23,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::{self, File, OpenOptions};
 use std::io;
+use std::ops::ControlFlow;
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 
@@ -90,7 +91,7 @@ pub fn count_intact_frames(path: &Path, offset: u64) -> Result<u64> {
     let mut counter = FrameCounter::new(end.saturating_sub(offset));
     for_each_chunk(&file, path, offset, end, |rel, bytes| {
         counter.feed(rel, bytes);
-        Ok(())
+        Ok(ControlFlow::Continue(()))
     })?;
     Ok(counter.finish())
 }
@@ -112,7 +113,7 @@ fn copy_and_count(
             dst.write_all_at(bytes, rel)
                 .map_err(|e| Error::io("write torn-tail file", dst_path, e))?;
         }
-        Ok(())
+        Ok(ControlFlow::Continue(()))
     })?;
     dst.set_len(end - start)
         .map_err(|e| Error::io("write torn-tail file", dst_path, e))?;
@@ -122,13 +123,15 @@ fn copy_and_count(
 /// Call `f(position relative to start, bytes)` for the data of
 /// `file[start..end]` in chunks of at most [`CHUNK`], in order, stepping over
 /// the holes of a sparse file (which read as zeros, and are passed as gaps
-/// in the positions).
-fn for_each_chunk(
+/// in the positions), until `f` breaks. Also what tells free space from a
+/// torn tail (`SegmentScanner::zeros_to_end`): a hole of gigabytes costs
+/// nothing.
+pub(crate) fn for_each_chunk(
     file: &File,
     path: &Path,
     start: u64,
     end: u64,
-    mut f: impl FnMut(u64, &[u8]) -> Result<()>,
+    mut f: impl FnMut(u64, &[u8]) -> Result<ControlFlow<()>>,
 ) -> Result<()> {
     let mut buf = vec![0u8; CHUNK.min(usize::try_from(end - start).unwrap_or(CHUNK))];
     let mut at = start;
@@ -143,7 +146,9 @@ fn for_each_chunk(
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(Error::io("read segment", path, e)),
             };
-            f(at - start, &buf[..n])?;
+            if f(at - start, &buf[..n])?.is_break() {
+                return Ok(());
+            }
             at += n as u64;
         }
     }

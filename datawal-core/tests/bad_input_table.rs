@@ -90,6 +90,40 @@ fn assert_torn(dir: &Path, seg: u32, offset: u64, bytes: u64, keep: &[&[u8]]) ->
     tail.kind
 }
 
+/// Zeros from `offset` to the end of segment `seg` (`bytes` of them) are
+/// free space, not damage: a reader reports no tail and counts them; the
+/// writer's open reports no tail, keeps no side file, cuts the segment to
+/// its data (durably: no preallocation asked) and keeps the payloads
+/// `keep`; appending goes on after them.
+fn assert_free(dir: &Path, seg: u32, offset: u64, bytes: u64, keep: &[&[u8]]) {
+    let (_, report) = RecordLogReader::open(dir).unwrap().scan().unwrap();
+    assert!(report.tail.is_none(), "reader: {report:?}");
+    assert_eq!(report.free_bytes, bytes, "reader");
+    let mut log = RecordLog::open(dir).unwrap();
+    let report = log.recovery_report().unwrap();
+    assert!(report.tail.is_none(), "writer: {report:?}");
+    assert_eq!(
+        (report.free_bytes, report.tail_bytes_discarded),
+        (bytes, 0),
+        "writer"
+    );
+    let side_files = fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension() == Some("torn".as_ref()))
+        .count();
+    assert_eq!(side_files, 0, "no side file for zeros");
+    assert_eq!(fs::metadata(segment_path(dir, seg)).unwrap().len(), offset);
+    let got: Vec<Vec<u8>> = log.scan().unwrap().into_iter().map(|r| r.payload).collect();
+    assert_eq!(got, keep.iter().map(|p| p.to_vec()).collect::<Vec<_>>());
+    log.append(b"next").unwrap();
+    log.fsync().unwrap();
+    drop(log);
+    let (rs, report) = RecordLogReader::open(dir).unwrap().scan().unwrap();
+    assert!(report.tail.is_none());
+    assert_eq!(report.free_bytes, 0);
+    assert_eq!(rs.last().unwrap().payload, b"next");
+}
+
 const ALL3: &[&[u8]] = &[b"one", b"two", b"three"];
 const TWO: &[&[u8]] = &[b"one", b"two"];
 
@@ -106,14 +140,34 @@ fn bad_magic_is_corrupt() {
     );
 }
 
+/// Zeros from a frame's start to the end of the last segment (a crash
+/// zero-filled unsynced appends, or preallocated space) hold no record:
+/// free space, counted, cut by the writer without a side file.
 #[test]
-fn zero_filled_header_at_the_end_is_a_torn_tail() {
+fn zeros_from_a_frame_start_to_the_end_are_free_space() {
     let td = tempfile::tempdir().unwrap();
     let at = store(td.path(), false);
     let len = fs::metadata(segment_path(td.path(), 1)).unwrap().len();
     patch(td.path(), 1, at, &vec![0; (len - at) as usize]);
-    let kind = assert_torn(td.path(), 1, at, len - at, TWO);
-    assert_eq!(kind, CorruptKind::BadMagic { found: [0; 4] });
+    assert_free(td.path(), 1, at, len - at, TWO);
+}
+
+/// A zero header followed by a non-zero byte anywhere up to the end is
+/// not free space: a torn tail, kept aside as before.
+#[test]
+fn zeros_then_any_non_zero_byte_are_a_torn_tail() {
+    for (n, at) in [(24u64, 23u64), (5000, 4999), (5000, 24), (200_000, 150_000)] {
+        let td = tempfile::tempdir().unwrap();
+        let len = {
+            store(td.path(), false);
+            fs::metadata(segment_path(td.path(), 1)).unwrap().len()
+        };
+        let mut tail = vec![0u8; n as usize];
+        tail[at as usize] = 1;
+        append_raw(td.path(), 1, &tail);
+        let kind = assert_torn(td.path(), 1, len, n, ALL3);
+        assert_eq!(kind, CorruptKind::BadMagic { found: [0; 4] }, "{n} {at}");
+    }
 }
 
 #[test]
@@ -274,16 +328,30 @@ fn truncation_in_a_closed_segment_is_corrupt() {
 }
 
 #[test]
-fn zero_tail_of_any_length_is_a_torn_tail() {
-    for n in [1u64, 3, 4, 23, 24, 25, 100, 5000] {
+fn zero_tail_of_any_length_is_free_space() {
+    // Past a read chunk (1 MiB) too: the zeros are read to the end.
+    for n in [1u64, 3, 4, 23, 24, 25, 100, 5000, (1 << 20) + 17] {
         let td = tempfile::tempdir().unwrap();
         let len = {
             store(td.path(), false);
             fs::metadata(segment_path(td.path(), 1)).unwrap().len()
         };
         append_raw(td.path(), 1, &vec![0; n as usize]);
-        assert_torn(td.path(), 1, len, n, ALL3);
+        assert_free(td.path(), 1, len, n, ALL3);
     }
+}
+
+/// In a closed segment, zeros at the end are corruption as before: a
+/// writer cuts its preallocated space before the next segment exists.
+#[test]
+fn zeros_at_the_end_of_a_closed_segment_are_corrupt() {
+    let td = tempfile::tempdir().unwrap();
+    store(td.path(), true);
+    let len = fs::metadata(segment_path(td.path(), 1)).unwrap().len();
+    append_raw(td.path(), 1, &[0; 100]);
+    assert_corrupt(td.path(), 1, len, |k| {
+        *k == CorruptKind::BadMagic { found: [0; 4] }
+    });
 }
 
 #[test]

@@ -137,19 +137,21 @@ fn crc_tail_is_cut_saved_and_appending_continues() {
 }
 
 #[test]
-fn zero_filled_tail_is_cut_saved_and_appending_continues() {
-    // The third record is intact: only the zeros go.
+fn zero_filled_tail_is_free_space_cut_without_a_side_file() {
+    // The third record is intact: only the zeros go, and they are free
+    // space (what a preallocating writer leaves), not a torn tail.
     let td = copy_fixture("zero_filled_tail");
+    let path = td.path().join("00000001.dwal");
+    let len = std::fs::metadata(&path).unwrap().len();
     let log = RecordLog::open(td.path()).unwrap();
-    let tail = log.recovery_report().unwrap().tail.unwrap();
-    assert_eq!(tail.bytes, 4096);
-    assert!(matches!(
-        tail.kind,
-        CorruptKind::BadMagic {
-            found: [0, 0, 0, 0]
-        }
-    ));
+    let report = log.recovery_report().unwrap();
+    assert!(report.tail.is_none(), "{report:?}");
+    assert_eq!(report.free_bytes, 4096);
     drop(log);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), len - 4096);
+    assert!(!std::fs::read_dir(td.path())
+        .unwrap()
+        .any(|e| e.unwrap().path().extension() == Some("torn".as_ref())));
     assert_eq!(payloads(td.path()).len(), 3);
 }
 

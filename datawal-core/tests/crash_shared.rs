@@ -220,10 +220,17 @@ struct Store {
     /// Kills and power cuts so far.
     k: Kills,
     max_segment_bytes: Option<u64>,
+    /// `LogOptions::preallocate` for the children and the checking handle.
+    preallocate: Option<u64>,
 }
 
 impl Store {
-    fn new(dir: PathBuf, kv: bool, max_segment_bytes: Option<u64>) -> Self {
+    fn new(
+        dir: PathBuf,
+        kv: bool,
+        max_segment_bytes: Option<u64>,
+        preallocate: Option<u64>,
+    ) -> Self {
         Store {
             dir,
             kv,
@@ -232,13 +239,18 @@ impl Store {
             generation: 0,
             k: Kills::default(),
             max_segment_bytes,
+            preallocate,
         }
     }
 
     fn options(&self) -> LogOptions {
-        match self.max_segment_bytes {
+        let options = match self.max_segment_bytes {
             Some(max) => LogOptions::default().max_segment_bytes(max),
             None => LogOptions::default(),
+        };
+        match self.preallocate {
+            Some(bytes) => options.preallocate(bytes),
+            None => options,
         }
     }
 
@@ -252,6 +264,9 @@ impl Store {
         ];
         if let Some(max) = self.max_segment_bytes {
             env.push(("DATAWAL_MAX_SEGMENT", max.to_string()));
+        }
+        if let Some(bytes) = self.preallocate {
+            env.push(("DATAWAL_PREALLOCATE", bytes.to_string()));
         }
         let mode = if self.kv { "kv" } else { "log" };
         let child = ChildProc::spawn("child_entry", mode, &self.dir, &env);
@@ -427,14 +442,14 @@ impl Totals {
 }
 
 /// Run `kills` rounds over `stores` fresh stores (odd ones rotate
-/// automatically) and return the totals.
-fn run(name: &str, kv: bool, stores: u32, kills_each: u32) -> Totals {
+/// automatically; all with `preallocate` when given) and return the totals.
+fn run(name: &str, kv: bool, stores: u32, kills_each: u32, preallocate: Option<u64>) -> Totals {
     let mut rng = Rng::new(reliability_support::seed(name));
     let td = tempfile::tempdir().unwrap();
     let mut total = Totals::default();
     for s in 0..stores {
         let max = (s % 2 == 1).then_some(8_192);
-        let mut store = Store::new(td.path().join(format!("store-{s}")), kv, max);
+        let mut store = Store::new(td.path().join(format!("store-{s}")), kv, max, preallocate);
         for _ in 0..kills_each {
             store.round(&mut rng);
         }
@@ -448,7 +463,13 @@ fn kill_shared_log_threads_at_random_moments() {
     if is_child() {
         return;
     }
-    let total = run("kill_shared_log_threads_at_random_moments", false, 6, 20);
+    let total = run(
+        "kill_shared_log_threads_at_random_moments",
+        false,
+        6,
+        20,
+        None,
+    );
     total.print("shared log, 4 threads");
     assert_eq!(total.k.kills, 120);
     assert!(total.k.power_cuts() > 30);
@@ -463,12 +484,40 @@ fn kill_shared_wal_threads_at_random_moments() {
     if is_child() {
         return;
     }
-    let total = run("kill_shared_wal_threads_at_random_moments", true, 5, 20);
+    let total = run(
+        "kill_shared_wal_threads_at_random_moments",
+        true,
+        5,
+        20,
+        None,
+    );
     total.print("shared wal, 4 threads");
     assert_eq!(total.k.kills, 100);
     assert!(total.k.power_cuts() > 25);
     assert!(
         total.acked > 400,
+        "children acknowledged too little to test"
+    );
+}
+
+/// The same with `LogOptions::preallocate` (4 KiB steps, so that kills
+/// land around extensions and rotations): every record whose
+/// `append_durable`/`put_durable` returned is found after each kill and
+/// power cut, in each thread's order; the checking handles reuse the
+/// zero-filled space the children left.
+#[test]
+fn kill_preallocating_shared_threads_at_random_moments() {
+    if is_child() {
+        return;
+    }
+    let name = "kill_preallocating_shared_threads_at_random_moments";
+    let log = run(name, false, 4, 20, Some(4_096));
+    log.print("shared log, 4 threads, preallocate 4 KiB");
+    let kv = run(name, true, 2, 20, Some(4_096));
+    kv.print("shared wal, 4 threads, preallocate 4 KiB");
+    assert_eq!(log.k.kills + kv.k.kills, 120);
+    assert!(
+        log.acked > 300 && kv.acked > 150,
         "children acknowledged too little to test"
     );
 }

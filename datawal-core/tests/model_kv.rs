@@ -19,7 +19,7 @@ use datawal_core::{DataWal, RecordType};
 use proptest::prelude::*;
 
 mod reliability_support;
-use reliability_support::{append_bytes, cases, truncate_to, zero_fill_from};
+use reliability_support::{append_bytes, cases, tail_or_free_space, truncate_to, zero_fill_from};
 
 const KEYS: u8 = 10;
 
@@ -230,7 +230,9 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::Damage(dmg) => {
                 drop(db.take());
                 let expect = damage_store(&dir, &mut m, &dmg);
+                let (expect, free) = tail_or_free_space(&segment_path(&dir, m.active.0), expect);
                 let d = DataWal::open(&dir).unwrap();
+                prop_assert_eq!(d.log().recovery_report().unwrap().free_bytes, free);
                 let tail = d.log().recovery_report().unwrap().tail;
                 match (expect, tail) {
                     (None, None) => {}

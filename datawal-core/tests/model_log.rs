@@ -21,7 +21,7 @@ use datawal_core::{
 use proptest::prelude::*;
 
 mod reliability_support;
-use reliability_support::{append_bytes, cases, truncate_to, zero_fill_from};
+use reliability_support::{append_bytes, cases, tail_or_free_space, truncate_to, zero_fill_from};
 
 #[derive(Debug, Clone)]
 enum Damage {
@@ -284,7 +284,10 @@ fn run(ops: Vec<Op>, max_segment_bytes: Option<u64>) -> Result<(), TestCaseError
                 drop(log.take());
                 match damage_store(&dir, &mut m, &d) {
                     Ok(expect) => {
+                        let (expect, free) =
+                            tail_or_free_space(&segment_path(&dir, m.active.0), expect);
                         let mut l = RecordLog::open_with(&dir, opts()).unwrap();
+                        prop_assert_eq!(l.recovery_report().unwrap().free_bytes, free);
                         let tail = l.recovery_report().unwrap().tail;
                         match (expect, tail) {
                             (None, None) => {}

@@ -55,7 +55,10 @@ fn tail_in_the_last_of_several_segments_then_appends_survive_reopen() {
         log.append(b"s2").unwrap();
         log.fsync().unwrap();
     }
-    tear(dir, 2, &[0u8; 100]);
+    // Zeros, then a non-zero byte: a torn tail (zeros alone are free space).
+    let mut torn = [0u8; 100];
+    torn[99] = 1;
+    tear(dir, 2, &torn);
     {
         let mut log = RecordLog::open(dir).unwrap();
         let r = log.recovery_report().unwrap();

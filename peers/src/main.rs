@@ -29,7 +29,7 @@ OPTIONS (environment variable in brackets):
   --rounds N          rounds; every system runs every workload once a round [PEERS_ROUNDS] (5)
   --only LIST         workloads, comma-separated: w1,w2,w3,w4,w5,w6,w7,w8,floor [PEERS_WORKLOADS] (all)
   --systems LIST      systems, comma-separated (all): datawal, datawal-shared (with --features
-                      shared), sqlite-full, sqlite-normal, redb, fjall, okaywal, jsonl [PEERS_SYSTEMS]
+                      shared), datawal-prealloc (W1-W3 only), sqlite-full, sqlite-normal, redb, fjall, okaywal, jsonl [PEERS_SYSTEMS]
   --dir PATH          where the stores are created; its file system is what is measured
                       [PEERS_DIR] (the system temporary directory)
   --quick             small sizes and 3 rounds: a check that everything runs (about a minute)
@@ -722,10 +722,40 @@ fn print_targets(results: &Results, shared: bool) {
         "datawal",
         "okaywal",
     );
-    println!(
-        "- W1 and W2 with `preallocate`: not measured, `LogOptions::preallocate` does not \
-         exist; without it:"
+    target(
+        "W1 with `preallocate` ÷ okaywal",
+        Metric::W1,
+        "datawal-prealloc",
+        "okaywal",
+        1.0,
     );
+    target(
+        "W1 with `preallocate` ÷ fjall",
+        Metric::W1,
+        "datawal-prealloc",
+        "fjall",
+        1.0,
+    );
+    target(
+        "W2 with `preallocate` ÷ okaywal",
+        Metric::W2,
+        "datawal-prealloc",
+        "okaywal",
+        1.0,
+    );
+    reference(
+        "W1 with `preallocate` ÷ without",
+        Metric::W1,
+        "datawal-prealloc",
+        "datawal",
+    );
+    reference(
+        "W2 with `preallocate` ÷ without",
+        Metric::W2,
+        "datawal-prealloc",
+        "datawal",
+    );
+    println!("- without `preallocate` (for reference):");
     reference("  W1, datawal ÷ okaywal", Metric::W1, "datawal", "okaywal");
     reference("  W1, datawal ÷ fjall", Metric::W1, "datawal", "fjall");
     reference("  W2, datawal ÷ okaywal", Metric::W2, "datawal", "okaywal");

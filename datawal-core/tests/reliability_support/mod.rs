@@ -246,13 +246,17 @@ pub fn child_start() -> Option<(String, std::path::PathBuf)> {
 }
 
 /// The log options a parent passed to its child: `max_segment_bytes` from
-/// `DATAWAL_MAX_SEGMENT` when set.
+/// `DATAWAL_MAX_SEGMENT` and `preallocate` from `DATAWAL_PREALLOCATE`, when
+/// set.
 pub fn child_log_options() -> datawal_core::LogOptions {
-    let options = datawal_core::LogOptions::default();
-    match std::env::var("DATAWAL_MAX_SEGMENT") {
-        Ok(v) => options.max_segment_bytes(v.parse().expect("DATAWAL_MAX_SEGMENT")),
-        Err(_) => options,
+    let mut options = datawal_core::LogOptions::default();
+    if let Ok(v) = std::env::var("DATAWAL_MAX_SEGMENT") {
+        options = options.max_segment_bytes(v.parse().expect("DATAWAL_MAX_SEGMENT"));
     }
+    if let Ok(v) = std::env::var("DATAWAL_PREALLOCATE") {
+        options = options.preallocate(v.parse().expect("DATAWAL_PREALLOCATE"));
+    }
+    options
 }
 
 /// What [`power_cut`] did to the newest segment.
@@ -354,5 +358,22 @@ impl Kills {
              0 lost",
             self.kills, self.mid_run, self.truncations, self.zero_fills, self.lost_segments,
         );
+    }
+}
+
+/// The recovery rule for zeros, as the models expect it: the tail a model
+/// predicts in the last segment at `path` (`Some((offset, bytes))`) is
+/// free space when every byte of it is zero. Returns the tail the open
+/// must report and the free bytes it must count.
+pub fn tail_or_free_space(path: &Path, tail: Option<(u64, u64)>) -> (Option<(u64, u64)>, u64) {
+    let Some((offset, bytes)) = tail else {
+        return (None, 0);
+    };
+    let file = std::fs::read(path).unwrap();
+    let rest = &file[offset as usize..];
+    if rest.len() as u64 == bytes && rest.iter().all(|&b| b == 0) {
+        (None, bytes)
+    } else {
+        (tail, 0)
     }
 }

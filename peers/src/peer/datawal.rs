@@ -244,3 +244,83 @@ impl Peer for Shared {
         Ok(t)
     }
 }
+
+/// The space [`Preallocated`] reserves ahead of the data.
+const PREALLOCATE: u64 = 1 << 20;
+
+/// datawal with `LogOptions::preallocate` (1 MiB, the size of okaywal's segments): W1 and W2 through
+/// `RecordLog`, W3 through `SharedLog` (with the `shared` feature).
+pub struct Preallocated;
+
+impl Preallocated {
+    fn options() -> datawal_core::LogOptions {
+        datawal_core::LogOptions::default().preallocate(PREALLOCATE)
+    }
+}
+
+impl Peer for Preallocated {
+    fn name(&self) -> &'static str {
+        "datawal-prealloc"
+    }
+
+    fn label(&self, w: Workload) -> String {
+        match w {
+            Workload::W3 => "datawal SharedLog append_durable, preallocate 1 MiB".into(),
+            _ => "datawal (RecordLog, preallocate 1 MiB)".into(),
+        }
+    }
+
+    fn durable(&self) -> &'static str {
+        "as datawal (W3: as datawal-shared); the segment is written into 1 MiB of zeros \
+         reserved ahead, so the `fdatasync` commits no new file length"
+    }
+
+    fn runs(&self, w: Workload) -> bool {
+        matches!(w, Workload::W1 | Workload::W2) || (cfg!(feature = "shared") && w == Workload::W3)
+    }
+
+    fn w1(&self, dir: &Path, n: usize) -> Result<Duration> {
+        let mut log = RecordLog::open_with(dir, Self::options())?;
+        log.fsync()?;
+        let (t, ()) = timed(|| {
+            for i in 0..n as u64 {
+                log.append(&payload(i))?;
+                log.fsync()?;
+            }
+            Ok(())
+        })?;
+        ensure!(log.next_txid() == n as u64 + 1);
+        log.close()?;
+        Ok(t)
+    }
+
+    fn w2(&self, dir: &Path, batches: usize, batch: usize) -> Result<Duration> {
+        let mut log = RecordLog::open_with(dir, Self::options())?;
+        log.fsync()?;
+        let (t, ()) = timed(|| {
+            for b in 0..batches {
+                let first = (b * batch) as u64;
+                let payloads: Vec<_> = (first..first + batch as u64).map(payload).collect();
+                log.append_batch(payloads.iter().map(|p| (RecordType::Raw, &b""[..], &p[..])))?;
+                log.fsync()?;
+            }
+            Ok(())
+        })?;
+        log.close()?;
+        Ok(t)
+    }
+
+    #[cfg(feature = "shared")]
+    fn w3(&self, dir: &Path, threads: usize, per_thread: usize) -> Result<Duration> {
+        let log = datawal_core::SharedLog::open_with(dir, Self::options())?;
+        log.sync()?;
+        let t = on_threads(threads, |t| {
+            for i in thread_ids(t, per_thread) {
+                log.append_durable(&payload(i))?;
+            }
+            Ok(())
+        })?;
+        ensure!(log.next_txid() == (threads * per_thread) as u64 + 1);
+        Ok(t)
+    }
+}

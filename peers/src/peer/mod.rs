@@ -156,6 +156,7 @@ pub fn all() -> Vec<Box<dyn Peer>> {
     let mut peers: Vec<Box<dyn Peer>> = vec![Box::new(datawal::Datawal)];
     #[cfg(feature = "shared")]
     peers.push(Box::new(datawal::Shared));
+    peers.push(Box::new(datawal::Preallocated));
     peers.extend([
         Box::new(sqlite::Sqlite::FULL) as Box<dyn Peer>,
         Box::new(sqlite::Sqlite::NORMAL),
