@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// `user` v1, as the previous release of the program wrote it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
-#[record(crate = "datawal::typed", name = "user", version = 1)]
+#[record(name = "user", version = 1)]
 struct UserV1 {
     #[record(key)]
     id: u64,
@@ -24,7 +24,7 @@ struct UserV1 {
 /// The key type stays `u64`: keys are stored in their own encoding, and a
 /// store's key type cannot change in place.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
-#[record(crate = "datawal::typed", name = "user", version = 2, from = UserV1)]
+#[record(name = "user", version = 2, from = UserV1)]
 struct User {
     #[record(key)]
     id: u64,
