@@ -176,6 +176,14 @@ impl Gen<'_, '_> {
     /// field's type is `Self::Key` itself, and its bound is already reported
     /// on the field.) Key types that name a type parameter are bounded in the
     /// where clause.
+    ///
+    /// A description of a key's encoding (for a store's description of
+    /// what it holds) belongs on the `Key` trait, which datawal-typed
+    /// implements by hand for every key type: the derive implements no
+    /// `Key`, and `Record` reaches it as `<Self::Key as Key>::...` in a
+    /// provided item, so nothing is generated for it. Only a required item
+    /// about the key *fields* (their names, say) would be generated, here,
+    /// from `keys` (names and types in field order) beside `type Key`.
     fn key(&self, predicates: &mut Vec<TokenStream>) -> KeyImpl {
         let krate = &self.krate;
         let keys = self.cont.key_fields();
