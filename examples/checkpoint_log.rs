@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Progress of a job: how far it got and what it has summed so far.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
-#[record(crate = "datawal::typed", name = "checkpoint", version = 1)]
+#[record(name = "checkpoint", version = 1)]
 struct Checkpoint {
     next_item: u64,
     running_sum: u64,

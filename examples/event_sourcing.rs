@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 /// What happened to an account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
-#[record(crate = "datawal::typed", name = "bank-event", version = 1)]
+#[record(name = "bank-event", version = 1)]
 enum Event {
     Opened { account: String },
     Deposited { account: String, cents: u64 },
@@ -28,7 +28,7 @@ enum Event {
 
 /// The state of one account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
-#[record(crate = "datawal::typed", name = "account", version = 1)]
+#[record(name = "account", version = 1)]
 struct Account {
     #[record(key)]
     name: String,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// An order, version 1 of the `order` record family.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
-#[record(crate = "datawal::typed", name = "order", version = 1)]
+#[record(name = "order", version = 1)]
 struct Order {
     #[record(key)]
     id: u64,

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// A sensor reading.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
-#[record(crate = "datawal::typed", name = "reading", version = 1)]
+#[record(name = "reading", version = 1)]
 struct Reading {
     sensor: u16,
     millikelvin: u32,

@@ -1,17 +1,18 @@
 //! Schema migration: data written by version 1 of a record is read as
 //! version 2 (upgraded on the fly), then compacted so every record is stored
-//! as version 2.
+//! as version 2. Then an event enum whose variants changed one at a time,
+//! kept as one enum with the history on its variants.
 //!
 //! ```text
 //! cargo run --example schema_migration
 //! ```
 
-use datawal::{Codec, Record, TypedWal};
+use datawal::{Codec, Record, TypedLog, TypedWal};
 use serde::{Deserialize, Serialize};
 
 /// `user` v1, as the previous release of the program wrote it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
-#[record(crate = "datawal::typed", name = "user", version = 1)]
+#[record(name = "user", version = 1)]
 struct UserV1 {
     #[record(key)]
     id: u64,
@@ -24,7 +25,7 @@ struct UserV1 {
 /// The key type stays `u64`: keys are stored in their own encoding, and a
 /// store's key type cannot change in place.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
-#[record(crate = "datawal::typed", name = "user", version = 2, from = UserV1)]
+#[record(name = "user", version = 2, from = UserV1)]
 struct User {
     #[record(key)]
     id: u64,
@@ -40,6 +41,135 @@ impl From<UserV1> for User {
             email: None,
         }
     }
+}
+
+/// The account events, as the release before the last wrote them
+/// (version 1). Normally this is history: it lives only in the old
+/// release's code; here it writes the old records.
+mod previous_release {
+    use super::*;
+
+    #[derive(Debug, Serialize, Deserialize, Record)]
+    #[record(name = "account-event", version = 1)]
+    #[serde(rename_all = "snake_case")]
+    pub enum AccountEvent {
+        Opened { id: u64, owner: String },
+        Deposited { id: u64, cents: u64 },
+        Withdrawn { id: u64, cents: u64 },
+    }
+}
+
+/// The account events today, version 3. Version 2 gave `Opened` a currency
+/// and added `Renamed`; version 3 gave `Withdrawn` a reason. Only what
+/// changed is written down: the old payloads of `Opened` and `Withdrawn`,
+/// and the version `Renamed` came in. The derive generates the enums of
+/// versions 1 and 2 from it.
+#[derive(Debug, PartialEq, Serialize, Deserialize, Record)]
+#[record(name = "account-event", version = 3)]
+#[serde(rename_all = "snake_case")]
+enum AccountEvent {
+    /// Through version 1, without a currency.
+    #[record(v1 = OpenedV1)]
+    Opened {
+        id: u64,
+        owner: String,
+        currency: String,
+    },
+    Deposited {
+        id: u64,
+        cents: u64,
+    },
+    /// Through version 2, without a reason.
+    #[record(v2 = WithdrawnV2)]
+    Withdrawn {
+        id: u64,
+        cents: u64,
+        reason: String,
+    },
+    /// New in version 2: after every variant of version 1, so that their
+    /// positions (what bincode and postcard write) stay the same.
+    #[record(since = 2)]
+    Renamed {
+        id: u64,
+        owner: String,
+    },
+}
+
+/// `Opened`'s payload through version 1.
+#[derive(Debug, Serialize, Deserialize)]
+struct OpenedV1 {
+    id: u64,
+    owner: String,
+}
+
+/// `Withdrawn`'s payload through version 2.
+#[derive(Debug, Serialize, Deserialize)]
+struct WithdrawnV2 {
+    id: u64,
+    cents: u64,
+}
+
+impl From<OpenedV1> for AccountEvent {
+    fn from(old: OpenedV1) -> Self {
+        AccountEvent::Opened {
+            id: old.id,
+            owner: old.owner,
+            currency: "EUR".into(),
+        }
+    }
+}
+
+impl From<WithdrawnV2> for AccountEvent {
+    fn from(old: WithdrawnV2) -> Self {
+        AccountEvent::Withdrawn {
+            id: old.id,
+            cents: old.cents,
+            reason: "unknown".into(),
+        }
+    }
+}
+
+/// Events written by version 1 read back as version 3, beside new ones.
+fn evolve_events(dir: &std::path::Path) -> anyhow::Result<()> {
+    let mut old = TypedLog::<previous_release::AccountEvent>::open(dir)?;
+    old.append(&previous_release::AccountEvent::Opened {
+        id: 7,
+        owner: "ada".into(),
+    })?;
+    old.append(&previous_release::AccountEvent::Withdrawn { id: 7, cents: 300 })?;
+    old.fsync()?;
+    drop(old);
+
+    let mut log = TypedLog::<AccountEvent>::open(dir)?;
+    log.append(&AccountEvent::Renamed {
+        id: 7,
+        owner: "ada l.".into(),
+    })?;
+    log.fsync()?;
+    let events = log.scan()?;
+    for event in &events {
+        println!("event: {event:?}");
+    }
+    anyhow::ensure!(
+        events
+            == [
+                AccountEvent::Opened {
+                    id: 7,
+                    owner: "ada".into(),
+                    currency: "EUR".into()
+                },
+                AccountEvent::Withdrawn {
+                    id: 7,
+                    cents: 300,
+                    reason: "unknown".into()
+                },
+                AccountEvent::Renamed {
+                    id: 7,
+                    owner: "ada l.".into()
+                },
+            ]
+    );
+    Ok(())
 }
 
 /// The schema version each stored value was written with, read from the
@@ -103,5 +233,7 @@ fn main() -> anyhow::Result<()> {
                     email: None
                 }
     );
+
+    evolve_events(&dir.path().join("events"))?;
     Ok(())
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 /// One audited action. The key `(actor, seq)` is encoded so that records
 /// sort by actor, then by sequence number.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
-#[record(crate = "datawal::typed", name = "audit", version = 1)]
+#[record(name = "audit", version = 1)]
 struct AuditEntry {
     #[record(key)]
     actor: String,

@@ -18,7 +18,7 @@
 //! use serde::{Deserialize, Serialize};
 //!
 //! #[derive(Debug, PartialEq, Serialize, Deserialize, Record)]
-//! #[record(crate = "datawal::typed", name = "order", version = 1)]
+//! #[record(name = "order", version = 1)]
 //! struct Order {
 //!     #[record(key)]
 //!     id: u64,
@@ -44,9 +44,10 @@
 //! # }
 //! ```
 //!
-//! `#[record(crate = "datawal::typed")]` tells the derive to reach the typed
-//! layer through this crate; code that depends on `datawal-typed` directly
-//! leaves it out.
+//! The derive finds the typed layer through this crate by itself (it reads
+//! the dependencies in your `Cargo.toml`); `#[record(crate = "...")]` is
+//! there for a path it cannot find, such as a re-export of your own. Its
+//! attributes are listed on [`Record`](derive@Record).
 //!
 //! The formats are specified byte by byte in `docs/canon.md` (frames,
 //! segments) and `docs/canon-typed.md` (the typed envelope and keys).
@@ -55,8 +56,13 @@
 
 /// The bytes-only core, whole: `datawal::raw::format`, `raw::segment`, …
 pub use datawal_core as raw;
-/// The typed layer, whole (the path for `#[record(crate = "datawal::typed")]`).
+/// The typed layer, whole (the path the derive uses for it when a crate
+/// depends on this facade).
 pub use datawal_typed as typed;
+
+// The derive names the typed layer `::datawal::typed` in code that depends
+// on this crate; this makes the same path work inside it.
+extern crate self as datawal;
 
 /// The core's error: I/O, lock, corruption of frames.
 pub use datawal_core::Error as CoreError;

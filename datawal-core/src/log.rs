@@ -1297,8 +1297,8 @@ pub(crate) struct SyncPoint {
     pub(crate) dir_dirty: bool,
 }
 
-/// Hooks for [`crate::shared`], whose group commit runs the `fdatasync`
-/// outside the lock that orders appends, then reports back here.
+// Hooks for `crate::shared`, whose group commit runs the `fdatasync`
+// outside the lock that orders appends, then reports back here.
 impl RecordLog {
     /// Count what open found as unsynced: the segment's bytes and the
     /// directory entries may still be only in the page cache (a killed

@@ -6,7 +6,7 @@
 //! a failed derive can still emit its fallback impl from what was readable.
 //! Code is generated from it only once the [`Ctxt`] holds no error.
 
-use crate::attr::{self, ContainerAttrs, FieldAttrs, SerdeAttrs};
+use crate::attr::{self, ContainerAttrs, FieldAttrs, SerdeAttrs, VariantAttrs};
 use crate::ctxt::Ctxt;
 use syn::ext::IdentExt;
 use syn::{Data as SynData, DeriveInput, Fields, Generics, Ident, Member, Type};
@@ -66,6 +66,10 @@ pub(crate) struct Variant<'a> {
     pub(crate) style: Style,
     /// Its fields.
     pub(crate) fields: Vec<Field<'a>>,
+    /// Its fields as written (copied into the enums of older versions).
+    pub(crate) fields_ast: &'a Fields,
+    /// Its `#[record(...)]` options: its history.
+    pub(crate) attrs: VariantAttrs,
     /// Its `#[serde(...)]` attributes.
     pub(crate) serde: SerdeAttrs<'a>,
 }
@@ -109,14 +113,13 @@ impl<'a> Container<'a> {
             SynData::Enum(data) => Data::Enum(
                 data.variants
                     .iter()
-                    .map(|variant| {
-                        attr::reject_variant_attrs(cx, &variant.attrs);
-                        Variant {
-                            ident: &variant.ident,
-                            style: style(&variant.fields),
-                            fields: fields_from_ast(cx, &variant.fields),
-                            serde: SerdeAttrs::from_attrs(&variant.attrs),
-                        }
+                    .map(|variant| Variant {
+                        ident: &variant.ident,
+                        style: style(&variant.fields),
+                        fields: fields_from_ast(cx, &variant.fields),
+                        fields_ast: &variant.fields,
+                        attrs: attr::parse_variant(cx, &variant.attrs),
+                        serde: SerdeAttrs::from_attrs(&variant.attrs),
                     })
                     .collect(),
             ),
@@ -161,13 +164,13 @@ impl<'a> Container<'a> {
     }
 
     /// The path to the `datawal_typed` crate: `#[record(crate)]`, else
-    /// `::datawal_typed`.
+    /// found from the dependencies in the crate's manifest (`krate.rs`).
     pub(crate) fn krate(&self) -> syn::Path {
         self.attrs
             .krate
             .get()
             .cloned()
-            .unwrap_or_else(|| syn::parse_quote!(::datawal_typed))
+            .unwrap_or_else(crate::krate::typed_path)
     }
 
     /// The key fields of a struct, in field order (none for an enum or a
@@ -176,6 +179,37 @@ impl<'a> Container<'a> {
         match &self.data {
             Data::Struct(_, fields) => fields.iter().filter(|field| field.is_key()).collect(),
             Data::Enum(_) | Data::Union(..) => Vec::new(),
+        }
+    }
+}
+
+impl Variant<'_> {
+    /// The first version the variant exists in: `since`, else 1.
+    pub(crate) fn since(&self) -> u16 {
+        self.attrs.since.get().copied().unwrap_or(1)
+    }
+
+    /// In `version` (older than the current one, and not before
+    /// [`Variant::since`]), the old payload type, if the variant's payload
+    /// then was not its current fields: the `vN = Type` with the lowest
+    /// `N >= version`.
+    pub(crate) fn payload_in(&self, version: u16) -> Option<&attr::OldPayload> {
+        self.attrs
+            .history
+            .iter()
+            .filter(|old| old.version >= version)
+            .min_by_key(|old| old.version)
+    }
+}
+
+impl Container<'_> {
+    /// Whether any variant has a history (`since` or `vN`).
+    pub(crate) fn has_variant_history(&self) -> bool {
+        match &self.data {
+            Data::Enum(variants) => variants.iter().any(|variant| {
+                variant.attrs.since.span().is_some() || !variant.attrs.history.is_empty()
+            }),
+            Data::Struct(..) | Data::Union(..) => false,
         }
     }
 }

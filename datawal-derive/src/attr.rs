@@ -352,15 +352,108 @@ pub(crate) fn parse_field(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
     out
 }
 
-/// Enum variants take no `#[record(...)]` attribute.
-pub(crate) fn reject_variant_attrs(cx: &mut Ctxt, attrs: &[Attribute]) {
+/// The `#[record(...)]` options of an enum variant: its history.
+pub(crate) struct VariantAttrs {
+    /// `since = N`: the version the variant was added in.
+    pub(crate) since: Attr<u16>,
+    /// `vN = Type`, in the order written: through version `N` (back to the
+    /// previous `vM`, or the variant's first version) the variant's payload
+    /// was `Type`.
+    pub(crate) history: Vec<OldPayload>,
+}
+
+/// One `vN = Type` option of a variant.
+pub(crate) struct OldPayload {
+    /// `N`.
+    pub(crate) version: u16,
+    /// Where `vN` is written.
+    pub(crate) span: Span,
+    /// `Type`.
+    pub(crate) ty: syn::Type,
+}
+
+/// Parse the `#[record(...)]` attributes of an enum variant.
+pub(crate) fn parse_variant(cx: &mut Ctxt, attrs: &[Attribute]) -> VariantAttrs {
+    let mut out = VariantAttrs {
+        since: Attr::none("since"),
+        history: Vec::new(),
+    };
     for attr in attrs.iter().filter(|attr| is_record(attr)) {
-        cx.error_spanned_by(
-            attr,
-            "`#[record(...)]` is not allowed on an enum variant: put `name`/`version` on the enum; \
-             enums have no key fields",
-        );
+        let result = attr.parse_nested_meta(|meta| {
+            let Some(attr_name) = meta_name(&meta) else {
+                cx.error_spanned_by(&meta.path, "expected a record attribute name");
+                return skip_value(&meta);
+            };
+            if attr_name == "since" {
+                return out.since.parse_with(cx, &meta, |cx, meta| {
+                    let expr: Expr = meta.value()?.parse()?;
+                    Ok(parse_version(&expr).map_err(|err| cx.syn_error(err)).ok())
+                });
+            }
+            if let Some(version) = history_version(&attr_name) {
+                let span = meta.path.span();
+                let version = match version {
+                    Some(version) => version,
+                    None => {
+                        cx.error_spanned_by(
+                            &meta.path,
+                            format!(
+                                "`{attr_name}` is not a version: write `v1 = OldPayload` to \
+                                 `v65535 = OldPayload`"
+                            ),
+                        );
+                        return skip_value(&meta);
+                    }
+                };
+                if out.history.iter().any(|old| old.version == version) {
+                    cx.error_spanned_by(
+                        &meta.path,
+                        format!(
+                            "duplicate `#[record({attr_name})]`: it is already written earlier; \
+                             remove this one"
+                        ),
+                    );
+                    return skip_value(&meta);
+                }
+                if let Some(ty) = parse_older(cx, &meta, &attr_name)? {
+                    out.history.push(OldPayload { version, span, ty });
+                }
+                return Ok(());
+            }
+            let message = if CONTAINER_ATTRS.contains(&attr_name.as_str()) {
+                format!(
+                    "`{attr_name}` is a container attribute: write it in the `#[record(...)]` on \
+                     the enum, not on a variant"
+                )
+            } else if attr_name == "key" {
+                "`#[record(key)]` cannot be used in an enum: the key of an enum record is `()`; \
+                 to key by a value, put the enum in a struct with a key field"
+                    .to_owned()
+            } else {
+                format!(
+                    "unknown record attribute `{attr_name}` on a variant; expected \
+                     `since = N` (the version that added the variant) or `vN = OldPayload` \
+                     (its payload through version N)"
+                )
+            };
+            cx.error_spanned_by(&meta.path, message);
+            skip_value(&meta)
+        });
+        if let Err(err) = result {
+            cx.syn_error(err);
+        }
     }
+    out
+}
+
+/// For an option named `v` followed by digits, `Some` of its version
+/// (`None` inside when it is 0 or too large); `None` for another name.
+fn history_version(name: &str) -> Option<Option<u16>> {
+    let digits = name.strip_prefix('v')?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(digits.parse::<u16>().ok().filter(|&v| v > 0))
 }
 
 /// The name of a nested meta: one identifier, keywords included.
@@ -762,9 +855,42 @@ mod tests {
     }
 
     #[test]
-    fn variant_attributes_are_rejected() {
+    fn variant_history_parses_and_reports_its_mistakes() {
         let mut cx = Ctxt::new();
-        reject_variant_attrs(&mut cx, &[parse_quote!(#[record(key)])]);
-        assert_eq!(messages(cx).len(), 1);
+        let parsed = parse_variant(
+            &mut cx,
+            &[parse_quote!(#[record(v1 = OpenedV1, v3 = crate::OpenedV3, since = 1)])],
+        );
+        assert!(messages(cx).is_empty());
+        assert_eq!(parsed.since.get(), Some(&1));
+        let versions: Vec<u16> = parsed.history.iter().map(|old| old.version).collect();
+        assert_eq!(versions, [1, 3]);
+
+        let mut cx = Ctxt::new();
+        let parsed = parse_variant(
+            &mut cx,
+            &[
+                parse_quote!(#[record(v0 = A, v1 = B, v1 = C, v2 = "D", key, name = "x", sicne = 2)]),
+            ],
+        );
+        assert_eq!(parsed.history.len(), 1);
+        assert_eq!(
+            messages(cx),
+            [
+                "`v0` is not a version: write `v1 = OldPayload` to `v65535 = OldPayload`",
+                "duplicate `#[record(v1)]`: it is already written earlier; remove this one",
+                "expected a type, not a string: write `v2 = D`",
+                "`#[record(key)]` cannot be used in an enum: the key of an enum record is `()`; \
+                 to key by a value, put the enum in a struct with a key field",
+                "`name` is a container attribute: write it in the `#[record(...)]` on the enum, \
+                 not on a variant",
+                "unknown record attribute `sicne` on a variant; expected `since = N` (the version \
+                 that added the variant) or `vN = OldPayload` (its payload through version N)",
+            ]
+        );
+        assert_eq!(history_version("v12"), Some(Some(12)));
+        assert_eq!(history_version("v70000"), Some(None));
+        assert_eq!(history_version("version"), None);
+        assert_eq!(history_version("v"), None);
     }
 }

@@ -29,6 +29,7 @@ pub(crate) fn check(cx: &mut Ctxt, cont: &Container) {
     check_from_and_try_from(cx, cont);
     check_keys(cx, cont);
     check_serde(cx, cont);
+    check_variant_history(cx, cont);
 }
 
 /// serde cannot encode a union.
@@ -114,6 +115,91 @@ fn check_key_not_skipped(cx: &mut Ctxt, field: &Field) {
         "a `#[record(key)]` field cannot be skipped by serde: the decoded value would lose its key; \
          remove the serde skip or the `#[record(key)]`",
     );
+}
+
+/// The history of an enum's variants (`since = N`, `vN = Type`): versions
+/// within the enum's, variants added later after the older ones, and no
+/// other way of upgrading beside it.
+fn check_variant_history(cx: &mut Ctxt, cont: &Container) {
+    let Data::Enum(variants) = &cont.data else {
+        return;
+    };
+    if !cont.has_variant_history() {
+        return;
+    }
+    if let Some(param) = cont.generics.params.first() {
+        cx.error_spanned_by(
+            param,
+            "per-variant history (`since`, `vN = ...`) is not supported on a generic enum: \
+             write the older versions as enums of their own and upgrade with `from = Older`",
+        );
+    }
+    for span in [cont.attrs.from.span(), cont.attrs.try_from.span()]
+        .into_iter()
+        .flatten()
+    {
+        cx.error_at(
+            span,
+            "use either per-variant history (`since`, `vN = ...` on the variants) or \
+             `from`/`try_from` on the enum, not both: the variants' history already describes \
+             every older version",
+        );
+    }
+    let Some(&current) = cont.attrs.version.get() else {
+        return;
+    };
+    // The latest variant seen so far that was added after version 1.
+    let mut latest: Option<(&syn::Ident, u16)> = None;
+    for variant in variants {
+        let since = variant.since();
+        let name = variant.ident.unraw();
+        if let (Some(span), true) = (variant.attrs.since.span(), since > current) {
+            cx.error_at(
+                span,
+                format!(
+                    "variant `{name}` cannot be added in version {since}: the enum is version \
+                     {current}; write `since = {current}` or raise the enum's version"
+                ),
+            );
+        }
+        for old in &variant.attrs.history {
+            let n = old.version;
+            if n >= current {
+                cx.error_at(
+                    old.span,
+                    format!(
+                        "`v{n}` must name a version older than the enum's version {current}: \
+                         in version {current} the payload of `{name}` is its own fields"
+                    ),
+                );
+            } else if n < since {
+                cx.error_at(
+                    old.span,
+                    format!(
+                        "`v{n}`: variant `{name}` did not exist in version {n}, it was added in \
+                         version {since}"
+                    ),
+                );
+            }
+        }
+        match latest {
+            Some((later, later_since)) if since < later_since => cx.error_spanned_by(
+                variant.ident,
+                format!(
+                    "variant `{name}` (in the enum since version {since}) must come before \
+                     `{}`, added in version {later_since}: bincode and postcard write a \
+                     variant's position, so a variant added later must come after every \
+                     older one; move `{}` down",
+                    later.unraw(),
+                    later.unraw()
+                ),
+            ),
+            _ => {}
+        }
+        if since > 1 && latest.is_none_or(|(_, s)| since >= s) {
+            latest = Some((variant.ident, since));
+        }
+    }
 }
 
 /// Refuse the serde options that need a self-describing format, or that

@@ -176,6 +176,14 @@ impl Gen<'_, '_> {
     /// field's type is `Self::Key` itself, and its bound is already reported
     /// on the field.) Key types that name a type parameter are bounded in the
     /// where clause.
+    ///
+    /// A description of a key's encoding (for a store's description of
+    /// what it holds) belongs on the `Key` trait, which datawal-typed
+    /// implements by hand for every key type: the derive implements no
+    /// `Key`, and `Record` reaches it as `<Self::Key as Key>::...` in a
+    /// provided item, so nothing is generated for it. Only a required item
+    /// about the key *fields* (their names, say) would be generated, here,
+    /// from `keys` (names and types in field order) beside `type Key`.
     fn key(&self, predicates: &mut Vec<TokenStream>) -> KeyImpl {
         let krate = &self.krate;
         let keys = self.cont.key_fields();
@@ -218,6 +226,14 @@ impl Gen<'_, '_> {
     fn decode(&self, predicates: &mut Vec<TokenStream>) -> DecodeImpl {
         let cont = self.cont;
         let private = &self.private;
+        if cont.has_variant_history() {
+            if let Some(history) = crate::history::expand(cont, &self.krate) {
+                return DecodeImpl {
+                    body: history.decode,
+                    module_check: history.items,
+                };
+            }
+        }
         let Some(upgrade) = cont.upgrade() else {
             return DecodeImpl {
                 body: quote!(#private::decode_current::<Self>(__version, __codec, __body)),
@@ -328,7 +344,7 @@ fn mentions_any(ty: &Type, params: &[Ident]) -> bool {
 
 /// `tokens` with every span set to `span`, so that an error in the
 /// generated path points at the user's token.
-fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
     tokens
         .into_iter()
         .map(|mut token| {
@@ -579,7 +595,7 @@ mod tests {
             starts,
             [
                 "unknown record attribute `verison`",
-                "`#[record(...)]` is not allowed on an enum variant",
+                "`#[record(key)]` cannot be used in an enum",
                 "use either `from` or `try_from`, not both",
                 "`#[record(key)]` cannot be used in an enum",
                 "`#[serde(tag = \"...\")]` (internal tagging) cannot be used on a Record",
@@ -588,6 +604,121 @@ mod tests {
                 "`#[serde(skip_serializing_if = \"...\")]` cannot be used in a Record",
             ],
             "a misspelled `version` is not also reported missing"
+        );
+    }
+
+    #[test]
+    fn variant_history_makes_one_enum_per_run_of_older_versions() {
+        let out = expanded(parse_quote! {
+            #[record(name = "event", version = 4)]
+            #[serde(rename_all = "snake_case")]
+            enum Event {
+                #[record(v1 = OpenedV1)]
+                Opened { id: u64, #[serde(default)] currency: String },
+                Deposited(u64),
+                #[record(since = 2, v2 = ClosedV2)]
+                Closed,
+            }
+        });
+        // Version 1: `Opened` was `OpenedV1`, no `Closed`; version 2:
+        // `Closed` was `ClosedV2`; version 3 is the current shape.
+        assert_contains(
+            &out,
+            "#[serde(crate = \"::datawal_typed::__private::serde\")] \
+             #[serde(rename_all = \"snake_case\")] \
+             enum __DatawalHistoryOfEventV1 { Opened(OpenedV1), Deposited(u64,), }",
+        );
+        assert_contains(
+            &out,
+            "enum __DatawalHistoryOfEventV2 { \
+             Opened { id: u64, #[serde(default)] currency: String, }, \
+             Deposited(u64,), Closed(ClosedV2), }",
+        );
+        assert!(!out.contains("__DatawalHistoryOfEventV3"));
+        assert_contains(&out, "const VERSION: ::core::primitive::u16 = 1u16;");
+        assert_contains(
+            &out,
+            r#"const SCHEMA: &'static ::core::primitive::str = "enum event v1 { Opened(OpenedV1), Deposited(u64,) }";"#,
+        );
+        assert_contains(
+            &out,
+            "__DatawalHistoryOfEventV1::Opened(__old) => \
+             <Event as ::core::convert::From<OpenedV1>>::from(__old)",
+        );
+        assert_contains(
+            &out,
+            "__DatawalHistoryOfEventV1::Deposited(__field0,) => Event::Deposited(__field0,)",
+        );
+        assert_contains(
+            &out,
+            "match __version { \
+             1u16..=1u16 => ::core::result::Result::map(::core::result::Result::map_err(\
+             ::datawal_typed::__private::decode_current::<__DatawalHistoryOfEventV1>(1u16, __codec, __body), __reported,), \
+             __DatawalHistoryOfEventV1::__datawal_upgrade,), \
+             2u16..=2u16 => ::core::result::Result::map(::core::result::Result::map_err(\
+             ::datawal_typed::__private::decode_current::<__DatawalHistoryOfEventV2>(2u16, __codec, __body), __reported,), \
+             __DatawalHistoryOfEventV2::__datawal_upgrade,), \
+             3u16..=3u16 => ::core::result::Result::map_err(::datawal_typed::__private::decode_current::<Self>(\
+             <Self as ::datawal_typed::Record>::VERSION, __codec, __body), __reported,), \
+             _ => ::datawal_typed::__private::decode_current::<Self>(__version, __codec, __body), }",
+        );
+        // The current enum's own schema is unchanged by its history.
+        assert_contains(
+            &out,
+            r##"const SCHEMA: &'static ::core::primitive::str = "#[serde(rename_all = \"snake_case\")] enum event v4 {"##,
+        );
+    }
+
+    #[test]
+    fn consecutive_versions_of_one_shape_share_an_enum() {
+        let out = expanded(parse_quote! {
+            #[record(version = 5)]
+            enum E { #[record(v3 = AV3)] A(String), B }
+        });
+        assert_contains(&out, "enum __DatawalHistoryOfEV1 { A(AV3), B, }");
+        assert!(!out.contains("__DatawalHistoryOfEV2") && !out.contains("__DatawalHistoryOfEV3"));
+        assert_contains(
+            &out,
+            "1u16..=3u16 => ::core::result::Result::map(::core::result::Result::map_err(\
+             ::datawal_typed::__private::decode_current::<__DatawalHistoryOfEV1>(3u16, __codec, __body)",
+        );
+        assert_contains(&out, "4u16..=4u16 => ::core::result::Result::map_err(");
+    }
+
+    #[test]
+    fn variant_history_mistakes_are_reported_together() {
+        let found = errors(parse_quote! {
+            #[record(version = 2, from = Old)]
+            enum E<T> {
+                #[record(since = 2)]
+                Added(T),
+                #[record(v2 = A2, since = 3)]
+                Late,
+                Early,
+                #[record(v1 = B1, since = 2)]
+                Both,
+            }
+        });
+        assert_eq!(
+            found,
+            [
+                "per-variant history (`since`, `vN = ...`) is not supported on a generic enum: \
+                 write the older versions as enums of their own and upgrade with `from = Older`",
+                "use either per-variant history (`since`, `vN = ...` on the variants) or \
+                 `from`/`try_from` on the enum, not both: the variants' history already describes \
+                 every older version",
+                "variant `Late` cannot be added in version 3: the enum is version 2; write \
+                 `since = 2` or raise the enum's version",
+                "`v2` must name a version older than the enum's version 2: in version 2 the \
+                 payload of `Late` is its own fields",
+                "variant `Early` (in the enum since version 1) must come before `Late`, added in \
+                 version 3: bincode and postcard write a variant's position, so a variant added \
+                 later must come after every older one; move `Late` down",
+                "`v1`: variant `Both` did not exist in version 1, it was added in version 2",
+                "variant `Both` (in the enum since version 2) must come before `Late`, added in \
+                 version 3: bincode and postcard write a variant's position, so a variant added \
+                 later must come after every older one; move `Late` down",
+            ]
         );
     }
 

@@ -24,76 +24,10 @@
 //! }
 //! ```
 //!
-//! # Container attributes: `#[record(...)]` on the type
+//! The attribute reference below is also the documentation of the derive
+//! itself, where `datawal::Record` and `datawal_typed::Record` link to.
 //!
-//! | attribute | meaning |
-//! |---|---|
-//! | `version = N` | **required**; the schema version, an integer from 1 to 65535 |
-//! | `name = "..."` | the record family name (default: the type's name); every version of a family shares it |
-//! | `from = Older` | `Older` is the previous version of this family; older bodies are decoded as `Older` and converted with `From<Older>` |
-//! | `try_from = Older` | as `from`, converted with `TryFrom<Older>`; the conversion error is kept in the `DecodeError` |
-//! | `crate = "path"` | where `datawal_typed` is found (default `::datawal_typed`), for code that reaches it through a re-export |
-//!
-//! Checked at compile time: `Older` must be a `Record` with the same `NAME`
-//! and a lower `VERSION`, and the `From`/`TryFrom` impl must exist.
-//!
-//! # Field attributes
-//!
-//! `#[record(key)]` marks a key field. One key field gives that field's type
-//! as `Record::Key`; several give a tuple of their types in field order; none
-//! gives `()`. `key(&self)` returns clones of the key fields, so key field
-//! types must implement `Key` and `Clone`. Enums always have the key `()`.
-//! A key field cannot be skipped by serde (`#[serde(skip)]`): the decoded
-//! value would lose its key.
-//!
-//! # Generics
-//!
-//! Generic structs and enums get an `impl Record` under the bounds the type
-//! was written with, plus `Self: Serialize + DeserializeOwned` (serde's
-//! derived bounds carry over), `K: Key + Clone` for each key field type `K`
-//! that names a type parameter, and, when the `from`/`try_from` type names
-//! a type parameter, `Older: Record` and `Self: From<Older>` (or
-//! `TryFrom<Older>` with a `Display` error). The name and version of such a
-//! generic `from` type are checked in an inline constant, that is when the
-//! decoder is first used with concrete types.
-//!
-//! # Serde attributes that are refused
-//!
-//! The bincode and postcard codecs are not self-describing: they write
-//! fields by position, without names or types. Serde attributes that depend
-//! on a self-describing format (`flatten`, `untagged`, `tag`, `content`) or
-//! that write a different number of fields than they read
-//! (`skip_serializing_if`, `skip_serializing` or `skip_deserializing` alone)
-//! would make records fail to decode or decode as garbage, so the derive
-//! rejects them. `#[serde(default)]`, `rename`, `skip` and the others are fine.
-//!
-//! The derive sees the record's own attributes, not the types of its
-//! fields, and does not know the codec. A field whose type needs a
-//! self-describing format (a `serde_json::Value`, or a type of your own
-//! with `flatten` or `untagged`) is caught at run time instead: the first
-//! write with bincode or postcard returns `datawal_typed::Error::Unreadable`
-//! and writes nothing; JSON stores such types.
-//!
-//! # Mistakes
-//!
-//! Every mistake of one derive is reported in the same build, each on the
-//! offending token with what to write instead. A derive that fails still
-//! implements `Record` for the type, with the name, version and key type it
-//! could read (a misspelled option such as `nmae = "order"` counts as what
-//! was meant) and methods that never run: so one mistake is one error, not
-//! one more at every use of the type (`TypedLog::<T>`, `value.key()`, a
-//! newer version's `from = T`).
-//!
-//! # `Record::SCHEMA`
-//!
-//! A canonical, whitespace-normalised text of the type's shape, for example
-//! `struct order v2 { #[key] id: u64, cents: u64 }`. It lists the kind, the
-//! record name, the version, generic parameters, every field name (unraw)
-//! and type (token text as written), key markers, variants for enums, and
-//! the `#[serde(...)]` attributes of the type, its variants and fields
-//! (they change the encoding). Doc comments and other attributes are left
-//! out.
-
+#![doc = include_str!("attributes.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -107,13 +41,17 @@ mod check;
 mod ctxt;
 mod expand;
 mod fallback;
+mod history;
+mod krate;
 mod schema;
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 
-/// Derive `datawal_typed::Record`; see the [crate documentation](crate) for
-/// the attributes.
+/// Derive `datawal_typed::Record` (re-exported as `datawal::Record`): key
+/// extraction and versioned decoding for a struct or an enum.
+///
+#[doc = include_str!("attributes.md")]
 #[proc_macro_derive(Record, attributes(record))]
 pub fn derive_record(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

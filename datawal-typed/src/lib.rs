@@ -92,6 +92,6 @@ pub use record::{Key, Record};
 pub use shared::{SharedTypedLog, SharedTypedWal};
 pub use wal::{TypedWal, WalIter};
 
-/// `#[derive(Record)]`: see the `datawal-derive` crate for its attributes.
+/// `#[derive(Record)]`; its page lists every attribute.
 #[cfg(feature = "derive")]
 pub use datawal_derive::Record;

@@ -16,7 +16,7 @@ pub trait Record: Serialize + DeserializeOwned + Sized {
     /// Schema version of this type (>= 1).
     const VERSION: u16;
     /// Canonical text of this version's shape (field names and types), used
-    /// by the schema guard in [`crate::testing`].
+    /// by the schema guard in the [`testing`](crate::testing) module.
     const SCHEMA: &'static str;
     /// The key type (`()` when no field is marked `#[record(key)]`).
     type Key: Key;
@@ -36,8 +36,8 @@ pub trait Record: Serialize + DeserializeOwned + Sized {
 }
 
 /// A type usable as a key: encoded in an order-preserving, injective,
-/// self-delimiting byte encoding owned by datawal (see [`crate::key`] and
-/// `docs/canon-typed.md`).
+/// self-delimiting byte encoding owned by datawal (see the
+/// [`key`](crate::key) module and `docs/canon-typed.md`).
 pub trait Key: Sized {
     /// Append the encoding of `self` to `out`.
     fn encode_key(&self, out: &mut Vec<u8>);

@@ -13,6 +13,7 @@ mod shadows {
     pub struct codec;
     pub struct body;
     pub const key: () = ();
+    pub struct From;
 }
 
 mod records {
@@ -43,6 +44,30 @@ mod records {
             ::core::result::Result::Ok(Thing { id: v1.id, n: 0 })
         }
     }
+
+    // Per-variant history: the hidden enums and upgrades use absolute
+    // paths too. (A field named like a unit struct in scope is not tested:
+    // serde's own derive matches it.)
+    #[derive(Serialize, Deserialize)]
+    pub struct CreatedV1 {
+        pub n: ::core::primitive::u8,
+    }
+
+    #[derive(Serialize, Deserialize, Record)]
+    #[record(name = "history", version = 2)]
+    pub enum History {
+        #[record(v1 = CreatedV1)]
+        Created { id: ::core::primitive::u8 },
+        Moved { id: ::core::primitive::u8, to: ::core::primitive::u8 },
+        #[record(since = 2)]
+        Reset,
+    }
+
+    impl ::core::convert::From<CreatedV1> for History {
+        fn from(old: CreatedV1) -> Self {
+            History::Created { id: old.n }
+        }
+    }
 }
 
 fn main() {
@@ -54,4 +79,5 @@ fn main() {
     let (id, n) = thing.key();
     ::std::assert_eq!((id.as_str(), n), ("a", 1));
     ::std::assert_eq!(<records::Thing as Record>::VERSION, 2);
+    ::std::assert_eq!(<records::History as Record>::VERSION, 2);
 }

@@ -1,0 +1,2 @@
+//! Nothing: the tests in `tests/` are the point of this crate (see its
+//! `Cargo.toml`).
