@@ -161,7 +161,7 @@ fn export_decoded_agrees_with_the_typed_layers_decoding() {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
-#[record(crate = "datawal_typed", name = "run", version = 1)]
+#[record(name = "run", version = 1)]
 struct Run1 {
     #[record(key)]
     id: String,
@@ -233,7 +233,7 @@ fn typed_keys_are_given_as_text() {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
-#[record(crate = "datawal_typed", name = "order", version = 1)]
+#[record(name = "order", version = 1)]
 struct Order {
     #[record(key)]
     id: u64,

@@ -7,15 +7,19 @@
 //!
 //! | the crate depends on | generated path |
 //! |---|---|
-//! | `datawal` (the facade), under any name `dw` | `::dw::typed` |
 //! | `datawal-typed`, under any name `t` | `::t` |
+//! | `datawal` (the facade) but not `datawal-typed`, under any name `dw` | `::dw::typed` |
 //! | neither (or the manifest cannot be read) | `::datawal_typed` |
 //!
-//! The facade wins when both are dependencies: its path works wherever it
-//! is a dependency. The crates themselves are covered too: inside
-//! `datawal-typed` (`extern crate self as datawal_typed;` in its `lib.rs`)
-//! and inside the facade (`extern crate self as datawal;`), the generated
-//! absolute path names the crate being compiled.
+//! The typed layer wins when both are dependencies: the manifest names
+//! packages, not versions, so a dependency on the published `datawal` 0.1
+//! (which has no `typed` module; this workspace's interop tests depend on
+//! it under another name) also reads as "the facade", and the typed layer,
+//! when it is there, is the one name that is sure to be right. The crates
+//! themselves are covered too: inside `datawal-typed` (`extern crate self
+//! as datawal_typed;` in its `lib.rs`) and inside the facade (`extern
+//! crate self as datawal;`), the generated absolute path names the crate
+//! being compiled.
 
 use proc_macro2::Span;
 use proc_macro_crate::{crate_name, FoundCrate};
@@ -31,13 +35,13 @@ pub(crate) fn typed_path() -> Path {
 /// itself.
 fn resolve(facade: Option<FoundCrate>, typed: Option<FoundCrate>) -> Path {
     match (facade, typed) {
-        (Some(facade), _) => {
-            let name = ident(&facade, "datawal");
-            syn::parse_quote!(::#name::typed)
-        }
-        (None, Some(typed)) => {
+        (_, Some(typed)) => {
             let name = ident(&typed, "datawal_typed");
             syn::parse_quote!(::#name)
+        }
+        (Some(facade), None) => {
+            let name = ident(&facade, "datawal");
+            syn::parse_quote!(::#name::typed)
         }
         (None, None) => syn::parse_quote!(::datawal_typed),
     }
@@ -65,17 +69,22 @@ mod tests {
     }
 
     #[test]
-    fn the_facade_wins_then_the_typed_layer_then_the_default() {
+    fn the_typed_layer_wins_then_the_facade_then_the_default() {
         let name = |n: &str| Some(FoundCrate::Name(n.to_owned()));
         assert_eq!(text(&resolve(name("datawal"), None)), "::datawal::typed");
         assert_eq!(
             text(&resolve(name("datawal"), name("datawal_typed"))),
-            "::datawal::typed"
+            "::datawal_typed"
+        );
+        assert_eq!(
+            text(&resolve(name("datawal015"), Some(FoundCrate::Itself))),
+            "::datawal_typed",
+            "datawal-typed itself, with the published 0.1 as a renamed dev-dependency"
         );
         assert_eq!(text(&resolve(name("dw"), None)), "::dw::typed", "renamed");
         assert_eq!(
             text(&resolve(Some(FoundCrate::Itself), name("datawal_typed"))),
-            "::datawal::typed",
+            "::datawal_typed",
             "the facade's own examples and doctests"
         );
         assert_eq!(
