@@ -5,15 +5,39 @@
 //! `from_text`): the CLI keeps no rule of the envelope, the codecs or the
 //! key encoding.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
 use datawal_typed::describe::{
     self, DecodedRecord, DescribeError, Description, KeyDescription, KeyShape, StoreKind,
 };
+use datawal_typed::envelope::fingerprint;
 use serde_json::{json, Map, Value};
 
-use crate::render::TypeNames;
+/// Record type names given on the command line (`--type-name`), by fingerprint.
+#[derive(Debug, Clone, Default)]
+pub struct TypeNames(HashMap<u32, String>);
+
+impl TypeNames {
+    /// The table for `names`: each keyed by its fingerprint, CRC-32C of its
+    /// UTF-8 bytes (as the typed layer computes it).
+    pub fn new<S: AsRef<str>>(names: &[S]) -> TypeNames {
+        TypeNames(
+            names
+                .iter()
+                .map(|n| (fingerprint(n.as_ref()), n.as_ref().to_owned()))
+                .collect(),
+        )
+    }
+
+    /// The name whose fingerprint is `fp`, if one was given.
+    pub fn get(&self, fp: u32) -> Option<&str> {
+        self.0.get(&fp).map(String::as_str)
+    }
+}
 
 /// A store's description, if any, and the names given on the command line.
 #[derive(Debug, Default)]
@@ -141,7 +165,7 @@ impl Lens {
                 m.insert("key".into(), json!(text));
             }
             None if !key.is_empty() => {
-                m.insert("key_b64".into(), json!(crate::render::base64(key)));
+                m.insert("key_b64".into(), json!(B64.encode(key)));
             }
             None => {}
         }
@@ -165,7 +189,7 @@ impl Lens {
                     m.insert("payload".into(), json!(text));
                 }
                 Err(_) => {
-                    m.insert("payload_b64".into(), json!(crate::render::base64(payload)));
+                    m.insert("payload_b64".into(), json!(B64.encode(payload)));
                 }
             },
         }

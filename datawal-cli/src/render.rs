@@ -7,39 +7,16 @@ use base64::Engine as _;
 use datawal_core::segment::segment_path;
 use datawal_core::RecordView;
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use datawal_typed::envelope::fingerprint;
-
 use crate::envelope::{self, Typed};
 use crate::lens::Lens;
+#[cfg(test)]
+use crate::lens::TypeNames;
 
 /// Binary values up to this many bytes are shown as hex, longer ones as base64.
 const HEX_MAX: usize = 64;
-
-/// Record type names given on the command line (`--type-name`), by fingerprint.
-#[derive(Debug, Clone, Default)]
-pub struct TypeNames(HashMap<u32, String>);
-
-impl TypeNames {
-    /// The table for `names`: each keyed by its fingerprint, CRC-32C of its
-    /// UTF-8 bytes (as the typed layer computes it).
-    pub fn new<S: AsRef<str>>(names: &[S]) -> TypeNames {
-        TypeNames(
-            names
-                .iter()
-                .map(|n| (fingerprint(n.as_ref()), n.as_ref().to_owned()))
-                .collect(),
-        )
-    }
-
-    /// The name whose fingerprint is `fp`, if one was given.
-    pub fn get(&self, fp: u32) -> Option<&str> {
-        self.0.get(&fp).map(String::as_str)
-    }
-}
 
 /// The file name of segment `id` (`00000001.dwal`).
 pub fn segment_name(id: u32) -> String {

@@ -7,10 +7,9 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{bail, Context as _, Result};
-use datawal_core::segment::segment_path;
 use datawal_core::{DataWalReader, RecordLogReader};
 
-use crate::progress;
+use crate::progress::{self, Sizes};
 
 /// Check that `dir` is an existing directory, with a message that says which
 /// of the two it is not.
@@ -55,59 +54,9 @@ pub fn open_kv_snapshot(dir: &Path) -> Result<(DataWalReader, Sizes)> {
     Ok((opened?, sizes))
 }
 
-/// The sizes of the snapshot's segment files, in snapshot order, and where
-/// each starts in the concatenation (for progress).
-#[derive(Debug, Default)]
-pub struct Sizes {
-    /// `(segment id, size in bytes)`, ascending ids.
-    pub files: Vec<(u32, u64)>,
-}
-
-impl Sizes {
-    /// Stat every segment of the snapshot. A segment that vanished counts as empty.
-    pub fn of(reader: &RecordLogReader) -> Sizes {
-        let files = reader
-            .segments()
-            .iter()
-            .map(|&id| {
-                let len = fs::metadata(segment_path(reader.dir(), id))
-                    .map(|m| m.len())
-                    .unwrap_or(0);
-                (id, len)
-            })
-            .collect();
-        Sizes { files }
-    }
-
-    /// Total bytes.
-    pub fn total(&self) -> u64 {
-        self.files.iter().map(|f| f.1).sum()
-    }
-
-    /// Bytes before segment `id` in the concatenation.
-    pub fn base_of(&self, id: u32) -> u64 {
-        self.files
-            .iter()
-            .take_while(|f| f.0 < id)
-            .map(|f| f.1)
-            .sum()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_place_segments_end_to_end() {
-        let s = Sizes {
-            files: vec![(1, 10), (2, 5), (4, 7)],
-        };
-        assert_eq!(s.total(), 22);
-        assert_eq!(s.base_of(1), 0);
-        assert_eq!(s.base_of(2), 10);
-        assert_eq!(s.base_of(4), 15);
-    }
 
     #[test]
     fn dir_checks_name_the_problem() {

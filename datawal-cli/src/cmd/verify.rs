@@ -7,7 +7,8 @@ use anyhow::Result;
 use crate::cli::VerifyArgs;
 use crate::exit::Outcome;
 use crate::progress;
-use crate::store::{open_reader, Sizes};
+use crate::progress::Sizes;
+use crate::store::open_reader;
 
 /// Check every record of the store, judging its end as a writer's open would.
 ///
