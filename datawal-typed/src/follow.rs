@@ -8,8 +8,21 @@ use std::time::Duration;
 use datawal_core::{FollowOptions, Follower};
 
 use crate::error::{Result, Skipped};
-use crate::log::{decode_record, Entry};
+use crate::log::{decode_record, Entry, TypedReader};
 use crate::{ReadPolicy, Record};
+
+// `TypedReader::follow_from` is here, with the follower, so that the log
+// module does not need this one.
+impl<T: Record> TypedReader<T> {
+    /// A follower of this log from the first record whose txid is at least
+    /// `txid`, reading with this reader's policy (see [`TypedFollower`]).
+    ///
+    /// # Errors
+    /// As [`TypedFollower::open`].
+    pub fn follow_from(&self, txid: u64) -> Result<TypedFollower<T>> {
+        TypedFollower::open(self.raw().dir(), txid, self.policy())
+    }
+}
 
 /// Follows a typed log as it grows, yielding [`Entry<T>`]: every record
 /// once, in txid order, across rotations, writer restarts and repairs,

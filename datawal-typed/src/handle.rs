@@ -20,7 +20,7 @@
 use std::ops::Range;
 use std::sync::{Mutex, PoisonError};
 
-use crate::describe::store::Recorder;
+use crate::described::Recorder;
 use crate::error::{Result, Skipped, SkippedCell};
 use crate::payload::{append_payload, WriteCheck};
 use crate::{Codec, Key, Options, ReadPolicy, Record};

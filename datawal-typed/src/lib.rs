@@ -61,6 +61,7 @@ extern crate self as datawal_typed;
 mod codec;
 mod copy_strings;
 pub mod describe;
+mod described;
 pub mod envelope;
 mod error;
 mod follow;

@@ -9,11 +9,10 @@ use datawal_core::{
     RecordCursor, RecordLog, RecordLogReader, RecordRef, RecordType, RecordView, RecoveryReport,
 };
 
-use crate::describe::store::{self, Asked};
 use crate::describe::StoreKind;
+use crate::described::{self as store, Asked};
 use crate::envelope::Header;
 use crate::error::{Error, Location, Result, Skipped};
-use crate::follow::TypedFollower;
 use crate::handle::Handle;
 use crate::payload::{decode_value, Rejected};
 use crate::{Codec, Options, ReadPolicy, Record};
@@ -493,13 +492,9 @@ impl<T: Record> TypedReader<T> {
         last_decoded(self.reader.last()?, self.policy, |t| self.cursor_from(t))
     }
 
-    /// A follower of this log from the first record whose txid is at least
-    /// `txid`, reading with this reader's policy (see [`TypedFollower`]).
-    ///
-    /// # Errors
-    /// As [`TypedFollower::open`].
-    pub fn follow_from(&self, txid: u64) -> Result<TypedFollower<T>> {
-        TypedFollower::open(self.reader.dir(), txid, self.policy)
+    /// The read policy this reader decodes with.
+    pub(crate) fn policy(&self) -> ReadPolicy {
+        self.policy
     }
 }
 

@@ -8,8 +8,8 @@ use std::path::Path;
 use datawal_core::{AtomicFile, CompactionStats, DataWal, RecordRef, RecoveryReport};
 use serde::Serialize;
 
-use crate::describe::store::{self, Asked};
 use crate::describe::{KeyDescription, StoreKind};
+use crate::described::{self as store, Asked};
 use crate::error::{Error, Location, Result, Skipped, SkippedCell};
 use crate::handle::{encode_key, Handle};
 use crate::key::decode_key_exact;

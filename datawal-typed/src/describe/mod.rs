@@ -38,7 +38,8 @@
 mod decode;
 mod key_text;
 mod schema;
-pub(crate) mod store;
+
+pub(crate) use schema::trace;
 
 use std::fmt;
 use std::io::Read;

@@ -1,4 +1,5 @@
-//! How the typed handles keep a store's description: checked and merged at
+//! How the typed handles keep a store's description ([`crate::describe`]
+//! is the read side, which needs nothing of the handles): checked and merged at
 //! open (refusing a handle of another kind, type or key), and updated
 //! before the first record of a new codec is written.
 //!
@@ -24,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use datawal_core::{AtomicFile, RecordLog, RecordType};
 
-use super::{
+use crate::describe::{
     Description, KeyDescription, StoreKind, TypeDescription, VersionDescription, FILE_NAME, FORMAT,
 };
 use crate::envelope::Header;
@@ -41,7 +42,7 @@ pub(crate) struct Asked {
     /// when the description lacks it: see [`trace`](Self::trace)).
     ty: TypeDescription,
     mixed: bool,
-    trace: fn() -> std::result::Result<super::Schema, String>,
+    trace: fn() -> std::result::Result<crate::describe::Schema, String>,
 }
 
 impl Asked {
@@ -50,7 +51,7 @@ impl Asked {
             kind,
             key,
             mixed,
-            trace: super::schema::trace::<T>,
+            trace: crate::describe::trace::<T>,
             ty: TypeDescription {
                 name: T::NAME.to_string(),
                 fingerprint: fingerprint_of::<T>(),
@@ -310,7 +311,7 @@ fn undescribed(log: &RecordLog, asked: &Asked) -> Result<Option<BTreeSet<(u16, u
             StoreKind::KeyValue => {
                 matches!(view.record_type, RecordType::Put | RecordType::Delete)
                     && key.is_none_or(|k| {
-                        k.shape == super::KeyShape::Opaque || k.to_text(view.key).is_ok()
+                        k.shape == crate::describe::KeyShape::Opaque || k.to_text(view.key).is_ok()
                     })
             }
         };
