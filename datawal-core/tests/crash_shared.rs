@@ -199,7 +199,12 @@ fn durable_end(kv: &SharedWal, key: &[u8], seq: u64) -> (u32, u64) {
     match kv.ref_of(key) {
         Some(r) if !kv_is_delete(seq) => (r.segment, r.offset + u64::from(r.len)),
         _ => {
-            let last = kv.reader().unwrap().last().unwrap().expect("the tombstone, at least");
+            let last = kv
+                .reader()
+                .unwrap()
+                .last()
+                .unwrap()
+                .expect("the tombstone, at least");
             (last.segment, last.offset + u64::from(last.len))
         }
     }

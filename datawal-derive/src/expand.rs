@@ -8,7 +8,8 @@ use crate::ast::{Container, UpgradeKind};
 use crate::check;
 use crate::ctxt::Ctxt;
 use crate::schema;
-use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use crate::spans::respan;
+use proc_macro2::{TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{DeriveInput, GenericParam, Ident, Type};
@@ -340,24 +341,6 @@ fn mentions_any(ty: &Type, params: &[Ident]) -> bool {
         })
     }
     !params.is_empty() && visit(ty.to_token_stream(), params)
-}
-
-/// `tokens` with every span set to `span`, so that an error in the
-/// generated path points at the user's token.
-pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut token| {
-            if let TokenTree::Group(group) = &token {
-                let mut inner = Group::new(group.delimiter(), respan(group.stream(), span));
-                inner.set_span(span);
-                token = TokenTree::Group(inner);
-            } else {
-                token.set_span(span);
-            }
-            token
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -720,12 +703,5 @@ mod tests {
                  later must come after every older one; move `Late` down",
             ]
         );
-    }
-
-    #[test]
-    fn respan_sets_every_span() {
-        let span = Span::call_site();
-        let tokens = respan(quote!(a::b(c)), span);
-        assert_eq!(tokens.to_string(), quote!(a::b(c)).to_string());
     }
 }

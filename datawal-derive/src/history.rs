@@ -139,7 +139,7 @@ pub(crate) fn expand(cont: &Container, krate: &syn::Path) -> Option<History> {
                     let span = old_span(old);
                     // Spanned on the old payload, where a missing `From`
                     // impl is reported.
-                    let target = crate::expand::respan(quote!(#ident), span);
+                    let target = crate::spans::respan(quote!(#ident), span);
                     hidden_variants.push(quote!(#(#serde)* #v(#old)));
                     upgrades.push(quote_spanned! {span=>
                         #hidden::#v(__old) => <#target as ::core::convert::From<#old>>::from(__old)

@@ -44,6 +44,7 @@ mod fallback;
 mod history;
 mod krate;
 mod schema;
+mod spans;
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
