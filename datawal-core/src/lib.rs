@@ -53,6 +53,7 @@ mod consumers;
 mod crc;
 mod error;
 mod export;
+mod floor;
 mod follower;
 pub mod format;
 mod hint;

@@ -6,6 +6,7 @@ use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+pub(crate) use crate::floor::read_floor;
 use crate::format::{encode_into, frame_len, RecordType, MAX_KEY_LEN, MAX_PAYLOAD_LEN};
 use crate::hint::{self, Fold, Hint, KeyOp, Replayed};
 use crate::lock::DirLock;
@@ -14,7 +15,6 @@ use crate::segment::{
     create_segment, ensure_dir, extend_zeroed, fsync_dir, list_segments, open_segment,
     release_beyond_end, reserve_beyond_end, segment_path, RESERVE_STEP,
 };
-pub(crate) use lifecycle::read_floor;
 use lifecycle::SegmentInfo;
 pub use lifecycle::{BackupStats, TruncateStats};
 

@@ -171,7 +171,7 @@ impl<'a> FirstTxids<'a> {
 pub(crate) fn first_available(dir: &Path, ids: &[u32]) -> Result<Option<u64>> {
     match FirstTxids::new(dir, ids).from(0)? {
         Some((_, txid)) => Ok(Some(txid)),
-        None => crate::log::read_floor(dir),
+        None => crate::floor::read_floor(dir),
     }
 }
 
@@ -202,7 +202,7 @@ pub(crate) fn locate(dir: &Path, ids: &[u32], txid: u64) -> Result<(usize, u64)>
     let mut firsts = FirstTxids::new(dir, ids);
     match firsts.from(0)? {
         Some((_, first)) => check_available(txid, Some(first))?,
-        None => check_available(txid, crate::log::read_floor(dir)?)?,
+        None => check_available(txid, crate::floor::read_floor(dir)?)?,
     }
     // The last segment whose first txid (or the next one's, when empty) is
     // at most `txid`: `at_most(i)` is true, then false, as `i` grows.

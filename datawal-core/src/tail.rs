@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::format::{decode_header, HEADER_LEN, MAGIC};
-use crate::recovery::TailDamage;
+use crate::record::TailDamage;
 use crate::segment::{fsync_dir, segment_path};
 
 /// Bytes copied and counted per read.

@@ -14,20 +14,11 @@ use std::os::unix::fs::FileExt as _;
 use std::path::Path;
 
 use super::{LogOptions, RecordLog};
-use crate::atomic::{check_target, rename_dir_into_place, temp_dir_beside, AtomicFile};
+use crate::atomic::{check_target, rename_dir_into_place, temp_dir_beside};
 use crate::error::{Error, Result};
+use crate::floor::write_floor;
 use crate::recovery::RecordView;
 use crate::segment::{fsync_dir, segment_path};
-
-/// Name of the txid floor file in a store directory.
-pub const FLOOR_FILE: &str = "txid.floor";
-/// Its magic.
-const FLOOR_MAGIC: [u8; 4] = *b"DWTF";
-/// Its format version.
-const FLOOR_VERSION: u16 = 1;
-/// Its length: magic, version, 2 reserved bytes, the txid, a CRC-32C of the
-/// 16 bytes before it.
-const FLOOR_LEN: usize = 20;
 
 /// What the log knows of one segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,55 +90,6 @@ pub struct BackupStats {
     pub bytes_copied: u64,
     /// The newest txid in the backup (`None` for an empty log).
     pub last_txid: Option<u64>,
-}
-
-/// The txid floor of `dir`: no record appended from now on may have a
-/// lower txid. `None` when there is no floor file.
-///
-/// # Errors
-/// [`Error::MetaFile`] when the file is there but not a valid floor (it is
-/// written atomically, so only outside interference makes it so: refusing
-/// is safer than letting txids go backwards); [`Error::Io`].
-pub(crate) fn read_floor(dir: &Path) -> Result<Option<u64>> {
-    let path = dir.join(FLOOR_FILE);
-    let bytes = match fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("read txid floor", path, e)),
-    };
-    let bad = |reason: &'static str| Error::MetaFile {
-        path: path.clone(),
-        reason,
-    };
-    let b: &[u8; FLOOR_LEN] = bytes
-        .as_slice()
-        .try_into()
-        .map_err(|_| bad("is not 20 bytes long"))?;
-    if b[..4] != FLOOR_MAGIC || u16::from_le_bytes([b[4], b[5]]) != FLOOR_VERSION {
-        return Err(bad("has an unknown magic or version"));
-    }
-    let crc = u32::from_le_bytes([b[16], b[17], b[18], b[19]]);
-    if crc != crc32c::crc32c(&b[..16]) {
-        return Err(bad("fails its CRC"));
-    }
-    let mut txid = [0u8; 8];
-    txid.copy_from_slice(&b[8..16]);
-    Ok(Some(u64::from_le_bytes(txid)))
-}
-
-/// Make `next_txid` the floor of `dir`, durably (temporary file, fsync,
-/// rename, directory fsync).
-pub(crate) fn write_floor(dir: &Path, next_txid: u64) -> Result<()> {
-    let mut b = [0u8; FLOOR_LEN];
-    b[..4].copy_from_slice(&FLOOR_MAGIC);
-    b[4..6].copy_from_slice(&FLOOR_VERSION.to_le_bytes());
-    b[8..16].copy_from_slice(&next_txid.to_le_bytes());
-    let crc = crc32c::crc32c(&b[..16]);
-    b[16..].copy_from_slice(&crc.to_le_bytes());
-    let mut file = AtomicFile::create(dir.join(FLOOR_FILE))?;
-    io::Write::write_all(&mut file, &b)
-        .map_err(|e| Error::io("write txid floor", dir.join(FLOOR_FILE), e))?;
-    file.commit()
 }
 
 impl RecordLog {
@@ -425,30 +367,6 @@ fn retained_cut(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_floor_round_trips_and_damage_is_refused() {
-        let td = tempfile::tempdir().unwrap();
-        assert_eq!(read_floor(td.path()).unwrap(), None);
-        write_floor(td.path(), 12_345).unwrap();
-        assert_eq!(read_floor(td.path()).unwrap(), Some(12_345));
-        let path = td.path().join(FLOOR_FILE);
-        let good = fs::read(&path).unwrap();
-        for at in 0..FLOOR_LEN {
-            let mut bad = good.clone();
-            bad[at] ^= 0x10;
-            fs::write(&path, &bad).unwrap();
-            if at == 6 || at == 7 {
-                // Reserved bytes are covered by the CRC too.
-            }
-            assert!(
-                matches!(read_floor(td.path()), Err(Error::MetaFile { .. })),
-                "byte {at}"
-            );
-        }
-        fs::write(&path, &good[..19]).unwrap();
-        assert!(matches!(read_floor(td.path()), Err(Error::MetaFile { .. })));
-    }
 
     #[test]
     fn retention_cuts_the_oldest_first_and_keeps_the_active() {
