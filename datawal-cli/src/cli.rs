@@ -106,6 +106,30 @@ pub enum Command {
     /// it: back up from inside that program with `backup_to`).
     #[command(after_help = HELP_TABLE)]
     Backup(BackupArgs),
+    /// Publish the store's records to a NATS JetStream stream, exactly once
+    /// and in txid order (cargo feature `nats`).
+    ///
+    /// Each record goes out with message id `{store identity}:{txid}` and
+    /// `Datawal-*` headers; the payload is unchanged. The store's identity
+    /// is kept in `DIR/datawal-store.id` (created on first use). Resumes
+    /// after the stream's last message, so it can be killed and restarted
+    /// at any moment; retries with backoff while the server is down. The
+    /// stream (file storage) is created when missing; ship each store to a
+    /// stream of its own. Without `--follow` it ships up to the log's last
+    /// record and exits; with it, it keeps shipping until killed.
+    #[cfg(feature = "nats")]
+    #[command(after_help = HELP_TABLE)]
+    Ship(ShipArgs),
+    /// Rebuild a store from a stream `datawal ship` wrote (cargo feature
+    /// `nats`).
+    ///
+    /// Appends the stream's records to the store in DIR (created when
+    /// missing) under their own txids: an empty DIR gets the shipped log,
+    /// txid for txid; a DIR that already holds a prefix of it gets the
+    /// rest. Opens DIR as its writer (exit 5 when another writer holds it).
+    #[cfg(feature = "nats")]
+    #[command(after_help = HELP_TABLE)]
+    Pull(PullArgs),
 }
 
 /// Arguments of `datawal stat`.
@@ -230,6 +254,47 @@ pub struct BackupArgs {
     pub dir: PathBuf,
     /// Where to write the copy (absent or empty).
     pub out: PathBuf,
+}
+
+/// Arguments of `datawal ship`.
+#[cfg(feature = "nats")]
+#[derive(Debug, Args)]
+pub struct ShipArgs {
+    /// The store directory.
+    pub dir: PathBuf,
+    /// The NATS server URL, e.g. nats://127.0.0.1:4222.
+    #[arg(long = "nats", value_name = "URL")]
+    pub url: String,
+    /// The JetStream stream.
+    #[arg(long, value_name = "NAME")]
+    pub stream: String,
+    /// The subject to publish on (default: datawal.STREAM).
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Keep shipping records as they are appended, until killed.
+    #[arg(long)]
+    pub follow: bool,
+    /// Add the typed envelope's headers (fingerprint, version, codec) to
+    /// every record; a record that is not a typed envelope is an error.
+    #[arg(long)]
+    pub typed: bool,
+}
+
+/// Arguments of `datawal pull`.
+#[cfg(feature = "nats")]
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// The NATS server URL, e.g. nats://127.0.0.1:4222.
+    #[arg(long = "nats", value_name = "URL")]
+    pub url: String,
+    /// The JetStream stream.
+    #[arg(long, value_name = "NAME")]
+    pub stream: String,
+    /// The subject to read (default: datawal.STREAM).
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// The store directory to append to (created when missing).
+    pub dir: PathBuf,
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 pub struct NatsServer {
     child: Option<Child>,
     port: u16,
+    monitor_port: u16,
     store: tempfile::TempDir,
     binary: PathBuf,
 }
@@ -50,13 +51,19 @@ impl NatsServer {
             );
             return None;
         };
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free loopback port")
-            .port();
+        // Both held open until both are chosen, so they differ.
+        let listeners: Vec<TcpListener> = (0..2)
+            .map(|_| TcpListener::bind("127.0.0.1:0").expect("a free loopback port"))
+            .collect();
+        let ports: Vec<u16> = listeners
+            .iter()
+            .map(|l| l.local_addr().expect("local address").port())
+            .collect();
+        drop(listeners);
         let mut server = NatsServer {
             child: None,
-            port,
+            port: ports[0],
+            monitor_port: ports[1],
             store: tempfile::tempdir().expect("tempdir"),
             binary,
         };
@@ -72,6 +79,8 @@ impl NatsServer {
                 "127.0.0.1",
                 "-p",
                 &self.port.to_string(),
+                "-m",
+                &self.monitor_port.to_string(),
                 "-sd",
             ])
             .arg(self.store.path())
@@ -81,7 +90,9 @@ impl NatsServer {
             .expect("spawn nats-server");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(15);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err()
+            || TcpStream::connect(("127.0.0.1", self.monitor_port)).is_err()
+        {
             assert!(Instant::now() < deadline, "nats-server did not listen");
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -95,6 +106,19 @@ impl NatsServer {
     /// Where JetStream keeps its files.
     pub fn store_dir(&self) -> &Path {
         self.store.path()
+    }
+
+    /// Messages held by all streams, from the monitoring endpoint (`/jsz`).
+    pub fn messages(&self) -> u64 {
+        use std::io::{Read as _, Write as _};
+        let mut conn = TcpStream::connect(("127.0.0.1", self.monitor_port)).expect("monitor port");
+        conn.write_all(b"GET /jsz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            .expect("request /jsz");
+        let mut response = String::new();
+        conn.read_to_string(&mut response).expect("read /jsz");
+        let body = response.split("\r\n\r\n").nth(1).expect("an HTTP body");
+        let json: serde_json::Value = serde_json::from_str(body).expect("/jsz JSON");
+        json["messages"].as_u64().expect("a message count")
     }
 
     /// SIGKILL the server.
