@@ -74,6 +74,16 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The stream's last record of this store is not the log's record with
+    /// that txid (or the log ends before it): the log lost records the
+    /// stream holds (a power cut before they were fsynced) and may have
+    /// reused their txids. Shipping stops rather than mix two histories.
+    Diverged {
+        /// The txid.
+        txid: u64,
+        /// What differs.
+        reason: String,
+    },
     /// The records read are not one after the other (the log holds a gap
     /// where the stream needs the next txid).
     Gap {
@@ -145,6 +155,11 @@ impl fmt::Display for Error {
                 "store identity file {} {reason}; restore it (a new identity makes the \
                  stream refuse this store's records)",
                 path.display()
+            ),
+            Error::Diverged { txid, reason } => write!(
+                f,
+                "the stream's record txid {txid} is not the log's ({reason}): the log lost \
+                 records the stream holds; ship to a new stream, or pull the stream back"
             ),
             Error::Gap { expected, found } => write!(
                 f,

@@ -5,7 +5,9 @@
 //! 1. Ask the stream for the last message on the subject. Its
 //!    `Datawal-Txid` is where shipping resumes; the shipper keeps no
 //!    position of its own, so it can never resume from a position the
-//!    server had not acknowledged.
+//!    server had not acknowledged. That message must be the log's record
+//!    with its txid ([`Error::Diverged`] otherwise: the log lost records
+//!    the stream holds, e.g. not fsynced before a power cut).
 //! 2. Read the log from the next txid with the core's follower and publish
 //!    each record with message id `{store}:{txid}` (the server drops a
 //!    duplicate within its de-duplication window) and the id it expects
@@ -311,6 +313,7 @@ impl Shipper {
                         },
                     });
                 }
+                self.check_same(shipped.txid, &shipped, &message.payload)?;
                 Ok(Resume {
                     last_txid: shipped.txid,
                     expect: Expect::MsgId(msg_id(self.id, shipped.txid)),
@@ -321,6 +324,29 @@ impl Shipper {
                 expect: Expect::Sequence(last_sequence),
             }),
             Err(e) => Err(self.stream_error("last message", e)),
+        }
+    }
+
+    /// The stream's last record must be the log's record with its txid.
+    fn check_same(&self, txid: u64, shipped: &headers::Shipped, payload: &[u8]) -> Result<()> {
+        let mut follower = match Follower::open(&self.dir, txid) {
+            Ok(f) => f,
+            // Truncated past it: nothing left to compare with.
+            Err(datawal_core::Error::Truncated { .. }) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        let diverged = |reason: &str| Error::Diverged {
+            txid,
+            reason: reason.to_string(),
+        };
+        match follower.next_timeout(Duration::ZERO)? {
+            None => Err(diverged("the log ends before it")),
+            Some(r) if r.txid != txid => Err(diverged("the log has no record with this txid")),
+            Some(r) if r.record_type != shipped.record_type || r.key != shipped.key => {
+                Err(diverged("type or key differ"))
+            }
+            Some(r) if r.payload != payload => Err(diverged("payloads differ")),
+            Some(_) => Ok(()),
         }
     }
 
