@@ -1,4 +1,4 @@
-//! Follow lag: from a record's append (the writer's `append` returned) to
+//! Follow lag: from a record's append (just before the writer's `append`) to
 //! the server's acknowledgement of its publish, with `Shipper::follow`
 //! running in the same process against a real `nats-server -js` on
 //! loopback (file storage).
@@ -59,10 +59,11 @@ fn main() -> anyhow::Result<()> {
             if let Some(wait) = due.checked_duration_since(Instant::now()) {
                 std::thread::sleep(wait);
             }
-            let at = log.append(format!("event {i}").as_bytes())?;
-            let _ = at;
-            let txid = log.next_txid() - 1;
+            // Taken just before the append: the follower may see the
+            // record before `append` returns.
+            let txid = log.next_txid();
             writer_times.lock().expect("lock")[txid as usize] = Some(Instant::now());
+            log.append(format!("event {i}").as_bytes())?;
             if i % 100 == 99 {
                 log.fsync()?;
             }
