@@ -216,8 +216,27 @@ pub struct ExportArgs {
     /// The store directory.
     pub dir: PathBuf,
     /// The output file (written atomically), or `-` for stdout.
-    #[arg(value_name = "OUT.jsonl")]
-    pub out: PathBuf,
+    #[cfg_attr(
+        not(feature = "parquet"),
+        arg(value_name = "OUT.jsonl", required = true)
+    )]
+    #[cfg_attr(
+        feature = "parquet",
+        arg(
+            value_name = "OUT.jsonl",
+            required_unless_present = "parquet",
+            conflicts_with = "parquet"
+        )
+    )]
+    pub out: Option<PathBuf>,
+    /// Instead: every record of the log (the history, not only the live
+    /// pairs) as one Parquet file, written atomically (cargo feature
+    /// `parquet`). Columns: txid, type, key, payload, and for typed
+    /// records type_fingerprint, type_version, codec and value_json (the
+    /// body's text for the JSON codec).
+    #[cfg(feature = "parquet")]
+    #[arg(long, value_name = "OUT.parquet")]
+    pub parquet: Option<PathBuf>,
 }
 
 /// Arguments of `datawal compact`.

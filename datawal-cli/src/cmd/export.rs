@@ -15,13 +15,20 @@ use crate::store::open_kv_snapshot;
 /// # Errors
 /// A missing or invalid directory, corruption, I/O.
 pub fn run(args: &ExportArgs) -> Result<Outcome> {
+    #[cfg(feature = "parquet")]
+    if let Some(out) = &args.parquet {
+        return super::parquet::run(&args.dir, out);
+    }
+    let Some(out) = &args.out else {
+        anyhow::bail!("no output file: give OUT.jsonl (or - for stdout)");
+    };
     let (snapshot, _) = open_kv_snapshot(&args.dir)?;
-    if args.out.as_os_str() == "-" {
+    if out.as_os_str() == "-" {
         let mut out = BufWriter::new(std::io::stdout().lock());
         snapshot.write_jsonl(&mut out)?;
         out.flush()?;
     } else {
-        snapshot.export_jsonl(&args.out)?;
+        snapshot.export_jsonl(out)?;
     }
     Ok(Outcome::Ok)
 }

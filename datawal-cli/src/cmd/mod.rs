@@ -7,6 +7,8 @@ mod export;
 mod get;
 #[cfg(feature = "nats")]
 mod nats;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod scan;
 mod stat;
 mod truncate;
