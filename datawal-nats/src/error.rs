@@ -84,6 +84,18 @@ pub enum Error {
         /// What differs.
         reason: String,
     },
+    /// A record is larger than the server accepts in one message (its
+    /// `max_payload`, 1 MiB by default): it cannot be shipped, and the
+    /// records after it wait behind it.
+    TooLarge {
+        /// The record's txid.
+        txid: u64,
+        /// Its payload's length.
+        len: usize,
+    },
+    /// The follower's stream of records ended without an error (it never
+    /// should: it ends only after yielding one).
+    FollowerStopped,
     /// The records read are not one after the other (the log holds a gap
     /// where the stream needs the next txid).
     Gap {
@@ -161,6 +173,12 @@ impl fmt::Display for Error {
                 "the stream's record txid {txid} is not the log's ({reason}): the log lost \
                  records the stream holds; ship to a new stream, or pull the stream back"
             ),
+            Error::TooLarge { txid, len } => write!(
+                f,
+                "record txid {txid} ({len} payload bytes) is larger than the server's \
+                 max_payload: raise max_payload in the server's configuration"
+            ),
+            Error::FollowerStopped => write!(f, "the log's follower stopped without an error"),
             Error::Gap { expected, found } => write!(
                 f,
                 "the log holds txid {found} where the stream needs {expected}: the records \

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::pin::{pin, Pin};
 use std::time::Duration;
 
-use async_nats::jetstream::context::{Context, ContextBuilder, PublishError};
+use async_nats::jetstream::context::{Context, ContextBuilder, PublishError, PublishErrorKind};
 use async_nats::jetstream::publish::PublishAck;
 use async_nats::jetstream::stream::{Config, LastRawMessageErrorKind, StorageType};
 use datawal_core::{Follower, FollowerStream, Record, RecordLogReader};
@@ -403,9 +403,15 @@ impl Shipper {
             let ack = js
                 .send_publish(self.subject.clone(), message)
                 .await
-                .map_err(|e| Error::Publish {
-                    txid: record.txid,
-                    reason: e.to_string(),
+                .map_err(|e| match e.kind() {
+                    PublishErrorKind::MaxPayloadExceeded => Error::TooLarge {
+                        txid: record.txid,
+                        len: record.payload.len(),
+                    },
+                    _ => Error::Publish {
+                        txid: record.txid,
+                        reason: e.to_string(),
+                    },
                 })?;
             expect = Expect::MsgId(msg_id(self.id, record.txid));
             inflight.push_back((record.txid, ack.into_future()));
@@ -453,8 +459,6 @@ async fn front(inflight: &mut VecDeque<(u64, AckFuture)>) -> Result<PublishAck, 
 async fn next_record(records: &mut FollowerStream) -> Result<Record> {
     match poll_fn(|cx| Pin::new(&mut *records).poll_next(cx)).await {
         Some(record) => Ok(record?),
-        None => Err(Error::Store(datawal_core::Error::Poisoned {
-            reason: "the follower stopped".into(),
-        })),
+        None => Err(Error::FollowerStopped),
     }
 }

@@ -409,3 +409,33 @@ async fn a_log_that_lost_shipped_records_is_refused() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// A record larger than the server's max_payload (1 MiB by default) is an
+/// error naming its txid, not a retry forever; the records before it are
+/// shipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_over_max_payload_is_an_error_not_a_retry() -> anyhow::Result<()> {
+    let Some(server) =
+        NatsServer::start_or_skip("a_record_over_max_payload_is_an_error_not_a_retry")
+    else {
+        return Ok(());
+    };
+    let dir = tempfile::tempdir()?;
+    {
+        let mut log = RecordLog::open(dir.path())?;
+        log.append(b"small")?;
+        log.append(&vec![7u8; 2 << 20])?;
+    }
+    let err = tokio::time::timeout(
+        Duration::from_secs(20),
+        Shipper::new(dir.path(), fast(&server.url(), "BIG"))?.ship_once(),
+    )
+    .await?
+    .expect_err("too large");
+    assert!(
+        matches!(err, datawal_nats::Error::TooLarge { txid: 2, len } if len == 2 << 20),
+        "{err}"
+    );
+    assert_eq!(read_stream(&server.url(), "BIG").await?.len(), 1);
+    Ok(())
+}
