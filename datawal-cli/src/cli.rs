@@ -110,6 +110,30 @@ pub enum Command {
     /// it: back up from inside that program with `backup_to`).
     #[command(after_help = HELP_TABLE)]
     Backup(BackupArgs),
+    /// Publish the store's records to a NATS JetStream stream, exactly once
+    /// and in txid order (cargo feature `nats`).
+    ///
+    /// Each record goes out with message id `{store identity}:{txid}` and
+    /// `Datawal-*` headers; the payload is unchanged. The store's identity
+    /// is kept in `DIR/datawal-store.id` (created on first use). Resumes
+    /// after the stream's last message, so it can be killed and restarted
+    /// at any moment; retries with backoff while the server is down. The
+    /// stream (file storage) is created when missing; ship each store to a
+    /// stream of its own. Without `--follow` it ships up to the log's last
+    /// record and exits; with it, it keeps shipping until killed.
+    #[cfg(feature = "nats")]
+    #[command(after_help = HELP_TABLE)]
+    Ship(ShipArgs),
+    /// Rebuild a store from a stream `datawal ship` wrote (cargo feature
+    /// `nats`).
+    ///
+    /// Appends the stream's records to the store in DIR (created when
+    /// missing) under their own txids: an empty DIR gets the shipped log,
+    /// txid for txid; a DIR that already holds a prefix of it gets the
+    /// rest. Opens DIR as its writer (exit 5 when another writer holds it).
+    #[cfg(feature = "nats")]
+    #[command(after_help = HELP_TABLE)]
+    Pull(PullArgs),
 }
 
 /// Arguments of `datawal stat`.
@@ -196,10 +220,29 @@ pub struct ExportArgs {
     /// The store directory.
     pub dir: PathBuf,
     /// The output file (written atomically), or `-` for stdout.
-    #[arg(value_name = "OUT.jsonl")]
-    pub out: PathBuf,
-    /// Readable rows: typed records decoded to JSON (any codec, with the
-    /// store's description), keys in their text form, with `txid`,
+    #[cfg_attr(
+        not(feature = "parquet"),
+        arg(value_name = "OUT.jsonl", required = true)
+    )]
+    #[cfg_attr(
+        feature = "parquet",
+        arg(
+            value_name = "OUT.jsonl",
+            required_unless_present = "parquet",
+            conflicts_with = "parquet"
+        )
+    )]
+    pub out: Option<PathBuf>,
+    /// Instead: every record of the log (the history, not only the live
+    /// pairs) as one Parquet file, written atomically (cargo feature
+    /// `parquet`). Columns: txid, type, key, payload, and for typed
+    /// records type_fingerprint, type_version, codec and value_json (the
+    /// body's text for the JSON codec).
+    #[cfg(feature = "parquet")]
+    #[arg(long, value_name = "OUT.parquet")]
+    pub parquet: Option<PathBuf>,
+    /// Readable rows (JSON lines): typed records decoded to JSON (any codec,
+    /// with the store's description), keys in their text form, with `txid`,
     /// `record_type`, `type`, `version` and `codec` columns. One row per
     /// live key of a key/value store, per record of a log.
     #[arg(long)]
@@ -244,6 +287,47 @@ pub struct BackupArgs {
     pub dir: PathBuf,
     /// Where to write the copy (absent or empty).
     pub out: PathBuf,
+}
+
+/// Arguments of `datawal ship`.
+#[cfg(feature = "nats")]
+#[derive(Debug, Args)]
+pub struct ShipArgs {
+    /// The store directory.
+    pub dir: PathBuf,
+    /// The NATS server URL, e.g. nats://127.0.0.1:4222.
+    #[arg(long = "nats", value_name = "URL")]
+    pub url: String,
+    /// The JetStream stream.
+    #[arg(long, value_name = "NAME")]
+    pub stream: String,
+    /// The subject to publish on (default: datawal.STREAM).
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Keep shipping records as they are appended, until killed.
+    #[arg(long)]
+    pub follow: bool,
+    /// Add the typed envelope's headers (fingerprint, version, codec) to
+    /// every record; a record that is not a typed envelope is an error.
+    #[arg(long)]
+    pub typed: bool,
+}
+
+/// Arguments of `datawal pull`.
+#[cfg(feature = "nats")]
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// The NATS server URL, e.g. nats://127.0.0.1:4222.
+    #[arg(long = "nats", value_name = "URL")]
+    pub url: String,
+    /// The JetStream stream.
+    #[arg(long, value_name = "NAME")]
+    pub stream: String,
+    /// The subject to read (default: datawal.STREAM).
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// The store directory to append to (created when missing).
+    pub dir: PathBuf,
 }
 
 #[cfg(test)]

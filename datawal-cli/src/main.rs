@@ -7,6 +7,9 @@
 //! datawal consumers DIR [--json]
 //! datawal get     DIR KEY [--hex | --base64] [--raw | --json] [--type-name NAME]...
 //! datawal export  DIR OUT.jsonl|-
+//! datawal export  DIR --parquet OUT.parquet                       (feature `parquet`)
+//! datawal ship    DIR --nats URL --stream NAME [--subject S] [--follow] [--typed]   (feature `nats`)
+//! datawal pull    --nats URL --stream NAME [--subject S] DIR      (feature `nats`)
 //! datawal compact DIR OUT_DIR [--drop-raw-records]
 //! ```
 //!

@@ -174,6 +174,16 @@ pub enum Error {
         /// The last txid the follower yielded (0: none yet).
         last_yielded: u64,
     },
+    /// [`RecordLog::append_record_at`](crate::RecordLog::append_record_at)
+    /// was given a txid that is not the log's next one (lower: txids never
+    /// go back; higher, while the log holds records: a gap). Nothing was
+    /// written.
+    TxidNotNext {
+        /// The txid given.
+        txid: u64,
+        /// The txid the next record must carry.
+        next: u64,
+    },
 }
 
 impl Error {
@@ -321,6 +331,11 @@ impl fmt::Display for Error {
                 f,
                 "cannot commit txid {txid}: the follower has yielded only up to txid \
                  {last_yielded}"
+            ),
+            Error::TxidNotNext { txid, next } => write!(
+                f,
+                "cannot append txid {txid}: the log's next txid is {next} (txids never go \
+                 back, and only an empty log may start above its next txid)"
             ),
         }
     }

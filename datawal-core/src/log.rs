@@ -630,6 +630,40 @@ impl RecordLog {
         Ok(at)
     }
 
+    /// Append one record under a txid the caller gives, for copying a log
+    /// with its txids (`datawal pull` rebuilding a store from a stream).
+    /// `txid` must be [`next_txid`](Self::next_txid); an empty log (no
+    /// record written or recovered) may also start at any higher txid.
+    /// Not durable until [`fsync`](Self::fsync).
+    ///
+    /// # Errors
+    /// [`Error::TxidNotNext`] (nothing written), else as
+    /// [`append_record`](Self::append_record).
+    pub fn append_record_at(
+        &mut self,
+        txid: u64,
+        record_type: RecordType,
+        key: &[u8],
+        payload: &[u8],
+    ) -> Result<RecordRef> {
+        let empty_start = self.last.is_none() && txid > self.next_txid;
+        if txid != self.next_txid && !empty_start {
+            return Err(Error::TxidNotNext {
+                txid,
+                next: self.next_txid,
+            });
+        }
+        let next = self.next_txid;
+        self.next_txid = txid;
+        let res = self.append_record(record_type, key, payload);
+        if res.is_err() {
+            // Nothing was appended (the lengths were refused, or the write
+            // failed and poisoned the handle).
+            self.next_txid = next;
+        }
+        res
+    }
+
     /// Append many records with one write. Lengths are all checked before
     /// anything is written, and an empty batch writes nothing.
     ///

@@ -19,16 +19,23 @@ use crate::store::open_kv_snapshot;
 /// # Errors
 /// A missing or invalid directory, corruption, I/O.
 pub fn run(args: &ExportArgs) -> Result<Outcome> {
+    #[cfg(feature = "parquet")]
+    if let Some(out) = &args.parquet {
+        return super::parquet::run(&args.dir, out);
+    }
+    let Some(out) = &args.out else {
+        anyhow::bail!("no output file: give OUT.jsonl (or - for stdout)");
+    };
     let (snapshot, _) = open_kv_snapshot(&args.dir)?;
     if args.decoded {
         let lens = Lens::load(&args.dir, &args.type_names);
-        let undecoded = if args.out.as_os_str() == "-" {
+        let undecoded = if out.as_os_str() == "-" {
             let mut out = BufWriter::new(std::io::stdout().lock());
             let n = write_decoded(&snapshot, &lens, &mut out)?;
             out.flush()?;
             n
         } else {
-            let mut file = AtomicFile::create(&args.out)?;
+            let mut file = AtomicFile::create(out)?;
             let n = write_decoded(&snapshot, &lens, &mut file)?;
             file.commit()?;
             n
@@ -38,12 +45,12 @@ pub fn run(args: &ExportArgs) -> Result<Outcome> {
                 "{undecoded} typed record(s) did not decode; their rows say why in \"error\""
             ));
         }
-    } else if args.out.as_os_str() == "-" {
+    } else if out.as_os_str() == "-" {
         let mut out = BufWriter::new(std::io::stdout().lock());
         snapshot.write_jsonl(&mut out)?;
         out.flush()?;
     } else {
-        snapshot.export_jsonl(&args.out)?;
+        snapshot.export_jsonl(out)?;
     }
     Ok(Outcome::Ok)
 }

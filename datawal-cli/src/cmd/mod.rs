@@ -5,6 +5,10 @@ mod compact;
 mod consumers;
 mod export;
 mod get;
+#[cfg(feature = "nats")]
+mod nats;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod scan;
 mod stat;
 mod truncate;
@@ -31,6 +35,10 @@ pub fn run(command: Command) -> Result<Outcome> {
         Command::Truncate(a) => truncate::run(&a),
         Command::Backup(a) => backup::run(&a),
         Command::Consumers(a) => consumers::run(&a),
+        #[cfg(feature = "nats")]
+        Command::Ship(a) => nats::ship(&a),
+        #[cfg(feature = "nats")]
+        Command::Pull(a) => nats::pull(&a),
     }
 }
 

@@ -1,0 +1,138 @@
+//! `datawal export DIR --parquet OUT` (cargo feature `parquet`), read back
+//! by an independent reader: DuckDB's Python package (`pip install duckdb`;
+//! .ci/run installs it). Without python3 and duckdb the test says so loudly
+//! and returns, except in CI (`CI` or `DATAWAL_REQUIRE_DUCKDB=1`), where it
+//! fails.
+
+mod common;
+
+use std::process::Command;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use common::{datawal, typed};
+use datawal_core::{DataWal, RecordLog, RecordType};
+
+const READ: &str = r#"
+import base64, json, sys
+import duckdb
+rows = duckdb.sql(
+    "select txid, type, key, payload, type_fingerprint, type_version, codec, value_json "
+    "from read_parquet('" + sys.argv[1].replace("'", "''") + "') order by txid"
+).fetchall()
+for r in rows:
+    print(json.dumps([r[0], r[1], base64.b64encode(r[2]).decode(), base64.b64encode(r[3]).decode(),
+                      r[4], r[5], r[6], r[7]]))
+"#;
+
+fn duckdb_available() -> bool {
+    Command::new("python3")
+        .args(["-c", "import duckdb"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn required() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")
+        || std::env::var_os("DATAWAL_REQUIRE_DUCKDB").is_some_and(|v| v == "1")
+}
+
+/// Every record (puts and deletes with binary keys, a raw record, typed
+/// records in JSON and postcard) comes back from DuckDB as the core's scan
+/// has it: txid, type, key and payload bytes, and the envelope's columns.
+#[test]
+fn parquet_export_reads_back_in_duckdb_as_the_scan() {
+    if !duckdb_available() {
+        assert!(
+            !required(),
+            "python3 with duckdb is required in CI (pip install duckdb)"
+        );
+        eprintln!(
+            "\n!!!!!!!! SKIPPED parquet_export_reads_back_in_duckdb_as_the_scan: python3 -c \
+             'import duckdb' failed. pip install duckdb to run it. !!!!!!!!\n"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let mut db = DataWal::open(dir.path()).expect("open");
+        for i in 0u32..70_000 {
+            db.put(&[0, 255, (i % 200) as u8], &i.to_le_bytes())
+                .expect("put");
+        }
+        db.delete(&[0, 255, 3]).expect("delete");
+        db.fsync().expect("fsync");
+    }
+    {
+        let mut log = RecordLog::open(dir.path()).expect("open");
+        log.append(b"plain bytes").expect("append");
+        log.append_record(
+            RecordType::Put,
+            b"order:1",
+            &typed(3, 2, "order", br#"{"id":1,"cents":250}"#),
+        )
+        .expect("typed json");
+        log.append(&typed(2, 1, "event", &[1, 2, 3]))
+            .expect("typed postcard");
+        log.fsync().expect("fsync");
+    }
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    let out = out_dir.path().join("records.parquet");
+    let run = datawal([
+        "export".as_ref(),
+        dir.path().as_os_str(),
+        "--parquet".as_ref(),
+        out.as_os_str(),
+    ]);
+    run.code(0);
+    assert!(
+        run.stdout.starts_with("exported 70004 records to"),
+        "{}",
+        run.stdout
+    );
+
+    let read = Command::new("python3")
+        .args(["-c", READ])
+        .arg(&out)
+        .output()
+        .expect("run python3");
+    assert!(
+        read.status.success(),
+        "duckdb: {}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let got: Vec<serde_json::Value> = String::from_utf8(read.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+
+    let records = RecordLog::open(dir.path())
+        .expect("open")
+        .scan()
+        .expect("scan");
+    assert_eq!(got.len(), records.len());
+    for (row, r) in got.iter().zip(&records) {
+        let t = match r.record_type {
+            RecordType::Raw => "raw",
+            RecordType::Put => "put",
+            RecordType::Delete => "delete",
+        };
+        let envelope = datawal_typed::envelope::Header::parse(&r.payload).ok();
+        let want = serde_json::json!([
+            r.txid,
+            t,
+            STANDARD.encode(&r.key),
+            STANDARD.encode(&r.payload),
+            envelope.map(|(h, _)| h.fingerprint),
+            envelope.map(|(h, _)| h.version),
+            envelope.map(|(h, _)| h.codec.name()),
+            envelope
+                .filter(|(h, _)| h.codec == datawal_typed::Codec::Json)
+                .map(|(_, body)| String::from_utf8_lossy(body).into_owned()),
+        ]);
+        assert_eq!(row, &want, "txid {}", r.txid);
+    }
+    assert_eq!(got.last().expect("rows")[6], "postcard");
+    assert_eq!(got[got.len() - 2][7], r#"{"id":1,"cents":250}"#);
+}
