@@ -9,6 +9,7 @@ use async_nats::jetstream::message::PublishMessage;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use datawal_core::{Record, RecordType};
+use datawal_typed::describe::Description;
 use datawal_typed::envelope::Header;
 
 use crate::error::{Error, Result};
@@ -30,8 +31,9 @@ pub const TYPED_FINGERPRINT: &str = "Datawal-Typed-Fingerprint";
 pub const TYPED_VERSION: &str = "Datawal-Typed-Version";
 /// Typed stores: the envelope's codec (`bincode`, `postcard`, `json`).
 pub const TYPED_CODEC: &str = "Datawal-Typed-Codec";
-/// Typed stores: the type's name. Reserved: it comes from the store's
-/// description file (not there yet), so it is not sent today.
+/// Typed stores: the type's name (`#[record(name = "…")]`), from the
+/// store's description (`datawal_typed::describe`); absent when the store
+/// has no description or it does not list the fingerprint.
 pub const TYPED_NAME: &str = "Datawal-Typed-Name";
 
 /// The message id of record `txid` of store `store`: `{store}:{txid}`.
@@ -69,7 +71,7 @@ fn parse_type(s: &str) -> Option<RecordType> {
 pub(crate) fn message(
     store: StoreId,
     record: &Record,
-    typed: bool,
+    typed: Option<&mut TypeNames>,
     expect: &Expect,
 ) -> Result<PublishMessage> {
     let mut m = PublishMessage::build()
@@ -86,7 +88,7 @@ pub(crate) fn message(
     if record.record_type != RecordType::Raw {
         m = m.header(KEY_B64, STANDARD.encode(&record.key).as_str());
     }
-    if typed && record.record_type != RecordType::Delete {
+    if let Some(names) = typed.filter(|_| record.record_type != RecordType::Delete) {
         let (header, _) = Header::parse(&record.payload).map_err(|e| Error::NotTyped {
             txid: record.txid,
             reason: e.to_string(),
@@ -98,8 +100,43 @@ pub(crate) fn message(
             )
             .header(TYPED_VERSION, header.version.to_string().as_str())
             .header(TYPED_CODEC, header.codec.name());
+        if let Some(name) = names.name(header.fingerprint) {
+            m = m.header(TYPED_NAME, name);
+        }
     }
     Ok(m)
+}
+
+/// Type names by fingerprint, from the store's description, read again
+/// when a record names a fingerprint it does not list (a type a running
+/// writer added since).
+#[derive(Debug)]
+pub(crate) struct TypeNames {
+    dir: std::path::PathBuf,
+    description: Option<Description>,
+}
+
+impl TypeNames {
+    pub(crate) fn new(dir: &std::path::Path) -> TypeNames {
+        TypeNames {
+            dir: dir.to_path_buf(),
+            description: Description::load(dir).ok().flatten(),
+        }
+    }
+
+    fn name(&mut self, fingerprint: u32) -> Option<&str> {
+        let known = |d: &Option<Description>| {
+            d.as_ref()
+                .is_some_and(|d| d.type_by_fingerprint(fingerprint).is_some())
+        };
+        if !known(&self.description) {
+            self.description = Description::load(&self.dir).ok().flatten();
+        }
+        self.description
+            .as_ref()?
+            .type_by_fingerprint(fingerprint)
+            .map(|t| t.name.as_str())
+    }
 }
 
 /// A record read back from a message.
@@ -162,7 +199,7 @@ mod tests {
             offset: 0,
             len: 0,
         };
-        let message = message(store, &record, false, &Expect::Sequence(0)).expect("message");
+        let message = message(store, &record, None, &Expect::Sequence(0)).expect("message");
         let outbound = message.outbound_message("s");
         let back = read("S", 1, outbound.headers.as_ref()).expect("read");
         assert_eq!(back.txid, 7);

@@ -52,7 +52,8 @@ pub struct ShipOptions {
     pub subject: Option<String>,
     /// Most publishes waiting for their acknowledgement (at least 1).
     pub window: usize,
-    /// Add the typed envelope's headers (fingerprint, version, codec); a
+    /// Add the typed envelope's headers (fingerprint, version, codec, and
+    /// the type's name from the store's description); a
     /// record that is not an envelope is then an error.
     pub typed: bool,
     /// How long a publish waits for its acknowledgement (keep it well
@@ -372,6 +373,10 @@ impl Shipper {
         let mut records = Follower::open(&self.dir, from)?.into_stream();
         let mut expect = resume.expect;
         let mut need = from;
+        let mut names = self
+            .options
+            .typed
+            .then(|| headers::TypeNames::new(&self.dir));
         let mut inflight: VecDeque<(u64, AckFuture)> = VecDeque::new();
         loop {
             if !reading || inflight.len() >= self.options.window.max(1) {
@@ -399,7 +404,7 @@ impl Shipper {
                 });
             }
             need = record.txid + 1;
-            let message = headers::message(self.id, &record, self.options.typed, &expect)?;
+            let message = headers::message(self.id, &record, names.as_mut(), &expect)?;
             let ack = js
                 .send_publish(self.subject.clone(), message)
                 .await

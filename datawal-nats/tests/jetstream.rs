@@ -25,6 +25,7 @@ struct Msg {
     payload: Vec<u8>,
     msg_id: String,
     typed: Option<(String, String, String)>,
+    type_name: Option<String>,
 }
 
 /// Every message of `stream`, in stream order.
@@ -56,6 +57,7 @@ async fn read_stream(url: &str, stream: &str) -> anyhow::Result<Vec<Msg>> {
             key_b64: get(headers::KEY_B64),
             payload: message.payload.to_vec(),
             msg_id: get("Nats-Msg-Id").context("msg id")?,
+            type_name: get(headers::TYPED_NAME),
             typed: get(headers::TYPED_FINGERPRINT).map(|f| {
                 (
                     f,
@@ -299,6 +301,20 @@ async fn typed_records_carry_envelope_headers() -> anyhow::Result<()> {
             "json".to_string()
         ))
     );
+    // No description (raw appends): no name.
+    assert_eq!(msgs[0].type_name, None);
+    // A typed handle's store describes itself: its records carry the name.
+    let described = tempfile::tempdir()?;
+    {
+        let mut log = datawal_typed::TypedLog::<String>::open(described.path())?;
+        log.append(&"hello".to_string())?;
+        log.fsync()?;
+    }
+    Shipper::new(described.path(), fast(&server.url(), "NAMED").typed(true))?
+        .ship_once()
+        .await?;
+    let named = read_stream(&server.url(), "NAMED").await?;
+    assert_eq!(named[0].type_name.as_deref(), Some("String"));
     // A raw payload shipped as typed is refused, naming the txid.
     let raw = tempfile::tempdir()?;
     RecordLog::open(raw.path())?.append(b"x")?;
