@@ -16,8 +16,9 @@
 //! | `value_json` | optional BYTE_ARRAY (UTF8) | JSON-codec records: the body's text |
 //!
 //! A payload is "typed" by its shape, as `scan` shows it
-//! ([`crate::envelope::detect`]). The type's name and the record's fields as
-//! columns will come from the store's description file (issue #17).
+//! ([`crate::envelope::detect`]). Not yet: the type's name and the
+//! record's fields as columns, from the store's description (which now
+//! exists: `datawal_typed::describe`; the CLI's `export --decoded` uses it).
 
 use std::io::Write as _;
 use std::path::Path;
@@ -81,12 +82,13 @@ impl Columns {
                 self.fingerprint.push(i64::from(typed.fingerprint));
                 self.version.push(i32::from(typed.schema_version));
                 self.codec.push(typed.codec.name().into());
-                match typed.json() {
-                    Some(_) => {
-                        self.json.push(1);
-                        self.json_text.push(typed.body.to_vec().into());
-                    }
-                    None => self.json.push(0),
+                let json_body = typed.codec == datawal_typed::Codec::Json
+                    && serde_json::from_slice::<serde_json::Value>(typed.body).is_ok();
+                if json_body {
+                    self.json.push(1);
+                    self.json_text.push(typed.body.to_vec().into());
+                } else {
+                    self.json.push(0);
                 }
             }
             None => {
