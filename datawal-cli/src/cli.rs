@@ -235,9 +235,11 @@ pub struct ExportArgs {
     pub out: Option<PathBuf>,
     /// Instead: every record of the log (the history, not only the live
     /// pairs) as one Parquet file, written atomically (cargo feature
-    /// `parquet`). Columns: txid, type, key, payload, and for typed
-    /// records type_fingerprint, type_version, codec and value_json (the
-    /// body's text for the JSON codec).
+    /// `parquet`). A store that describes itself: txid, record_type, key,
+    /// type, version, codec, error, then one column per field of its
+    /// records. Any other: txid, type, key, payload, and for typed records
+    /// type_fingerprint, type_version, codec and value_json (the body's
+    /// text for the JSON codec). See docs/scale-out.md.
     #[cfg(feature = "parquet")]
     #[arg(long, value_name = "OUT.parquet")]
     pub parquet: Option<PathBuf>,

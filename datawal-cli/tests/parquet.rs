@@ -136,3 +136,141 @@ fn parquet_export_reads_back_in_duckdb_as_the_scan() {
     assert_eq!(got.last().expect("rows")[6], "postcard");
     assert_eq!(got[got.len() - 2][7], r#"{"id":1,"cents":250}"#);
 }
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, datawal_typed::Record)]
+#[record(name = "order", version = 1)]
+struct Order {
+    #[record(key)]
+    id: u64,
+    cents: u64,
+    note: String,
+    paid: bool,
+    tags: Vec<String>,
+}
+
+const READ_TYPED: &str = r#"
+import json, sys
+import duckdb
+rel = duckdb.sql("select * from read_parquet('" + sys.argv[1].replace("'", "''") + "') order by txid")
+print(json.dumps(rel.columns))
+print(json.dumps([str(t) for t in rel.types]))
+for r in rel.fetchall():
+    print(json.dumps(list(r)))
+"#;
+
+/// A store that describes itself is exported with its records' fields as
+/// columns (integers as INT64, booleans as BOOLEAN, strings as text, a list
+/// as its JSON text), and every row agrees with `export --decoded`.
+#[test]
+fn a_described_store_exports_its_fields_as_columns() {
+    if !duckdb_available() {
+        assert!(
+            !required(),
+            "python3 with duckdb is required in CI (pip install duckdb)"
+        );
+        eprintln!("\n!!!!!!!! SKIPPED a_described_store_exports_its_fields_as_columns: no duckdb !!!!!!!!\n");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (codec, ids) in [
+        (datawal_typed::Codec::Bincode, 1..=700u64),
+        (datawal_typed::Codec::Postcard, 701..=710),
+        (datawal_typed::Codec::Json, 711..=720),
+    ] {
+        let mut log = datawal_typed::TypedLog::<Order>::open_with(dir.path(), codec).expect("open");
+        for id in ids {
+            log.append(&Order {
+                id,
+                cents: id * 5,
+                note: format!("order {id}"),
+                paid: id % 3 == 0,
+                tags: vec![format!("t{}", id % 4)],
+            })
+            .expect("append");
+        }
+        log.fsync().expect("fsync");
+    }
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    let out = out_dir.path().join("orders.parquet");
+    datawal([
+        "export".as_ref(),
+        dir.path().as_os_str(),
+        "--parquet".as_ref(),
+        out.as_os_str(),
+    ])
+    .code(0);
+    let read = Command::new("python3")
+        .args(["-c", READ_TYPED])
+        .arg(&out)
+        .output()
+        .expect("run python3");
+    assert!(
+        read.status.success(),
+        "duckdb: {}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let text = String::from_utf8(read.stdout).expect("utf-8");
+    let mut lines = text.lines();
+    let columns: Vec<String> = serde_json::from_str(lines.next().expect("columns")).expect("json");
+    let types: Vec<String> = serde_json::from_str(lines.next().expect("types")).expect("json");
+    assert_eq!(
+        columns,
+        [
+            "txid",
+            "record_type",
+            "key",
+            "type",
+            "version",
+            "codec",
+            "error",
+            "cents",
+            "id",
+            "note",
+            "paid",
+            "tags"
+        ]
+    );
+    assert_eq!(
+        types,
+        [
+            "BIGINT", "VARCHAR", "VARCHAR", "VARCHAR", "INTEGER", "VARCHAR", "VARCHAR", "BIGINT",
+            "BIGINT", "VARCHAR", "BOOLEAN", "VARCHAR"
+        ]
+    );
+    let rows: Vec<serde_json::Value> = lines
+        .map(|l| serde_json::from_str(l).expect("row"))
+        .collect();
+
+    let decoded = datawal([
+        "export".as_ref(),
+        "--decoded".as_ref(),
+        dir.path().as_os_str(),
+        "-".as_ref(),
+    ]);
+    decoded.code(0);
+    let decoded: Vec<serde_json::Value> = decoded
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("decoded row"))
+        .collect();
+    assert_eq!(rows.len(), 720);
+    assert_eq!(rows.len(), decoded.len());
+    for (row, d) in rows.iter().zip(&decoded) {
+        let v = &d["value"];
+        let want = serde_json::json!([
+            d["txid"],
+            d["record_type"],
+            d["key"],
+            d["type"],
+            d["version"],
+            d["codec"],
+            null,
+            v["cents"],
+            v["id"],
+            v["note"],
+            v["paid"],
+            v["tags"].to_string(),
+        ]);
+        assert_eq!(row, &want, "txid {}", d["txid"]);
+    }
+}

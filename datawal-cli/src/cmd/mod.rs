@@ -9,6 +9,8 @@ mod get;
 mod nats;
 #[cfg(feature = "parquet")]
 mod parquet;
+#[cfg(feature = "parquet")]
+mod parquet_typed;
 mod scan;
 mod stat;
 mod truncate;

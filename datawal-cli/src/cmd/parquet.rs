@@ -1,6 +1,7 @@
 //! `datawal export DIR --parquet OUT.parquet` (cargo feature `parquet`):
 //! every record of the log as one Parquet file, for DuckDB, Polars or
-//! Spark. Written with the parquet crate's low-level writer (no arrow, no
+//! Spark. A store that describes itself gets its records' fields as
+//! columns (`parquet_typed.rs`); any other store the columns below. Written with the parquet crate's low-level writer (no arrow, no
 //! compression codecs), in row groups of [`ROW_GROUP`] records, so memory
 //! is bounded by one row group.
 //!
@@ -16,9 +17,7 @@
 //! | `value_json` | optional BYTE_ARRAY (UTF8) | JSON-codec records: the body's text |
 //!
 //! A payload is "typed" by its shape, as `scan` shows it
-//! ([`crate::envelope::detect`]). Not yet: the type's name and the
-//! record's fields as columns, from the store's description (which now
-//! exists: `datawal_typed::describe`; the CLI's `export --decoded` uses it).
+//! ([`crate::envelope::detect`]).
 
 use std::io::Write as _;
 use std::path::Path;
@@ -156,6 +155,11 @@ impl Columns {
 /// A missing or invalid directory, corruption, I/O, a txid above
 /// `i64::MAX` (Parquet has no unsigned 64-bit physical type).
 pub fn run(dir: &Path, out: &Path) -> Result<Outcome> {
+    let lens = crate::lens::Lens::load(dir, &[]);
+    if lens.kind().is_some() {
+        let records = super::parquet_typed::export(dir, &lens, out, ROW_GROUP)?;
+        return exported(records, out);
+    }
     let reader = crate::store::open_reader(dir)?;
     let schema = Arc::new(parse_message_type(SCHEMA)?);
     let file = AtomicFile::create(out)?;
@@ -174,6 +178,11 @@ pub fn run(dir: &Path, out: &Path) -> Result<Outcome> {
         columns.write(&mut writer)?;
     }
     writer.into_inner()?.commit()?;
+    exported(records, out)
+}
+
+/// Say what was written.
+fn exported(records: u64, out: &Path) -> Result<Outcome> {
     let mut stdout = std::io::stdout().lock();
     writeln!(
         stdout,
