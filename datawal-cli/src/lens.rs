@@ -171,10 +171,7 @@ impl Lens {
         }
         match self.decode(payload) {
             Some(Ok(r)) => {
-                let name = r
-                    .name
-                    .clone()
-                    .or_else(|| self.names.get(r.fingerprint).map(str::to_owned));
+                let name = self.type_name(r.fingerprint).map(str::to_owned);
                 m.insert("type".into(), json!(name));
                 m.insert("version".into(), json!(r.version));
                 m.insert("codec".into(), json!(r.codec.name()));

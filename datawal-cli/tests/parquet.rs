@@ -10,7 +10,7 @@ use std::process::Command;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use common::{datawal, typed};
+use common::{datawal, duckdb_or_skip, typed};
 use datawal_core::{DataWal, RecordLog, RecordType};
 
 const READ: &str = r#"
@@ -25,32 +25,12 @@ for r in rows:
                       r[4], r[5], r[6], r[7]]))
 "#;
 
-fn duckdb_available() -> bool {
-    Command::new("python3")
-        .args(["-c", "import duckdb"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn required() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")
-        || std::env::var_os("DATAWAL_REQUIRE_DUCKDB").is_some_and(|v| v == "1")
-}
-
 /// Every record (puts and deletes with binary keys, a raw record, typed
 /// records in JSON and postcard) comes back from DuckDB as the core's scan
 /// has it: txid, type, key and payload bytes, and the envelope's columns.
 #[test]
 fn parquet_export_reads_back_in_duckdb_as_the_scan() {
-    if !duckdb_available() {
-        assert!(
-            !required(),
-            "python3 with duckdb is required in CI (pip install duckdb)"
-        );
-        eprintln!(
-            "\n!!!!!!!! SKIPPED parquet_export_reads_back_in_duckdb_as_the_scan: python3 -c \
-             'import duckdb' failed. pip install duckdb to run it. !!!!!!!!\n"
-        );
+    if !duckdb_or_skip("parquet_export_reads_back_in_duckdb_as_the_scan") {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -163,12 +143,7 @@ for r in rel.fetchall():
 /// as its JSON text), and every row agrees with `export --decoded`.
 #[test]
 fn a_described_store_exports_its_fields_as_columns() {
-    if !duckdb_available() {
-        assert!(
-            !required(),
-            "python3 with duckdb is required in CI (pip install duckdb)"
-        );
-        eprintln!("\n!!!!!!!! SKIPPED a_described_store_exports_its_fields_as_columns: no duckdb !!!!!!!!\n");
+    if !duckdb_or_skip("a_described_store_exports_its_fields_as_columns") {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");

@@ -241,29 +241,9 @@ struct Order {
     note: String,
 }
 
-/// Whether DuckDB's Python package is importable; in CI (`DATAWAL_REQUIRE_DUCKDB`
-/// set by `.ci/run`, which installs it) its absence fails the test.
-fn duckdb_available() -> bool {
-    let ok = std::process::Command::new("python3")
-        .args(["-c", "import duckdb"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("DATAWAL_REQUIRE_DUCKDB").is_none(),
-            "DATAWAL_REQUIRE_DUCKDB is set but python3 cannot import duckdb"
-        );
-        eprintln!(
-            "\n!!! SKIPPED: python3 cannot import duckdb (pip install duckdb); \
-             .ci/run installs it and requires this test\n"
-        );
-    }
-    ok
-}
-
 #[test]
 fn duckdb_loads_export_decoded() {
-    if !duckdb_available() {
+    if !duckdb_or_skip("duckdb_loads_export_decoded") {
         return;
     }
     let td = tempfile::tempdir().unwrap();

@@ -259,17 +259,12 @@ impl Group {
             .push(i64::try_from(v.txid).context("txid above i64::MAX")?);
         self.record_type
             .push(v.record_type.name().as_bytes().to_vec().into());
-        let key = (!v.key.is_empty() || lens.key_text(v.key, v.payload).is_some())
-            .then(|| lens.key_text(v.key, v.payload))
-            .flatten();
+        let key = lens.key_text(v.key, v.payload);
         Column::text(key.as_deref(), &mut self.key);
         let mut values: Vec<(String, Value)> = Vec::new();
         match lens.decode(v.payload) {
             Some(Ok(record)) => {
-                let name = record
-                    .name
-                    .clone()
-                    .or_else(|| lens.type_name(record.fingerprint).map(str::to_owned));
+                let name = lens.type_name(record.fingerprint).map(str::to_owned);
                 Column::text(name.as_deref(), &mut self.name);
                 self.version.0.push(i32::from(record.version));
                 self.version.1.push(1);

@@ -181,3 +181,27 @@ pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     v.sort();
     v
 }
+
+/// Whether python3 can import duckdb, for the tests that read an export
+/// back with it. Without it the test named `test` says so loudly and is to
+/// return; in CI (`CI`, or `DATAWAL_REQUIRE_DUCKDB=1` from `.ci/run`, which
+/// installs it) its absence fails the test instead.
+pub fn duckdb_or_skip(test: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import duckdb"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        let required = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")
+            || std::env::var_os("DATAWAL_REQUIRE_DUCKDB").is_some_and(|v| v == "1");
+        assert!(
+            !required,
+            "{test}: python3 with duckdb is required in CI (pip install duckdb)"
+        );
+        eprintln!(
+            "\n!!!!!!!! SKIPPED {test}: python3 -c 'import duckdb' failed; \
+             pip install duckdb to run it !!!!!!!!\n"
+        );
+    }
+    ok
+}
