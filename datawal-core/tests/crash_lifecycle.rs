@@ -412,7 +412,7 @@ fn cut_unsynced(dir: &Path, durable: Durable, rng: &mut Rng, fig: &mut Figures) 
             fig.vanished += 1;
             false
         }
-        PowerCut::Truncated { .. } => false,
+        PowerCut::Nothing | PowerCut::Truncated { .. } => false,
         PowerCut::ZeroFilled { from, len } => from < len,
     }
 }

@@ -262,6 +262,8 @@ pub fn child_log_options() -> datawal_core::LogOptions {
 /// What [`power_cut`] did to the newest segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PowerCut {
+    /// There was no segment yet: nothing to lose.
+    Nothing,
     /// The whole file went (its directory entry was never synced); its
     /// length.
     Vanished(u64),
@@ -275,6 +277,7 @@ impl PowerCut {
     /// Bytes the cut took away.
     pub fn bytes_lost(self) -> u64 {
         match self {
+            PowerCut::Nothing => 0,
             PowerCut::Vanished(len) => len,
             PowerCut::Truncated { at, len } => len - at,
             PowerCut::ZeroFilled { from, len } => len - from,
@@ -290,7 +293,12 @@ impl PowerCut {
 pub fn power_cut(dir: &Path, durable: (u32, u64), rng: &mut Rng) -> PowerCut {
     use datawal_core::segment::{list_segments, segment_path};
     let ids = list_segments(dir).unwrap();
-    let last = *ids.last().unwrap();
+    // A child killed before its open made the first segment left nothing
+    // written, so nothing acknowledged either.
+    let Some(&last) = ids.last() else {
+        assert_eq!(durable, (1, 0), "durable data, and no segment");
+        return PowerCut::Nothing;
+    };
     assert!(last >= durable.0, "segment {last} below the durable one");
     let path = segment_path(dir, last);
     let len = std::fs::metadata(&path).unwrap().len();
@@ -329,6 +337,7 @@ impl Kills {
     /// Count a power cut.
     pub fn count(&mut self, cut: PowerCut) {
         match cut {
+            PowerCut::Nothing => {}
             PowerCut::Vanished(_) => self.lost_segments += 1,
             PowerCut::Truncated { .. } => self.truncations += 1,
             PowerCut::ZeroFilled { .. } => self.zero_fills += 1,
