@@ -525,3 +525,18 @@ fn kill_preallocating_shared_threads_at_random_moments() {
         "children acknowledged too little to test"
     );
 }
+
+/// A child killed before its open made the store's directory left nothing
+/// to cut: the power cut that follows reports `PowerCut::Nothing` (it
+/// listed the missing directory and failed at a clean-clone CI run).
+#[test]
+fn power_cut_before_the_store_exists_cuts_nothing() {
+    if is_child() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("never-opened");
+    let cut = power_cut(&dir, (1, 0), &mut Rng::new(7));
+    assert_eq!(cut, reliability_support::PowerCut::Nothing);
+    assert!(!dir.exists(), "the power cut made the directory");
+}

@@ -292,9 +292,13 @@ impl PowerCut {
 /// is not the only one).
 pub fn power_cut(dir: &Path, durable: (u32, u64), rng: &mut Rng) -> PowerCut {
     use datawal_core::segment::{list_segments, segment_path};
-    let ids = list_segments(dir).unwrap();
-    // A child killed before its open made the first segment left nothing
-    // written, so nothing acknowledged either.
+    // A child killed before its open made the directory, or the first
+    // segment in it, left nothing written, so nothing acknowledged either.
+    let ids = if dir.exists() {
+        list_segments(dir).unwrap()
+    } else {
+        Vec::new()
+    };
     let Some(&last) = ids.last() else {
         assert_eq!(durable, (1, 0), "durable data, and no segment");
         return PowerCut::Nothing;
