@@ -16,6 +16,9 @@
 //!   the valid prefix and are counted in [`RecoveryReport::free_bytes`];
 //!   no tail is reported, nothing is kept aside. A non-zero byte anywhere
 //!   after the boundary makes it all a torn tail, as before.
+//! - In the last segment, damage that changes while it is read again is a
+//!   frame a writer is copying under a lock-free reader: the end of the
+//!   snapshot, reported like a torn tail (see `written_under_us`).
 //! - Everything after the first damage in the last segment is the tail, even
 //!   when intact frames follow it (a crash can write pages back out of
 //!   order): the writer keeps those bytes aside and reports how many intact
@@ -56,6 +59,36 @@ pub(crate) fn is_torn_tail(kind: &CorruptKind, is_last: bool, damaged: &[u8]) ->
 /// reads the rest of the file to confirm that it is zeros too.
 pub(crate) fn may_be_free_space(is_last: bool, damaged: &[u8]) -> bool {
     is_last && !damaged.is_empty() && damaged.iter().all(|&b| b == 0)
+}
+
+/// Pauses between the reads of [`written_under_us`]: about 30 ms in all,
+/// paid only on the way to reporting corruption.
+const RECHECK_PAUSES_MS: [u64; 5] = [1, 2, 4, 8, 16];
+
+/// The recovery policy for a write in progress: `true` when the header at
+/// `offset` of the last segment stops reading as `damaged` (what the
+/// scanner saw there) within [`RECHECK_PAUSES_MS`]. A writer copies a
+/// frame into the file while a lock-free reader may be copying the same
+/// bytes out, so the reader can see the frame half written, zeros before
+/// the bytes already copied (a header such as `\0\0\0L…`); where
+/// `LogOptions::preallocate` made room, the file's length does not stop
+/// the reader before it. Damage in a store nobody writes does not change
+/// and stays [`Error::Corrupt`]; damage that changes is the end of what
+/// was written when the snapshot was taken, reported like a torn tail.
+fn written_under_us(file: &std::fs::File, offset: u64, damaged: &[u8]) -> bool {
+    use std::os::unix::fs::FileExt;
+    let seen = &damaged[..damaged.len().min(HEADER_LEN)];
+    let mut now = vec![0u8; seen.len()];
+    for pause in RECHECK_PAUSES_MS {
+        std::thread::sleep(std::time::Duration::from_millis(pause));
+        match file.read_at(&mut now, offset) {
+            Ok(n) if now[..n] == *seen => {}
+            // Changed, or cut shorter: a writer is at work there.
+            Ok(_) => return true,
+            Err(_) => return false,
+        }
+    }
+    false
 }
 
 /// A lending cursor over the records of a set of segments, in order.
@@ -255,7 +288,12 @@ impl RecordCursor {
             .as_ref()
             .and_then(|s| s.buf.get(s.pos..s.end))
             .unwrap_or_default();
-        if !is_torn_tail(&kind, is_last, damaged) {
+        let in_progress = is_last
+            && self
+                .scanner
+                .as_ref()
+                .is_some_and(|s| written_under_us(&s.file, offset, damaged));
+        if !in_progress && !is_torn_tail(&kind, is_last, damaged) {
             return Err(Error::Corrupt {
                 segment: id,
                 offset,

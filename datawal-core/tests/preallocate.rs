@@ -269,3 +269,68 @@ fn shared_handles_preallocate_and_trim() {
     assert_eq!(payloads(&a).len(), 100);
     assert_eq!(DataWal::open(&b).unwrap().len(), 100);
 }
+
+/// A store whose writer is copying its fourth frame into preallocated
+/// space, seen by a lock-free reader half copied: zeros where the copy has
+/// not reached yet (`\0\0\0L…`, the shape a reader that races the copy
+/// sees). Returns the frame's offset and its real bytes; the store is
+/// left closed, the torn frame in place.
+fn store_with_a_frame_half_copied(dir: &Path) -> (u64, Vec<u8>) {
+    let mut log = RecordLog::open_with(dir, options()).unwrap();
+    for i in 0..3u8 {
+        log.append(&[i; 40]).unwrap();
+    }
+    let last = log.append(&[9; 40]).unwrap();
+    log.fsync().unwrap();
+    // Keep the zero-filled room the writer made: forget the handle
+    // rather than close it (close trims the room away).
+    std::mem::forget(log);
+    let path = segment_path(dir, 1);
+    let mut frame = vec![0u8; last.len as usize];
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap();
+    file.read_exact_at(&mut frame, last.offset).unwrap();
+    file.write_all_at(&[0; 3], last.offset).unwrap();
+    assert!(len(dir, 1) > last.offset + u64::from(last.len), "no room");
+    (last.offset, frame)
+}
+
+/// A reader racing a preallocating writer's copy reads up to the frame
+/// being written, not `Corrupt`: the header it found damaged changes while
+/// it looks again. (It reported `Corrupt { BadMagic [0, 0, 0, 76] }` at
+/// such a frame in a child of `crash_shared` at a CI run.)
+#[test]
+fn a_reader_racing_a_frame_copy_stops_before_it() {
+    let td = tempfile::tempdir().unwrap();
+    let (at, frame) = store_with_a_frame_half_copied(td.path());
+    let path = segment_path(td.path(), 1);
+    // The "writer" finishes its copy a moment after the reader started.
+    let finisher = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(5));
+        let file = fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.write_all_at(&frame, at).unwrap();
+    });
+    let scanned = RecordLogReader::open(td.path()).unwrap().scan();
+    finisher.join().unwrap();
+    let (records, _) = scanned.expect("a frame being copied is not corruption");
+    // Three records, or four when the copy finished before the first read.
+    assert!((3..=4).contains(&records.len()), "{}", records.len());
+    assert_eq!(payloads(td.path()).len(), 4);
+}
+
+/// The same bytes with no writer at work stay what they are: corruption,
+/// named with its segment and offset.
+#[test]
+fn a_half_copied_frame_nobody_finishes_is_corrupt() {
+    let td = tempfile::tempdir().unwrap();
+    let (at, _) = store_with_a_frame_half_copied(td.path());
+    match RecordLogReader::open(td.path()).unwrap().scan() {
+        Err(datawal_core::Error::Corrupt {
+            segment: 1, offset, ..
+        }) => assert_eq!(offset, at),
+        other => panic!("expected Corrupt at segment 1 offset {at}, got {other:?}"),
+    }
+}
