@@ -34,6 +34,7 @@ use crate::payload::fingerprint_of;
 use crate::{Codec, Record};
 
 /// What a handle being opened is.
+#[derive(Clone)]
 pub(crate) struct Asked {
     kind: StoreKind,
     /// The key type of a key/value handle.
@@ -262,6 +263,37 @@ pub(crate) fn open(dir: &Path, asked: Asked, log: &RecordLog) -> Result<Option<R
         version,
         codecs,
     }))
+}
+
+/// Refuse a read-only handle ([`crate::TypedReader`],
+/// [`crate::TypedFollower`]) of `asked` on a store whose description says
+/// it holds something else: another kind or key, a type whose fingerprint
+/// collides with the handle's, or records of other types only. Reads the
+/// description and writes nothing; a store without one is read as before.
+///
+/// # Errors
+/// [`Error::Refused`]; [`Error::Description`] for a description that
+/// cannot be read.
+pub(crate) fn check_reader(dir: &Path, asked: &Asked) -> Result<()> {
+    let Some(description) = Description::load(dir)? else {
+        return Ok(());
+    };
+    // A reader meets other types as its read policy says: several types
+    // are no reason to refuse it, holding none of its own is.
+    let reader = Asked {
+        mixed: true,
+        ..asked.clone()
+    };
+    check(dir, &description, &reader)?;
+    let mine = description.types.iter().any(|t| t.name == asked.ty.name);
+    if !mine && !description.types.is_empty() {
+        return Err(Error::Refused {
+            dir: dir.to_path_buf(),
+            holds: holds(&description),
+            asked: asked.text(),
+        });
+    }
+    Ok(())
 }
 
 /// Refuse `asked` on a store described by `description`.

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use datawal_core::{FollowOptions, Follower};
 
+use crate::describe::StoreKind;
+use crate::described::{self as store, Asked};
 use crate::error::{Result, Skipped};
 use crate::log::{decode_record, Entry, TypedReader};
 use crate::{ReadPolicy, Record};
@@ -71,8 +73,10 @@ impl<T: Record> TypedFollower<T> {
     /// `from_txid` (0: the oldest), reading with `policy`.
     ///
     /// # Errors
-    /// As [`Follower::open`], as [`crate::Error::Core`].
+    /// [`crate::Error::Refused`] as [`TypedReader::open`]; as
+    /// [`Follower::open`], as [`crate::Error::Core`].
     pub fn open(dir: impl AsRef<Path>, from_txid: u64, policy: ReadPolicy) -> Result<Self> {
+        check::<T>(dir.as_ref())?;
         Ok(Self::from_raw(Follower::open(dir, from_txid)?, policy))
     }
 
@@ -80,8 +84,10 @@ impl<T: Record> TypedFollower<T> {
     /// after its last [commit](Self::commit).
     ///
     /// # Errors
-    /// As [`Follower::open_named`], as [`crate::Error::Core`].
+    /// [`crate::Error::Refused`] as [`TypedReader::open`]; as
+    /// [`Follower::open_named`], as [`crate::Error::Core`].
     pub fn open_named(dir: impl AsRef<Path>, name: &str, policy: ReadPolicy) -> Result<Self> {
+        check::<T>(dir.as_ref())?;
         Ok(Self::from_raw(Follower::open_named(dir, name)?, policy))
     }
 
@@ -96,6 +102,7 @@ impl<T: Record> TypedFollower<T> {
         policy: ReadPolicy,
         options: FollowOptions,
     ) -> Result<Self> {
+        check::<T>(dir.as_ref())?;
         Ok(Self::from_raw(
             Follower::open_with(dir, from_txid, options)?,
             policy,
@@ -194,4 +201,10 @@ impl<T: Record> Iterator for TypedFollower<T> {
             }
         }
     }
+}
+
+/// Refuse a follower of `T` on a store described as holding something
+/// else (as [`TypedReader::open`]).
+fn check<T: Record>(dir: &Path) -> Result<()> {
+    store::check_reader(dir, &Asked::of::<T>(StoreKind::Log, None, false))
 }

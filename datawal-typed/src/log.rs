@@ -445,8 +445,13 @@ impl<T: Record> TypedReader<T> {
     /// Snapshot the segments of `dir`, reading with `policy`.
     ///
     /// # Errors
-    /// As [`RecordLogReader::open`].
+    /// [`Error::Refused`] when the store's description says it holds
+    /// another kind of store or other types only (as [`TypedLog::open`],
+    /// except that a store of several types is read as `policy` says);
+    /// as [`RecordLogReader::open`].
     pub fn open(dir: impl AsRef<Path>, policy: ReadPolicy) -> Result<Self> {
+        let dir = dir.as_ref();
+        store::check_reader(dir, &Asked::of::<T>(StoreKind::Log, None, false))?;
         Ok(TypedReader {
             reader: RecordLogReader::open(dir)?,
             policy,

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 
 use datawal_typed::describe::{self, DescribeError, Description, KeyDescription, StoreKind};
 use datawal_typed::{
-    to_payload, Codec, Error, Options, Record, SharedTypedLog, SharedTypedWal, TypedLog, TypedWal,
+    to_payload, Codec, Error, Options, ReadPolicy, Record, SharedTypedLog, SharedTypedWal,
+    TypedFollower, TypedLog, TypedReader, TypedWal,
 };
 use fixture_types::*;
 use serde::{Deserialize, Serialize};
@@ -130,6 +131,63 @@ fn a_log_of_several_types_is_opened_deliberately() {
         refusal(e).contains("the store holds a log of several types (`event`"),
         "the message names every type"
     );
+}
+
+#[test]
+fn readers_and_followers_of_another_type_are_refused_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = TypedLog::<Order>::open(dir.path()).unwrap();
+    log.append(&order_v3()).unwrap();
+    // Lock-free: refused while the writer holds the store, as after.
+    let e = TypedReader::<Event>::open(dir.path(), ReadPolicy::Skip).unwrap_err();
+    assert_eq!(
+        refusal(e),
+        format!(
+            "refused to open {}: the store holds a log of `order` \
+             (describe::fixture_types::Order); asked for a log of `event` \
+             (describe::fixture_types::Event)",
+            dir.path().display()
+        )
+    );
+    assert!(matches!(
+        TypedFollower::<Event>::open(dir.path(), 0, ReadPolicy::Skip),
+        Err(Error::Refused { .. })
+    ));
+    assert!(matches!(
+        TypedFollower::<Event>::open_named(dir.path(), "c", ReadPolicy::Skip),
+        Err(Error::Refused { .. })
+    ));
+    // The store's own type reads, and nothing was written by the refusals.
+    let reader = TypedReader::<Order>::open(dir.path(), ReadPolicy::Stop).unwrap();
+    assert_eq!(reader.iter().map(|e| e.unwrap().value).count(), 1);
+    let mut follower = TypedFollower::<Order>::open(dir.path(), 0, ReadPolicy::Stop).unwrap();
+    assert_eq!(follower.try_next().unwrap().unwrap().value, order_v3());
+    log.close().unwrap();
+    // A key/value store is not a log to read.
+    let kv_dir = tempfile::tempdir().unwrap();
+    TypedWal::<u64, Order>::open(kv_dir.path()).unwrap();
+    let e = TypedReader::<Order>::open(kv_dir.path(), ReadPolicy::Stop).unwrap_err();
+    assert!(refusal(e).contains("holds key/value state of `order`"));
+}
+
+#[test]
+fn a_reader_of_one_type_reads_a_store_of_several_under_its_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let mixed = Options::new().mixed_types();
+    let mut events = TypedLog::<Event>::open_with(dir.path(), mixed).unwrap();
+    events.append(&Event::Opened).unwrap();
+    events.close().unwrap();
+    let mut audits = TypedLog::<Audit>::open_with(dir.path(), mixed).unwrap();
+    audits.append(&audit()).unwrap();
+    audits.close().unwrap();
+    // No option needed to read: the read policy says what to do with the
+    // records of the other types.
+    let reader = TypedReader::<Audit>::open(dir.path(), ReadPolicy::Skip).unwrap();
+    let read: Vec<Audit> = reader.iter().map(|e| e.unwrap().value).collect();
+    assert_eq!(read, [audit()]);
+    // A type the store does not hold is refused, naming what it holds.
+    let e = TypedReader::<Order>::open(dir.path(), ReadPolicy::Skip).unwrap_err();
+    assert!(refusal(e).contains("the store holds a log of several types (`event`"));
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize, Record)]
