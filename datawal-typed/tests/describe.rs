@@ -159,7 +159,8 @@ fn readers_and_followers_of_another_type_are_refused_too() {
     ));
     // The store's own type reads, and nothing was written by the refusals.
     let reader = TypedReader::<Order>::open(dir.path(), ReadPolicy::Stop).unwrap();
-    assert_eq!(reader.iter().map(|e| e.unwrap().value).count(), 1);
+    let read: Vec<Order> = reader.iter().map(|e| e.unwrap().value).collect();
+    assert_eq!(read, [order_v3()]);
     let mut follower = TypedFollower::<Order>::open(dir.path(), 0, ReadPolicy::Stop).unwrap();
     assert_eq!(follower.try_next().unwrap().unwrap().value, order_v3());
     log.close().unwrap();
