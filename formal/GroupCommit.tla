@@ -22,7 +22,10 @@
 (* the machine lose power (each dirty position is written back or not).   *)
 (* The next open recovers the longest valid prefix and cuts the rest.     *)
 (* Rotation is not modelled: under the token it is a sync (RecordLog      *)
-(* model) followed by a new file.                                          *)
+(* model) followed by a new file.  A leader's gathering (waiting for the  *)
+(* threads of the last group before it captures) is a delay between      *)
+(* Check and Capture, which the model already allows: other threads may   *)
+(* take any steps while a leader is at "capture".                          *)
 (***************************************************************************)
 EXTENDS Naturals, Sequences, FiniteSets
 

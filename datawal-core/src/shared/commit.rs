@@ -19,12 +19,23 @@
 //! syncs (and, the error being spent, succeeds) before the log is
 //! poisoned, and no rotation moves the active segment while a leader syncs
 //! it.
+//!
+//! Gathering: a leader that took the token while fewer threads wait for a
+//! sync than the last group held waits a little (at most as long as the
+//! last `fdatasync` took) for the others to append and join, then syncs
+//! for all of them. Without it, threads that each wait for their own
+//! record settle into two halves taking turns (one half syncs while the
+//! other appends), about half the records per `fdatasync` that one group
+//! gets. The wait changes when a sync starts, never what it covers: the
+//! point is captured after it (`formal/GroupCommit.tla`: a leader may
+//! stutter before its capture).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{
     Condvar, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
 };
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::kv::DataWal;
@@ -75,6 +86,9 @@ pub(crate) enum Rotate {
     Never,
 }
 
+/// The longest a leader gathers, however slow the last `fdatasync` was.
+const MAX_GATHER: Duration = Duration::from_millis(5);
+
 /// Why the handle is poisoned when a thread panicked holding a lock.
 const PANICKED: &str = "a thread panicked while it held the writer lock or the sync token";
 
@@ -88,6 +102,23 @@ struct SyncState {
     poisoned: Option<String>,
     /// Threads waiting for the token holder.
     waiting: usize,
+    /// The targets of the threads among them that wait for a sync (a
+    /// thread whose target is above `durable` waits for the next one).
+    targets: Vec<u64>,
+    /// How many threads the last sync was for (its leader and the
+    /// threads it gathered): how many the next leader waits for.
+    group: usize,
+    /// A leader is gathering: an arriving thread wakes it.
+    gathering: bool,
+    /// How long the last `fdatasync` took: the longest a leader gathers.
+    last_sync: Duration,
+}
+
+impl SyncState {
+    /// Threads that wait for a sync not yet made.
+    fn uncovered(&self) -> usize {
+        self.targets.iter().filter(|&&t| t > self.durable).count()
+    }
 }
 
 /// A writer shared by threads, with group commit.
@@ -103,6 +134,8 @@ pub(crate) struct GroupCommit<W> {
     unsynced_at_open: AtomicBool,
     state: Mutex<SyncState>,
     changed: Condvar,
+    /// Wakes a gathering leader when a thread comes to wait.
+    arrived: Condvar,
     #[cfg(test)]
     pub(crate) faults: testing::Faults,
 }
@@ -126,8 +159,13 @@ impl<W: Writer> GroupCommit<W> {
                 busy: false,
                 poisoned: None,
                 waiting: 0,
+                targets: Vec::new(),
+                group: 1,
+                gathering: false,
+                last_sync: Duration::ZERO,
             }),
             changed: Condvar::new(),
+            arrived: Condvar::new(),
             #[cfg(test)]
             faults: testing::Faults::default(),
         }
@@ -244,6 +282,7 @@ impl<W: Writer> GroupCommit<W> {
     /// did); [`Error::Io`] when this thread led the sync and it failed.
     pub(crate) fn sync_to(&self, target: u64) -> Result<()> {
         while let Some(token) = self.take_token(Some(target))? {
+            self.gather();
             match self.lead() {
                 Ok(point) => token.release(Some(point.next_txid), false),
                 Err(e) => {
@@ -255,20 +294,55 @@ impl<W: Writer> GroupCommit<W> {
         Ok(())
     }
 
+    /// Holding the token: wait until as many threads wait for a sync as
+    /// the last sync was for, or as long as the last `fdatasync` took,
+    /// whichever comes first; then remember how many came.
+    fn gather(&self) {
+        let mut st = self.lock_state();
+        let limit = st.last_sync.min(MAX_GATHER);
+        #[cfg(test)]
+        let limit = self.faults.gather_for().unwrap_or(limit);
+        let deadline = Instant::now() + limit;
+        st.gathering = true;
+        while st.uncovered() + 1 < st.group && st.poisoned.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            st = self
+                .arrived
+                .wait_timeout(st, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        st.gathering = false;
+        st.group = st.uncovered() + 1;
+    }
+
     /// Wait until the token is free and take it; `None` (at once or after
     /// waiting) when `target` is given and already durable.
     fn take_token(&self, target: Option<u64>) -> Result<Option<Token<'_, W>>> {
         let mut st = self.lock_state();
-        loop {
+        if let Some(t) = target {
+            st.targets.push(t);
+            // Counted while it waits; the leader's own record included.
+            let group = st.uncovered() + usize::from(st.busy);
+            st.group = st.group.max(group);
+            // Wake a gathering leader once, when its group is complete.
+            if st.gathering && st.uncovered() + 1 >= st.group {
+                self.arrived.notify_one();
+            }
+        }
+        let token = loop {
             if target.is_some_and(|t| st.durable >= t) {
-                return Ok(None);
+                break Ok(None);
             }
             if let Some(reason) = &st.poisoned {
-                return Err(poisoned(reason));
+                break Err(poisoned(reason));
             }
             if !st.busy {
                 st.busy = true;
-                return Ok(Some(Token {
+                break Ok(Some(Token {
                     core: self,
                     held: true,
                 }));
@@ -279,7 +353,13 @@ impl<W: Writer> GroupCommit<W> {
                 .wait(st)
                 .unwrap_or_else(PoisonError::into_inner);
             st.waiting -= 1;
+        };
+        if let Some(t) = target {
+            if let Some(i) = st.targets.iter().position(|&x| x == t) {
+                st.targets.swap_remove(i);
+            }
         }
+        token
     }
 
     /// Sync what is appended, then copy the log as that sync left it
@@ -322,7 +402,9 @@ impl<W: Writer> GroupCommit<W> {
     /// (every record below its `next_txid`).
     fn lead(&self) -> Result<SyncPoint> {
         let point = self.read().log().sync_point()?;
+        let started = Instant::now();
         let synced = self.sync_files(&point);
+        self.lock_state().last_sync = started.elapsed();
         let mut w = self.write()?;
         match synced {
             Ok(()) => {
@@ -382,6 +464,24 @@ impl<W: Writer> GroupCommit<W> {
     pub(crate) fn durable(&self) -> u64 {
         self.lock_state().durable
     }
+
+    /// Make the next leader gather `n` threads (for tests).
+    #[cfg(test)]
+    pub(crate) fn set_group(&self, n: usize) {
+        self.lock_state().group = n;
+    }
+
+    /// How many threads the next leader gathers (for tests).
+    #[cfg(test)]
+    pub(crate) fn group(&self) -> usize {
+        self.lock_state().group
+    }
+
+    /// A leader is gathering (for tests).
+    #[cfg(test)]
+    pub(crate) fn gathering(&self) -> bool {
+        self.lock_state().gathering
+    }
 }
 
 fn poisoned(reason: &str) -> Error {
@@ -424,6 +524,7 @@ pub(crate) mod testing {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::mpsc::{channel, Receiver, Sender};
     use std::sync::Mutex;
+    use std::time::Duration;
 
     use crate::error::{Error, Result};
 
@@ -442,6 +543,8 @@ pub(crate) mod testing {
         hold: Mutex<Option<(Sender<()>, Receiver<Outcome>)>>,
         /// Every sync from now on fails.
         fail_all: std::sync::atomic::AtomicBool,
+        /// How long a leader gathers, instead of the last sync's time.
+        gather_for: Mutex<Option<Duration>>,
     }
 
     /// The test's end of a held sync.
@@ -457,6 +560,15 @@ pub(crate) mod testing {
             let (outcome, outcome_rx) = channel();
             *self.hold.lock().unwrap() = Some((entered_tx, outcome_rx));
             Held { entered, outcome }
+        }
+
+        /// Leaders gather for `d` (instead of the last sync's time).
+        pub(crate) fn set_gather_for(&self, d: Duration) {
+            *self.gather_for.lock().unwrap() = Some(d);
+        }
+
+        pub(crate) fn gather_for(&self) -> Option<Duration> {
+            *self.gather_for.lock().unwrap()
         }
 
         /// Make every later sync fail.

@@ -90,6 +90,58 @@ fn concurrent_syncs_share_one_fdatasync() {
     assert_eq!(log.scan().unwrap().len(), 9);
 }
 
+/// A leader that finds fewer threads waiting than its last group held
+/// waits for them: three threads that come one after another share one
+/// fdatasync (without gathering, the first syncs alone).
+#[test]
+fn a_leader_gathers_as_many_threads_as_the_last_group_held() {
+    let td = tempfile::tempdir().unwrap();
+    let log = SharedLog::open(td.path()).unwrap();
+    log.sync().unwrap();
+    let before = syncs(&log);
+    log.core.faults.set_gather_for(HANG);
+    log.core.set_group(3);
+    let first = {
+        let log = log.clone();
+        thread::spawn(move || log.append_durable(b"first"))
+    };
+    let start = std::time::Instant::now();
+    while !log.core.gathering() {
+        assert!(start.elapsed() < HANG, "the first thread should gather");
+        thread::yield_now();
+    }
+    assert_eq!(syncs(&log), before, "no sync before the group is there");
+    let others: Vec<_> = (0..2u8)
+        .map(|i| {
+            let log = log.clone();
+            thread::spawn(move || log.append_durable(&[i; 4]))
+        })
+        .collect();
+    first.join().unwrap().unwrap();
+    for t in others {
+        t.join().unwrap().unwrap();
+    }
+    assert_eq!(syncs(&log), before + 1, "one fdatasync for the three");
+    assert_eq!(log.core.durable(), log.next_txid());
+}
+
+/// Gathering ends at its deadline when the group does not come back, and
+/// the next leader expects only as many as came.
+#[test]
+fn a_leader_stops_gathering_at_its_deadline_and_expects_fewer() {
+    let td = tempfile::tempdir().unwrap();
+    let log = SharedLog::open(td.path()).unwrap();
+    log.sync().unwrap();
+    log.core.faults.set_gather_for(Duration::from_millis(20));
+    log.core.set_group(8);
+    must_finish("a lone durable append", {
+        let log = log.clone();
+        move || log.append_durable(b"alone").unwrap()
+    });
+    assert_eq!(log.core.group(), 1);
+    assert_eq!(log.core.durable(), log.next_txid());
+}
+
 /// A thread whose records the sync in progress covers is told nothing
 /// until that sync ends, and is told its failure.
 #[test]
