@@ -10,7 +10,7 @@ mod gen;
 use std::path::PathBuf;
 
 use datawal::typed::envelope::Header;
-use datawal::{Codec, DecodeError, Error, ReadPolicy, TypedLog, TypedWal};
+use datawal::{Codec, DecodeError, Error, Options, ReadPolicy, SharedTypedWal, TypedLog, TypedWal};
 use fixture_types::*;
 
 fn fixtures() -> PathBuf {
@@ -195,6 +195,79 @@ fn in_place_compaction_rewrites_old_versions_as_the_latest() {
         })
         .collect();
     assert_eq!(headers, [(3, Codec::Postcard); 3]);
+}
+
+/// The shared handle's in-place compaction upgrades too (it copied
+/// values as stored), and its backup carries the description (it had
+/// none).
+#[test]
+fn a_shared_typed_wal_compacts_to_the_latest_version_and_backs_up_its_description() {
+    let dir = gen::copy_store(&fixtures(), "order-wal").unwrap();
+    let kv = SharedTypedWal::<u64, Order>::open_with(dir.path(), Codec::Postcard).unwrap();
+    let stats = kv.compact().unwrap();
+    assert_eq!(stats.live_keys, 3);
+    assert!(kv.skipped().is_empty());
+    let backup = tempfile::tempdir().unwrap();
+    let out = backup.path().join("copy");
+    kv.backup_to(&out).unwrap();
+    drop(kv);
+    for at in [dir.path(), out.as_path()] {
+        let kv = TypedWal::<u64, Order>::open(at).unwrap();
+        assert_eq!(kv.items().unwrap(), gen::order_wal_expected());
+        let headers: Vec<(u16, Codec)> = kv
+            .raw()
+            .items()
+            .unwrap()
+            .iter()
+            .map(|(_, v)| {
+                let h = Header::parse(v).unwrap().0;
+                (h.version, h.codec)
+            })
+            .collect();
+        assert_eq!(headers, [(3, Codec::Postcard); 3], "{}", at.display());
+    }
+    let described = datawal::typed::describe::Description::load(dir.path()).unwrap();
+    assert!(described.is_some(), "the store describes itself");
+    assert_eq!(
+        datawal::typed::describe::Description::load(&out).unwrap(),
+        described,
+        "the backup carries the description"
+    );
+}
+
+/// The shared handle's compaction under `Skip` copies a value that does
+/// not upgrade and lists it; under `Stop` it removes nothing.
+#[test]
+fn a_shared_typed_wal_compaction_follows_the_read_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v2 = TypedWal::<u64, OrderV2>::open(dir.path()).unwrap();
+    v2.insert(&OrderV2 {
+        id: 5,
+        cents: 1,
+        currency: "EURO".into(),
+    })
+    .unwrap();
+    v2.insert(&order_v2()).unwrap();
+    v2.fsync().unwrap();
+    drop(v2);
+    let kv = SharedTypedWal::<u64, Order>::open(dir.path()).unwrap();
+    let e = kv.compact().unwrap_err();
+    assert!(e.to_string().contains("is not a 3-letter code"), "{e}");
+    assert!(datawal::raw::segment::list_segments(dir.path())
+        .unwrap()
+        .contains(&1));
+    drop(kv);
+    let kv = SharedTypedWal::<u64, Order>::open_with(
+        dir.path(),
+        Options::new().read_policy(ReadPolicy::Skip),
+    )
+    .unwrap();
+    kv.compact().unwrap();
+    assert_eq!(kv.skipped().len(), 1);
+    assert_eq!(
+        kv.skipped()[0].location.key.as_deref(),
+        Some(&5u64.to_be_bytes()[..])
+    );
 }
 
 /// In place, a value that fails its upgrade stops the compaction before

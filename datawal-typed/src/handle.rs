@@ -155,6 +155,18 @@ impl<S> Handle<S> {
         Ok((&mut self.raw, check))
     }
 
+    /// Run `f` on the core handle with the write check locked: a shared
+    /// handle's compaction that re-encodes values (writers' encodings wait
+    /// for it; the description lists the codec first).
+    ///
+    /// # Errors
+    /// When the description cannot be written.
+    pub(crate) fn with_check<R>(&self, f: impl FnOnce(&S, &mut WriteCheck) -> R) -> Result<R> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let check = state.before_write(self.options.codec)?;
+        Ok(f(&self.raw, check))
+    }
+
     /// Encode `key` into the handle's key buffer; the core handle and the
     /// key's bytes.
     pub(crate) fn encode_key<K: Key>(&mut self, key: &K) -> (&mut S, &[u8]) {

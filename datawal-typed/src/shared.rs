@@ -14,10 +14,12 @@ use std::sync::Arc;
 
 use datawal_core::{DataWal, RecordLog, RecordRef, RecordType, SharedLog, SharedWal};
 
+use crate::described as store;
 use crate::error::{Location, Result, Skipped};
 use crate::handle::{encode_key, Handle};
 use crate::log::LogIter;
 use crate::payload::decode_payload;
+use crate::wal::Upgrade;
 use crate::{Key, Options, Record, TypedLog, TypedWal};
 
 /// A [`TypedLog`] that many threads share: `Clone + Send + Sync`, every
@@ -155,12 +157,17 @@ impl<T: Record> SharedTypedLog<T> {
     }
 
     /// A consistent copy of the log, while other threads append
-    /// ([`SharedLog::backup_to`]).
+    /// ([`SharedLog::backup_to`]), with the store's description (see
+    /// [`crate::describe`]), if any, as [`TypedLog::backup_to`].
     ///
     /// # Errors
-    /// As [`SharedLog::backup_to`].
+    /// As [`SharedLog::backup_to`]; when the description cannot be read or
+    /// copied.
     pub fn backup_to(&self, out_dir: impl AsRef<Path>) -> Result<datawal_core::BackupStats> {
-        Ok(self.handle.raw().backup_to(out_dir)?)
+        let raw = self.handle.raw();
+        let stats = raw.backup_to(out_dir.as_ref())?;
+        store::copy(raw.dir(), out_dir.as_ref())?;
+        Ok(stats)
     }
 
     /// The core shared log.
@@ -295,6 +302,13 @@ impl<K: Key, V: Record> SharedTypedWal<K, V> {
         self.db().is_empty()
     }
 
+    /// The values the last [`compact`](Self::compact) copied unchanged
+    /// because they did not decode, under
+    /// [`ReadPolicy::Skip`](crate::ReadPolicy::Skip).
+    pub fn skipped(&self) -> impl std::ops::Deref<Target = Vec<Skipped>> + '_ {
+        self.handle.skipped()
+    }
+
     /// Make every write made before the call durable (group commit).
     ///
     /// # Errors
@@ -304,13 +318,23 @@ impl<K: Key, V: Record> SharedTypedWal<K, V> {
     }
 
     /// Compact the store in place, while other threads write
-    /// ([`SharedWal::compact`]). Values are copied as stored, not upgraded
-    /// to the latest version ([`TypedWal::compact`] upgrades them).
+    /// ([`SharedWal::compact`]: their writes wait for it), every value
+    /// rewritten as the latest version of `V` with this handle's codec, as
+    /// [`TypedWal::compact`] does; under
+    /// [`ReadPolicy::Skip`](crate::ReadPolicy::Skip) a value that
+    /// does not decode is copied unchanged and listed by
+    /// [`skipped`](Self::skipped).
     ///
     /// # Errors
-    /// As [`SharedWal::compact`].
+    /// As [`TypedWal::compact`] (nothing is removed from the store when a
+    /// value fails), and as [`SharedWal::compact`].
     pub fn compact(&self) -> Result<datawal_core::CompactionStats> {
-        Ok(self.db().compact()?)
+        let mut upgrade = Upgrade::new(self.handle.options());
+        let result = self.handle.with_check(|db, check| {
+            db.compact_with(|key, value| upgrade.value::<V>(key, None, value, check))
+        })?;
+        let db = self.db();
+        upgrade.finish(result, self.handle.skipped_cell(), |key| db.ref_of(key))
     }
 
     /// Remove whole closed segments below `txid`, while other threads
@@ -324,12 +348,16 @@ impl<K: Key, V: Record> SharedTypedWal<K, V> {
     }
 
     /// A consistent copy of the store, while other threads write
-    /// ([`SharedWal::backup_to`]).
+    /// ([`SharedWal::backup_to`]), with the store's description (see
+    /// [`crate::describe`]), if any, as [`TypedWal::backup_to`].
     ///
     /// # Errors
-    /// As [`SharedWal::backup_to`].
+    /// As [`SharedWal::backup_to`]; when the description cannot be read or
+    /// copied.
     pub fn backup_to(&self, out_dir: impl AsRef<Path>) -> Result<datawal_core::BackupStats> {
-        Ok(self.db().backup_to(out_dir)?)
+        let stats = self.db().backup_to(out_dir.as_ref())?;
+        store::copy(self.db().dir(), out_dir.as_ref())?;
+        Ok(stats)
     }
 
     /// The core shared store.

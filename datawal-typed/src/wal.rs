@@ -521,7 +521,7 @@ impl<K: Key, V: Record> std::iter::FusedIterator for WalIter<'_, K, V> {}
 /// The transform of an upgrading compaction: each live value decoded and,
 /// unless it already is the latest version in the handle's codec,
 /// re-encoded; what failed or was skipped is kept for the handle.
-struct Upgrade {
+pub(crate) struct Upgrade {
     options: Options,
     failure: Option<Error>,
     skipped: Vec<Skipped>,
@@ -529,7 +529,7 @@ struct Upgrade {
 }
 
 impl Upgrade {
-    fn new(options: Options) -> Self {
+    pub(crate) fn new(options: Options) -> Self {
         Upgrade {
             options,
             failure: None,
@@ -539,7 +539,7 @@ impl Upgrade {
     }
 
     /// The value to write for `key`'s stored `value` (at `at`, when known).
-    fn value<V: Record>(
+    pub(crate) fn value<V: Record>(
         &mut self,
         key: &[u8],
         at: Option<RecordRef>,
@@ -577,7 +577,7 @@ impl Upgrade {
 
     /// The compaction's outcome; `place` gives where a key's record is now
     /// (for errors found while its position was not known).
-    fn finish(
+    pub(crate) fn finish(
         self,
         result: datawal_core::Result<CompactionStats>,
         skipped: &SkippedCell,

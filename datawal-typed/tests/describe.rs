@@ -331,7 +331,25 @@ fn backups_carry_the_description() {
     kv.insert(&order_v3()).unwrap();
     kv.fsync().unwrap();
     kv.backup_to(dir.path().join("kv-copy")).unwrap();
-    for (from, to) in [("log", "log-copy"), ("kv", "kv-copy")] {
+    // The shared handles' backups too (they copied the segments only).
+    let shared_log = log.into_shared();
+    shared_log
+        .backup_to(dir.path().join("shared-log-copy"))
+        .unwrap();
+    let shared_kv = kv.into_shared();
+    shared_kv
+        .backup_to(dir.path().join("shared-kv-copy"))
+        .unwrap();
+    for (from, to) in [
+        ("log", "log-copy"),
+        ("kv", "kv-copy"),
+        ("log", "shared-log-copy"),
+        ("kv", "shared-kv-copy"),
+    ] {
+        assert!(
+            dir.path().join(to).join(describe::FILE_NAME).exists(),
+            "{to}"
+        );
         assert_eq!(
             Description::load(dir.path().join(to)).unwrap(),
             Description::load(dir.path().join(from)).unwrap()
