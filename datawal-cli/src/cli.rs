@@ -311,6 +311,8 @@ pub struct ShipArgs {
     pub follow: bool,
     /// Add the typed envelope's headers (fingerprint, version, codec) to
     /// every record; a record that is not a typed envelope is an error.
+    /// A store that describes itself (written by the typed handles) gets
+    /// them without it, on every record that is an envelope.
     #[arg(long)]
     pub typed: bool,
 }

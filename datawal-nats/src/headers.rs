@@ -89,10 +89,18 @@ pub(crate) fn message(
         m = m.header(KEY_B64, STANDARD.encode(&record.key).as_str());
     }
     if let Some(names) = typed.filter(|_| record.record_type != RecordType::Delete) {
-        let (header, _) = Header::parse(&record.payload).map_err(|e| Error::NotTyped {
-            txid: record.txid,
-            reason: e.to_string(),
-        })?;
+        let header = match Header::parse(&record.payload) {
+            Ok((header, _)) => header,
+            // A raw record in a store that describes itself: shipped as
+            // it is, without the typed headers.
+            Err(_) if !names.strict => return Ok(m),
+            Err(e) => {
+                return Err(Error::NotTyped {
+                    txid: record.txid,
+                    reason: e.to_string(),
+                })
+            }
+        };
         m = m
             .header(
                 TYPED_FINGERPRINT,
@@ -114,14 +122,23 @@ pub(crate) fn message(
 pub(crate) struct TypeNames {
     dir: std::path::PathBuf,
     description: Option<Description>,
+    /// Asked for (`ShipOptions::typed`): a record that is not an envelope
+    /// is an error. Otherwise (a store that describes itself) it is
+    /// shipped without the typed headers.
+    strict: bool,
 }
 
 impl TypeNames {
-    pub(crate) fn new(dir: &std::path::Path) -> TypeNames {
-        TypeNames {
+    /// The names of the store in `dir`, for typed headers: `None` when
+    /// they are neither asked for (`strict`) nor the store describes
+    /// itself.
+    pub(crate) fn new(dir: &std::path::Path, strict: bool) -> Option<TypeNames> {
+        let description = Description::load(dir).ok().flatten();
+        (strict || description.is_some()).then(|| TypeNames {
             dir: dir.to_path_buf(),
-            description: Description::load(dir).ok().flatten(),
-        }
+            description,
+            strict,
+        })
     }
 
     fn name(&mut self, fingerprint: u32) -> Option<&str> {

@@ -53,8 +53,11 @@ pub struct ShipOptions {
     /// Most publishes waiting for their acknowledgement (at least 1).
     pub window: usize,
     /// Add the typed envelope's headers (fingerprint, version, codec, and
-    /// the type's name from the store's description); a
-    /// record that is not an envelope is then an error.
+    /// the type's name from the store's description) to every record; a
+    /// record that is not an envelope is then an error. A store that
+    /// describes itself (`datawal_typed::describe`, written by the typed
+    /// handles) gets them without it, on every record that is an
+    /// envelope.
     pub typed: bool,
     /// How long a publish waits for its acknowledgement (keep it well
     /// below the stream's de-duplication window, 2 minutes by default).
@@ -373,10 +376,7 @@ impl Shipper {
         let mut records = Follower::open(&self.dir, from)?.into_stream();
         let mut expect = resume.expect;
         let mut need = from;
-        let mut names = self
-            .options
-            .typed
-            .then(|| headers::TypeNames::new(&self.dir));
+        let mut names = headers::TypeNames::new(&self.dir, self.options.typed);
         let mut inflight: VecDeque<(u64, AckFuture)> = VecDeque::new();
         loop {
             if !reading || inflight.len() >= self.options.window.max(1) {

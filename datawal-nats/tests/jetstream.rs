@@ -303,18 +303,38 @@ async fn typed_records_carry_envelope_headers() -> anyhow::Result<()> {
     );
     // No description (raw appends): no name.
     assert_eq!(msgs[0].type_name, None);
-    // A typed handle's store describes itself: its records carry the name.
+    // A typed handle's store describes itself: its records carry the
+    // typed headers and the name without being asked, and a raw record
+    // appended to it is shipped without them.
     let described = tempfile::tempdir()?;
     {
         let mut log = datawal_typed::TypedLog::<String>::open(described.path())?;
         log.append(&"hello".to_string())?;
+        log.raw_mut().append(b"raw bytes")?;
         log.fsync()?;
     }
-    Shipper::new(described.path(), fast(&server.url(), "NAMED").typed(true))?
+    Shipper::new(described.path(), fast(&server.url(), "NAMED"))?
         .ship_once()
         .await?;
     let named = read_stream(&server.url(), "NAMED").await?;
     assert_eq!(named[0].type_name.as_deref(), Some("String"));
+    let string = datawal_typed::envelope::fingerprint("String");
+    assert_eq!(
+        named[0]
+            .typed
+            .as_ref()
+            .map(|(f, v, _)| (f.clone(), v.clone())),
+        Some((format!("{string:08x}"), "1".to_string()))
+    );
+    assert_eq!(
+        (named[1].typed.as_ref(), named[1].type_name.as_ref()),
+        (None, None)
+    );
+    // A store without a description gets none unless asked.
+    Shipper::new(dir.path(), fast(&server.url(), "UNTYPED"))?
+        .ship_once()
+        .await?;
+    assert_eq!(read_stream(&server.url(), "UNTYPED").await?[0].typed, None);
     // A raw payload shipped as typed is refused, naming the txid.
     let raw = tempfile::tempdir()?;
     RecordLog::open(raw.path())?.append(b"x")?;
