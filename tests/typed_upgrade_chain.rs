@@ -17,6 +17,19 @@ fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datawal-typed/tests/fixtures")
 }
 
+/// The (version, codec) of every live value, as stored.
+fn versions_and_codecs(kv: &TypedWal<u64, Order>) -> Vec<(u16, Codec)> {
+    kv.raw()
+        .items()
+        .unwrap()
+        .iter()
+        .map(|(_, v)| {
+            let h = Header::parse(v).unwrap().0;
+            (h.version, h.codec)
+        })
+        .collect()
+}
+
 #[test]
 fn old_log_reads_as_latest_and_takes_new_records() {
     let dir = gen::copy_store(&fixtures(), "order-log").unwrap();
@@ -82,16 +95,7 @@ fn old_wal_reads_as_latest_and_compacts_to_latest() {
     drop(kv);
 
     let kv = TypedWal::<u64, Order>::open(&target).unwrap();
-    let headers: Vec<(u16, Codec)> = kv
-        .raw()
-        .items()
-        .unwrap()
-        .iter()
-        .map(|(_, v)| {
-            let h = Header::parse(v).unwrap().0;
-            (h.version, h.codec)
-        })
-        .collect();
+    let headers = versions_and_codecs(&kv);
     // Keys 1 and 2 were v1/v2 and are rewritten as v3 with the handle's
     // codec; key 9 was already v3 in JSON, so it is re-encoded too
     // (another codec than the handle's).
@@ -125,8 +129,9 @@ fn plain_compaction_keeps_old_versions_as_they_are() {
     assert_eq!(copy.items().unwrap(), gen::order_wal_expected());
 }
 
-#[test]
-fn a_failing_try_from_stops_upgrade_compaction_and_names_the_record() {
+/// A key/value store of two `OrderV2`s, the one under key 5 with a
+/// currency its upgrade to `Order` refuses ("EURO").
+fn store_with_an_order_that_fails_its_upgrade() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let mut v2 = TypedWal::<u64, OrderV2>::open(dir.path()).unwrap();
     v2.insert(&OrderV2 {
@@ -137,7 +142,12 @@ fn a_failing_try_from_stops_upgrade_compaction_and_names_the_record() {
     .unwrap();
     v2.insert(&order_v2()).unwrap();
     v2.fsync().unwrap();
-    drop(v2);
+    dir
+}
+
+#[test]
+fn a_failing_try_from_stops_upgrade_compaction_and_names_the_record() {
+    let dir = store_with_an_order_that_fails_its_upgrade();
 
     let mut kv = TypedWal::<u64, Order>::open(dir.path()).unwrap();
     let target = dir.path().join("out");
@@ -184,16 +194,7 @@ fn in_place_compaction_rewrites_old_versions_as_the_latest() {
     assert_eq!(kv.items().unwrap(), gen::order_wal_expected());
     drop(kv);
     let kv = TypedWal::<u64, Order>::open(dir.path()).unwrap();
-    let headers: Vec<(u16, Codec)> = kv
-        .raw()
-        .items()
-        .unwrap()
-        .iter()
-        .map(|(_, v)| {
-            let h = Header::parse(v).unwrap().0;
-            (h.version, h.codec)
-        })
-        .collect();
+    let headers = versions_and_codecs(&kv);
     assert_eq!(headers, [(3, Codec::Postcard); 3]);
 }
 
@@ -214,16 +215,7 @@ fn a_shared_typed_wal_compacts_to_the_latest_version_and_backs_up_its_descriptio
     for at in [dir.path(), out.as_path()] {
         let kv = TypedWal::<u64, Order>::open(at).unwrap();
         assert_eq!(kv.items().unwrap(), gen::order_wal_expected());
-        let headers: Vec<(u16, Codec)> = kv
-            .raw()
-            .items()
-            .unwrap()
-            .iter()
-            .map(|(_, v)| {
-                let h = Header::parse(v).unwrap().0;
-                (h.version, h.codec)
-            })
-            .collect();
+        let headers = versions_and_codecs(&kv);
         assert_eq!(headers, [(3, Codec::Postcard); 3], "{}", at.display());
     }
     let described = datawal::typed::describe::Description::load(dir.path()).unwrap();
@@ -239,17 +231,7 @@ fn a_shared_typed_wal_compacts_to_the_latest_version_and_backs_up_its_descriptio
 /// not upgrade and lists it; under `Stop` it removes nothing.
 #[test]
 fn a_shared_typed_wal_compaction_follows_the_read_policy() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut v2 = TypedWal::<u64, OrderV2>::open(dir.path()).unwrap();
-    v2.insert(&OrderV2 {
-        id: 5,
-        cents: 1,
-        currency: "EURO".into(),
-    })
-    .unwrap();
-    v2.insert(&order_v2()).unwrap();
-    v2.fsync().unwrap();
-    drop(v2);
+    let dir = store_with_an_order_that_fails_its_upgrade();
     let kv = SharedTypedWal::<u64, Order>::open(dir.path()).unwrap();
     let e = kv.compact().unwrap_err();
     assert!(e.to_string().contains("is not a 3-letter code"), "{e}");
@@ -274,17 +256,7 @@ fn a_shared_typed_wal_compaction_follows_the_read_policy() {
 /// anything is removed, and the error names where the record is.
 #[test]
 fn a_failing_upgrade_stops_in_place_compaction_and_removes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut v2 = TypedWal::<u64, OrderV2>::open(dir.path()).unwrap();
-    v2.insert(&OrderV2 {
-        id: 5,
-        cents: 1,
-        currency: "EURO".into(),
-    })
-    .unwrap();
-    v2.insert(&order_v2()).unwrap();
-    v2.fsync().unwrap();
-    drop(v2);
+    let dir = store_with_an_order_that_fails_its_upgrade();
     let mut kv = TypedWal::<u64, Order>::open(dir.path()).unwrap();
     let at = kv.raw().ref_of(&5u64.to_be_bytes()).unwrap();
     let e = kv.compact().unwrap_err();

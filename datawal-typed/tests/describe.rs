@@ -111,8 +111,9 @@ fn a_key_value_handle_with_another_key_type_is_refused() {
     assert!(refusal(e).contains("asked for key/value state of `audit`"));
 }
 
-#[test]
-fn a_log_of_several_types_is_opened_deliberately() {
+/// A log of two types, `Event` then `Audit`, opened with
+/// `Options::mixed_types()`.
+fn log_of_events_and_audits() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let mixed = Options::new().mixed_types();
     let mut events = TypedLog::<Event>::open_with(dir.path(), mixed).unwrap();
@@ -121,6 +122,12 @@ fn a_log_of_several_types_is_opened_deliberately() {
     let mut audits = TypedLog::<Audit>::open_with(dir.path(), mixed).unwrap();
     audits.append(&audit()).unwrap();
     audits.close().unwrap();
+    dir
+}
+
+#[test]
+fn a_log_of_several_types_is_opened_deliberately() {
+    let dir = log_of_events_and_audits();
     let description = Description::load(dir.path()).unwrap().unwrap();
     assert!(description.mixed);
     let names: Vec<&str> = description.types.iter().map(|t| t.name.as_str()).collect();
@@ -173,14 +180,7 @@ fn readers_and_followers_of_another_type_are_refused_too() {
 
 #[test]
 fn a_reader_of_one_type_reads_a_store_of_several_under_its_policy() {
-    let dir = tempfile::tempdir().unwrap();
-    let mixed = Options::new().mixed_types();
-    let mut events = TypedLog::<Event>::open_with(dir.path(), mixed).unwrap();
-    events.append(&Event::Opened).unwrap();
-    events.close().unwrap();
-    let mut audits = TypedLog::<Audit>::open_with(dir.path(), mixed).unwrap();
-    audits.append(&audit()).unwrap();
-    audits.close().unwrap();
+    let dir = log_of_events_and_audits();
     // No option needed to read: the read policy says what to do with the
     // records of the other types.
     let reader = TypedReader::<Audit>::open(dir.path(), ReadPolicy::Skip).unwrap();
