@@ -61,9 +61,10 @@ pub(crate) fn may_be_free_space(is_last: bool, damaged: &[u8]) -> bool {
     is_last && !damaged.is_empty() && damaged.iter().all(|&b| b == 0)
 }
 
-/// Pauses between the reads of [`written_under_us`]: about 30 ms in all,
-/// paid only on the way to reporting corruption.
-const RECHECK_PAUSES_MS: [u64; 5] = [1, 2, 4, 8, 16];
+/// Pauses between the reads of [`written_under_us`]: about 130 ms in all
+/// (room for a writer that the scheduler keeps waiting), paid only on the
+/// way to reporting corruption.
+const RECHECK_PAUSES_MS: [u64; 7] = [1, 2, 4, 8, 16, 32, 64];
 
 /// The recovery policy for a write in progress: `true` when the header at
 /// `offset` of the last segment stops reading as `damaged` (what the
