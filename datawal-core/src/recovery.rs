@@ -6,7 +6,9 @@
 //! - A closed segment (any but the last) must be clean to its end: any damage
 //!   is [`Error::Corrupt`].
 //! - In the last segment, a truncated frame, a CRC mismatch, or a zero-filled
-//!   header (what a crash can leave) ends the valid prefix: a *torn tail*,
+//!   header, or a magic whose first bytes are zeros and the rest the
+//!   magic's (what a crash can leave, and what a lock-free reader sees of
+//!   a frame being copied) ends the valid prefix: a *torn tail*,
 //!   reported in [`RecoveryReport::tail`]. Bad magic other than zeros, an
 //!   unknown version or record type, non-zero flags and oversize lengths are
 //!   hard errors anywhere.
@@ -16,9 +18,6 @@
 //!   the valid prefix and are counted in [`RecoveryReport::free_bytes`];
 //!   no tail is reported, nothing is kept aside. A non-zero byte anywhere
 //!   after the boundary makes it all a torn tail, as before.
-//! - In the last segment, damage that changes while it is read again is a
-//!   frame a writer is copying under a lock-free reader: the end of the
-//!   snapshot, reported like a torn tail (see `written_under_us`).
 //! - Everything after the first damage in the last segment is the tail, even
 //!   when intact frames follow it (a crash can write pages back out of
 //!   order): the writer keeps those bytes aside and reports how many intact
@@ -43,6 +42,7 @@ pub(crate) fn is_torn_tail(kind: &CorruptKind, is_last: bool, damaged: &[u8]) ->
     let tail_like = match kind {
         CorruptKind::Truncated { .. } | CorruptKind::CrcMismatch { .. } => true,
         CorruptKind::BadMagic { found } if *found == [0; 4] => true,
+        CorruptKind::BadMagic { found } if magic_after_zeros(found) => true,
         // These kinds are only found on a whole header.
         CorruptKind::BadMagic { .. } | CorruptKind::UnknownVersion { found: 0 } => {
             zero_filled_from_inside_magic(damaged)
@@ -59,37 +59,6 @@ pub(crate) fn is_torn_tail(kind: &CorruptKind, is_last: bool, damaged: &[u8]) ->
 /// reads the rest of the file to confirm that it is zeros too.
 pub(crate) fn may_be_free_space(is_last: bool, damaged: &[u8]) -> bool {
     is_last && !damaged.is_empty() && damaged.iter().all(|&b| b == 0)
-}
-
-/// Pauses between the reads of [`written_under_us`]: about 130 ms in all
-/// (room for a writer that the scheduler keeps waiting), paid only on the
-/// way to reporting corruption.
-const RECHECK_PAUSES_MS: [u64; 7] = [1, 2, 4, 8, 16, 32, 64];
-
-/// The recovery policy for a write in progress: `true` when the header at
-/// `offset` of the last segment stops reading as `damaged` (what the
-/// scanner saw there) within [`RECHECK_PAUSES_MS`]. A writer copies a
-/// frame into the file while a lock-free reader may be copying the same
-/// bytes out, so the reader can see the frame half written, zeros before
-/// the bytes already copied (a header such as `\0\0\0L…`); where
-/// `LogOptions::preallocate` made room, the file's length does not stop
-/// the reader before it. Damage in a store nobody writes does not change
-/// and stays [`Error::Corrupt`]; damage that changes is the end of what
-/// was written when the snapshot was taken, reported like a torn tail.
-fn written_under_us(file: &std::fs::File, offset: u64, damaged: &[u8]) -> bool {
-    use std::os::unix::fs::FileExt;
-    let seen = &damaged[..damaged.len().min(HEADER_LEN)];
-    let mut now = vec![0u8; seen.len()];
-    for pause in RECHECK_PAUSES_MS {
-        std::thread::sleep(std::time::Duration::from_millis(pause));
-        match file.read_at(&mut now, offset) {
-            Ok(n) if now[..n] == *seen => {}
-            // Changed, or cut shorter: a writer is at work there.
-            Ok(_) => return true,
-            Err(_) => return false,
-        }
-    }
-    false
 }
 
 /// A lending cursor over the records of a set of segments, in order.
@@ -289,12 +258,7 @@ impl RecordCursor {
             .as_ref()
             .and_then(|s| s.buf.get(s.pos..s.end))
             .unwrap_or_default();
-        let in_progress = is_last
-            && self
-                .scanner
-                .as_ref()
-                .is_some_and(|s| written_under_us(&s.file, offset, damaged));
-        if !in_progress && !is_torn_tail(&kind, is_last, damaged) {
+        if !is_torn_tail(&kind, is_last, damaged) {
             return Err(Error::Corrupt {
                 segment: id,
                 offset,
@@ -340,6 +304,23 @@ impl RecordCursor {
 
     pub(crate) fn into_report(self) -> RecoveryReport {
         self.report
+    }
+}
+
+/// `true` when `found` is zeros, then the rest of the magic (`\0\0\0L`,
+/// `\0WAL`): a frame's first bytes not yet written, or not written back,
+/// and the ones after them written. A lock-free reader sees this when it
+/// reads a frame that a writer is copying into zero-filled space
+/// (`LogOptions::preallocate`) while it reads: its copy took the first
+/// bytes before the writer's reached them, the next ones after (both copy
+/// forwards; a read in two chunks does the same). A power cut can leave
+/// it too, when the magic straddles two sectors and only the second was
+/// written back. The opposite order, the magic's start then zeros, is
+/// [`zero_filled_from_inside_magic`].
+fn magic_after_zeros(found: &[u8; 4]) -> bool {
+    match found.iter().position(|&b| b != 0) {
+        Some(k) if k > 0 => found[k..] == MAGIC[k..],
+        _ => false,
     }
 }
 
@@ -394,6 +375,22 @@ mod tests {
         }
         assert!(is_torn_tail(&dw, true, &inside_magic));
         assert!(!is_torn_tail(&xwal, true, &garbage));
+        // Zeros, then the magic's rest (a frame read while being copied).
+        let header = |found: [u8; 4]| {
+            let mut h = [7u8; HEADER_LEN];
+            h[..4].copy_from_slice(&found);
+            h
+        };
+        for found in [*b"\0\0\0L", *b"\0\0AL", *b"\0WAL"] {
+            let kind = CorruptKind::BadMagic { found };
+            assert!(is_torn_tail(&kind, true, &header(found)), "{found:?}");
+            assert!(!is_torn_tail(&kind, false, &header(found)), "{found:?}");
+        }
+        // Zeros, then anything else: corruption.
+        for found in [*b"\0\0\0X", *b"\0\0WL", *b"\0DWA"] {
+            let kind = CorruptKind::BadMagic { found };
+            assert!(!is_torn_tail(&kind, true, &header(found)), "{found:?}");
+        }
         assert!(!is_torn_tail(&flags, true, &zeros));
         let v0 = CorruptKind::UnknownVersion { found: 0 };
         let mut dwal = [0u8; HEADER_LEN];

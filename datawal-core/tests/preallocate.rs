@@ -274,23 +274,24 @@ fn shared_handles_preallocate_and_trim() {
 /// space, seen by a lock-free reader half copied: zeros where the copy has
 /// not reached yet (`\0\0\0L…`, the shape a reader that races the copy
 /// sees). Returns the frame's offset and its real bytes; the store is
-/// left closed, the torn frame in place.
+/// closed, the torn frame in place with zeros after it.
 fn store_with_a_frame_half_copied(dir: &Path) -> (u64, Vec<u8>) {
     let mut log = RecordLog::open_with(dir, options()).unwrap();
     for i in 0..3u8 {
         log.append(&[i; 40]).unwrap();
     }
     let last = log.append(&[9; 40]).unwrap();
-    log.fsync().unwrap();
-    // Keep the zero-filled room the writer made: forget the handle
-    // rather than close it (close trims the room away).
-    std::mem::forget(log);
+    log.close().unwrap();
+    // Give back the zero-filled room a running writer keeps (close
+    // trimmed it).
     let path = segment_path(dir, 1);
     let mut frame = vec![0u8; last.len as usize];
     let file = fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open(&path)
+        .unwrap();
+    file.set_len(last.offset + u64::from(last.len) + STEP)
         .unwrap();
     file.read_exact_at(&mut frame, last.offset).unwrap();
     file.write_all_at(&[0; 3], last.offset).unwrap();
@@ -321,12 +322,31 @@ fn a_reader_racing_a_frame_copy_stops_before_it() {
     assert_eq!(payloads(td.path()).len(), 4);
 }
 
-/// The same bytes with no writer at work stay what they are: corruption,
-/// named with its segment and offset.
+/// The same bytes with nobody finishing the copy (what a power cut leaves
+/// when the magic straddles two sectors and only the second was written
+/// back) are a torn tail, which the next writer cuts; zeros followed by
+/// anything but the magic's rest stay corruption, named with the segment
+/// and offset.
 #[test]
-fn a_half_copied_frame_nobody_finishes_is_corrupt() {
+fn a_half_copied_frame_is_a_torn_tail_and_other_bytes_stay_corrupt() {
     let td = tempfile::tempdir().unwrap();
     let (at, _) = store_with_a_frame_half_copied(td.path());
+    let (records, report) = RecordLogReader::open(td.path()).unwrap().scan().unwrap();
+    assert_eq!(records.len(), 3);
+    assert_eq!(report.tail.map(|t| (t.segment, t.offset)), Some((1, at)));
+    RecordLog::open_with(td.path(), options())
+        .unwrap()
+        .close()
+        .unwrap();
+    assert_eq!(payloads(td.path()).len(), 3);
+
+    let td = tempfile::tempdir().unwrap();
+    let (at, _) = store_with_a_frame_half_copied(td.path());
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .open(segment_path(td.path(), 1))
+        .unwrap();
+    file.write_all_at(b"X", at + 3).unwrap();
     match RecordLogReader::open(td.path()).unwrap().scan() {
         Err(datawal_core::Error::Corrupt {
             segment: 1, offset, ..
