@@ -238,9 +238,74 @@ pub(crate) fn rename_dir_into_place(tmp: TempDir, target: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Open a small file of a store for reading (the typed layer's
+/// description, the shipper's store identity) as the store's own files
+/// are read: never through a symbolic link (`O_NOFOLLOW`), never waiting
+/// for a FIFO's other end (`O_NONBLOCK`), and only a regular file. A
+/// missing file is `ErrorKind::NotFound`, as from `File::open`; a link, a
+/// FIFO, a directory or a device is `ErrorKind::InvalidData`, its message
+/// saying which ("is a symbolic link (not followed)", "is not a regular
+/// file").
+///
+/// # Errors
+/// As above, and any other error of `open(2)` or `fstat(2)`.
+pub fn open_store_file(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits() as i32)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "is a symbolic link (not followed)",
+                )
+            } else {
+                e
+            }
+        })?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "is not a regular file",
+        ));
+    }
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn store_files_are_opened_only_when_regular_and_never_through_a_link() {
+        let td = tempfile::tempdir().unwrap();
+        let plain = td.path().join("plain");
+        fs::write(&plain, b"x").unwrap();
+        assert!(open_store_file(&plain).is_ok());
+        let missing = open_store_file(&td.path().join("missing")).unwrap_err();
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+        let link = td.path().join("link");
+        std::os::unix::fs::symlink(&plain, &link).unwrap();
+        let e = open_store_file(&link).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.to_string().as_str()),
+            (io::ErrorKind::InvalidData, "is a symbolic link (not followed)")
+        );
+        let e = open_store_file(td.path()).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData, "a directory");
+        let fifo = td.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        // Returns at once (O_NONBLOCK), refused as not a regular file.
+        let e = open_store_file(&fifo).unwrap_err();
+        assert_eq!(e.to_string(), "is not a regular file");
+    }
 
     fn names(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = fs::read_dir(dir)

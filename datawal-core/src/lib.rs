@@ -73,7 +73,7 @@ mod shared;
 mod stream;
 mod tail;
 
-pub use atomic::AtomicFile;
+pub use atomic::{open_store_file, AtomicFile};
 pub use compaction::{CompactionStats, TransformError};
 pub use consumers::{consumers, ConsumerOffset, CONSUMERS_DIR};
 pub use error::{CorruptKind, Error, Result};

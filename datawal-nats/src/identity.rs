@@ -57,16 +57,20 @@ impl StoreId {
     /// As [`load_or_create`](Self::load_or_create).
     pub fn load(dir: &Path) -> Result<Option<StoreId>> {
         let path = dir.join(STORE_ID_FILE);
-        let text = match std::fs::read(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(Error::StoreId {
-                    path,
-                    reason: format!("cannot be read: {e}"),
-                })
-            }
+        let cannot_read = |e: std::io::Error| Error::StoreId {
+            path: path.clone(),
+            reason: format!("cannot be read: {e}"),
         };
+        // Not through a link, not a FIFO, and never more than the id's
+        // 33 bytes and one more (to tell a longer file).
+        let file = match datawal_core::open_store_file(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(cannot_read(e)),
+        };
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, 34), &mut text)
+            .map_err(cannot_read)?;
         match text.strip_suffix(b"\n").and_then(Self::parse) {
             Some(id) => Ok(Some(id)),
             None => Err(Error::StoreId {
@@ -121,5 +125,27 @@ mod tests {
                 Err(Error::StoreId { .. })
             ));
         }
+    }
+
+    /// An id file planted as a link to another store's id is refused, not
+    /// followed (the stream would take this store for that one); a long
+    /// file is read no further than an id and one byte.
+    #[test]
+    fn a_linked_or_long_id_file_is_refused() {
+        let other = tempfile::tempdir().expect("tempdir");
+        StoreId::load_or_create(other.path()).expect("create");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(STORE_ID_FILE);
+        std::os::unix::fs::symlink(other.path().join(STORE_ID_FILE), &path).expect("link");
+        let e = StoreId::load(dir.path()).expect_err("a link");
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        std::fs::remove_file(&path).expect("unlink");
+        let mut long = format!("{}\n", "a".repeat(32)).into_bytes();
+        long.extend(std::iter::repeat_n(b'a', 1 << 20));
+        std::fs::write(&path, long).expect("write");
+        assert!(matches!(
+            StoreId::load(dir.path()),
+            Err(Error::StoreId { .. })
+        ));
     }
 }

@@ -633,3 +633,56 @@ fn in_place_compaction_keeps_the_description() {
     assert_eq!(d.types[0].versions[0].codecs, ["bincode", "postcard"]);
     assert_eq!(TypedWal::<u64, Order>::open(dir.path()).unwrap().len(), 4);
 }
+
+/// A description planted as a symbolic link (to a valid description
+/// elsewhere) or as a FIFO is refused with an error naming it, never
+/// followed or waited on: readers and writers open it without following
+/// links and without blocking, and want a regular file.
+#[test]
+fn a_description_that_is_a_link_or_a_fifo_is_refused_not_followed() {
+    let outside = tempfile::tempdir().unwrap();
+    let mut log = TypedLog::<Order>::open(outside.path()).unwrap();
+    log.append(&order_v3()).unwrap();
+    log.close().unwrap();
+    let store = tempfile::tempdir().unwrap();
+    datawal_core::RecordLog::open(store.path())
+        .unwrap()
+        .close()
+        .unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join(describe::FILE_NAME),
+        store.path().join(describe::FILE_NAME),
+    )
+    .unwrap();
+    let e = Description::load(store.path()).unwrap_err();
+    assert!(e.to_string().contains("symbolic link"), "{e}");
+    assert!(matches!(
+        TypedLog::<Order>::open(store.path()),
+        Err(Error::Description(_))
+    ));
+    assert!(matches!(
+        TypedReader::<Order>::open(store.path(), ReadPolicy::Stop),
+        Err(Error::Description(_))
+    ));
+
+    let fifo = tempfile::tempdir().unwrap();
+    let path = fifo.path().join(describe::FILE_NAME);
+    let status = std::process::Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let dir = fifo.path().to_path_buf();
+    std::thread::spawn(move || {
+        let _ = tx.send(
+            Description::load(&dir)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+        );
+    });
+    let got = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("loading a FIFO description waited for a writer");
+    assert!(got.unwrap_err().contains("not a regular file"));
+}

@@ -304,13 +304,21 @@ impl Description {
     ///
     /// # Errors
     /// [`DescribeError::Io`] when the file exists but cannot be read;
-    /// [`DescribeError::Invalid`] when it is larger than [`MAX_FILE_LEN`],
-    /// not JSON of this shape, or of another [`FORMAT`].
+    /// [`DescribeError::Invalid`] when it is a symbolic link (never
+    /// followed) or not a regular file (a FIFO is not waited on), larger
+    /// than [`MAX_FILE_LEN`], not JSON of this shape, or of another
+    /// [`FORMAT`].
     pub fn load(dir: impl AsRef<Path>) -> Result<Option<Description>, DescribeError> {
         let path = dir.as_ref().join(FILE_NAME);
-        let file = match std::fs::File::open(&path) {
+        let file = match datawal_core::open_store_file(&path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                return Err(DescribeError::Invalid {
+                    path,
+                    reason: e.to_string(),
+                })
+            }
             Err(source) => return Err(DescribeError::Io { path, source }),
         };
         let mut bytes = Vec::new();
