@@ -710,6 +710,20 @@ fn print_targets(results: &Results, shared: bool) {
             "datawal",
             6.0,
         );
+        target(
+            "W3, SharedLog with `preallocate` ÷ okaywal",
+            Metric::W3,
+            "datawal-prealloc",
+            "okaywal",
+            1.5,
+        );
+        target(
+            "W3, SharedLog with `preallocate` ÷ datawal behind a mutex",
+            Metric::W3,
+            "datawal-prealloc",
+            "datawal",
+            6.0,
+        );
     } else {
         println!("- W3, SharedLog: not measured (built without the `shared` feature)");
     }
