@@ -292,7 +292,10 @@ mod tests {
         let e = open_store_file(&link).unwrap_err();
         assert_eq!(
             (e.kind(), e.to_string().as_str()),
-            (io::ErrorKind::InvalidData, "is a symbolic link (not followed)")
+            (
+                io::ErrorKind::InvalidData,
+                "is a symbolic link (not followed)"
+            )
         );
         let e = open_store_file(td.path()).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidData, "a directory");
