@@ -275,6 +275,24 @@ pub fn open_store_file(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// The bytes of a small file of the store, opened as [`open_store_file`]
+/// opens it and read no further than `max_len + 1` bytes (a longer file
+/// shows as longer without being read whole, however large it is); `None`
+/// when there is no such file.
+///
+/// # Errors
+/// As [`open_store_file`], and a failed read.
+pub(crate) fn read_store_file(path: &Path, max_len: u64) -> io::Result<Option<Vec<u8>>> {
+    let file = match open_store_file(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut io::Read::take(file, max_len + 1), &mut bytes)?;
+    Ok(Some(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 
 use fs2::FileExt as _;
 
-use crate::atomic::AtomicFile;
+use crate::atomic::{read_store_file, AtomicFile};
 use crate::error::{Error, Result};
 use crate::recovery::RecordRef;
 
@@ -182,11 +182,16 @@ fn encode(txid: u64, position: Option<RecordRef>, crc: u32) -> String {
     format!("{body}check {check:#010x}\n")
 }
 
+/// The most of an offset file that is read (they are under 200 bytes).
+const MAX_OFFSET_FILE: u64 = 4096;
+
 /// Read the offset file at `path`; `None` when there is none.
 fn read_offset(path: &Path, name: &str) -> Result<Option<ConsumerOffset>> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+    // No link followed, no FIFO waited on, and bounded: an offset file is
+    // under 200 bytes.
+    let bytes = match read_store_file(path, MAX_OFFSET_FILE) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Ok(None),
         Err(e) => return Err(Error::io("read consumer offset", path, e)),
     };
     decode(&bytes, name)
@@ -264,6 +269,25 @@ mod tests {
         for bad in ["", "a b", "a/b", "..", "é", "a.offset", &"x".repeat(65)] {
             assert!(!valid_name(bad), "{bad}");
         }
+    }
+
+    /// An offset file planted as a link (to /dev/zero, endless) or as a
+    /// huge file is an error at once, never followed or read whole.
+    #[test]
+    fn a_planted_offset_file_is_refused_without_being_read() {
+        let td = tempfile::tempdir().unwrap();
+        let path = td.path().join("p.offset");
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        let e = read_offset(&path, "p").unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        fs::remove_file(&path).unwrap();
+        let mut long = encode(1, None, 0).into_bytes();
+        long.extend(std::iter::repeat_n(b'x', 1 << 20));
+        fs::write(&path, long).unwrap();
+        assert!(matches!(
+            read_offset(&path, "p"),
+            Err(Error::ConsumerOffset { .. })
+        ));
     }
 
     #[test]

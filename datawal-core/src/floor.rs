@@ -7,7 +7,7 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use crate::atomic::AtomicFile;
+use crate::atomic::{read_store_file, AtomicFile};
 use crate::error::{Error, Result};
 
 /// Name of the txid floor file in a store directory.
@@ -29,9 +29,11 @@ const FLOOR_LEN: usize = 20;
 /// is safer than letting txids go backwards); [`Error::Io`].
 pub(crate) fn read_floor(dir: &Path) -> Result<Option<u64>> {
     let path = dir.join(FLOOR_FILE);
-    let bytes = match fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+    // No link followed, no FIFO waited on, never more than one byte past
+    // the floor's length (a planted link to /dev/zero ends at once).
+    let bytes = match read_store_file(&path, FLOOR_LEN as u64) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Ok(None),
         Err(e) => return Err(Error::io("read txid floor", path, e)),
     };
     let bad = |reason: &'static str| Error::MetaFile {
@@ -94,6 +96,28 @@ mod tests {
             );
         }
         fs::write(&path, &good[..19]).unwrap();
+        assert!(matches!(read_floor(td.path()), Err(Error::MetaFile { .. })));
+    }
+
+    /// A floor planted as a link (here to /dev/zero, endless) or as a FIFO
+    /// is an error at once: not followed, not waited on, not read whole.
+    #[test]
+    fn a_planted_floor_is_refused_without_being_read() {
+        let td = tempfile::tempdir().unwrap();
+        let path = td.path().join(FLOOR_FILE);
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        let e = read_floor(td.path()).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        fs::remove_file(&path).unwrap();
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap()
+            .success());
+        let e = read_floor(td.path()).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        fs::remove_file(&path).unwrap();
+        fs::write(&path, vec![0u8; 1 << 20]).unwrap();
         assert!(matches!(read_floor(td.path()), Err(Error::MetaFile { .. })));
     }
 }
