@@ -3,7 +3,6 @@
 //! once the records that held them are gone (`docs/canon.md`). A leaf: the
 //! log writes it, the log and positioned readers read it.
 
-use std::fs;
 use std::io;
 use std::path::Path;
 
@@ -74,6 +73,7 @@ pub(crate) fn write_floor(dir: &Path, next_txid: u64) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn the_floor_round_trips_and_damage_is_refused() {
