@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
-use datawal_core::{DataWal, RecordLog, RecordLogReader, RecordType};
+use datawal_core::{DataWal, LogOptions, RecordLog, RecordLogReader, RecordType};
 use datawal_typed::{ReadPolicy, TypedLog, TypedReader};
 
 use super::{check_scan, on_threads, thread_ids, timed, KvTimes, Peer, TypedTimes, Workload};
@@ -41,36 +41,11 @@ impl Peer for Datawal {
     }
 
     fn w1(&self, dir: &Path, n: usize) -> Result<Duration> {
-        let mut log = RecordLog::open(dir)?;
-        log.fsync()?;
-        let (t, ()) = timed(|| {
-            for i in 0..n as u64 {
-                log.append(&payload(i))?;
-                log.fsync()?;
-            }
-            Ok(())
-        })?;
-        ensure!(
-            log.next_txid() == n as u64 + 1,
-            "datawal W1: txid {}",
-            log.next_txid()
-        );
-        Ok(t)
+        w1(dir, n, LogOptions::default()).map(|(t, _)| t)
     }
 
     fn w2(&self, dir: &Path, batches: usize, batch: usize) -> Result<Duration> {
-        let mut log = RecordLog::open(dir)?;
-        log.fsync()?;
-        let (t, ()) = timed(|| {
-            for b in 0..batches {
-                let first = (b * batch) as u64;
-                let payloads: Vec<_> = (first..first + batch as u64).map(payload).collect();
-                log.append_batch(payloads.iter().map(|p| (RecordType::Raw, &b""[..], &p[..])))?;
-                log.fsync()?;
-            }
-            Ok(())
-        })?;
-        Ok(t)
+        w2(dir, batches, batch, LogOptions::default()).map(|(t, _)| t)
     }
 
     fn w3(&self, dir: &Path, threads: usize, per_thread: usize) -> Result<Duration> {
@@ -232,17 +207,71 @@ impl Peer for Shared {
     }
 
     fn w3(&self, dir: &Path, threads: usize, per_thread: usize) -> Result<Duration> {
-        let log = datawal_core::SharedLog::open(dir)?;
-        log.sync()?;
-        let t = on_threads(threads, |t| {
-            for i in thread_ids(t, per_thread) {
-                log.append_durable(&payload(i))?;
-            }
-            Ok(())
-        })?;
-        ensure!(log.next_txid() == (threads * per_thread) as u64 + 1);
-        Ok(t)
+        shared_w3(dir, threads, per_thread, LogOptions::default())
     }
+}
+
+/// W1 through a `RecordLog` opened with `options`: one record, then
+/// `fsync`; the handle, still open.
+fn w1(dir: &Path, n: usize, options: LogOptions) -> Result<(Duration, RecordLog)> {
+    let mut log = RecordLog::open_with(dir, options)?;
+    log.fsync()?;
+    let (t, ()) = timed(|| {
+        for i in 0..n as u64 {
+            log.append(&payload(i))?;
+            log.fsync()?;
+        }
+        Ok(())
+    })?;
+    ensure!(
+        log.next_txid() == n as u64 + 1,
+        "datawal W1: txid {}",
+        log.next_txid()
+    );
+    Ok((t, log))
+}
+
+/// W2 through a `RecordLog` opened with `options`: batches, each then
+/// `fsync`; the handle, still open.
+fn w2(
+    dir: &Path,
+    batches: usize,
+    batch: usize,
+    options: LogOptions,
+) -> Result<(Duration, RecordLog)> {
+    let mut log = RecordLog::open_with(dir, options)?;
+    log.fsync()?;
+    let (t, ()) = timed(|| {
+        for b in 0..batches {
+            let first = (b * batch) as u64;
+            let payloads: Vec<_> = (first..first + batch as u64).map(payload).collect();
+            log.append_batch(payloads.iter().map(|p| (RecordType::Raw, &b""[..], &p[..])))?;
+            log.fsync()?;
+        }
+        Ok(())
+    })?;
+    Ok((t, log))
+}
+
+/// W3 through a `SharedLog` opened with `options`: every thread's record
+/// durable (`append_durable`) before it goes on.
+#[cfg(feature = "shared")]
+fn shared_w3(
+    dir: &Path,
+    threads: usize,
+    per_thread: usize,
+    options: LogOptions,
+) -> Result<Duration> {
+    let log = datawal_core::SharedLog::open_with(dir, options)?;
+    log.sync()?;
+    let t = on_threads(threads, |t| {
+        for i in thread_ids(t, per_thread) {
+            log.append_durable(&payload(i))?;
+        }
+        Ok(())
+    })?;
+    ensure!(log.next_txid() == (threads * per_thread) as u64 + 1);
+    Ok(t)
 }
 
 /// The space [`Preallocated`] reserves ahead of the data.
@@ -253,8 +282,8 @@ const PREALLOCATE: u64 = 1 << 20;
 pub struct Preallocated;
 
 impl Preallocated {
-    fn options() -> datawal_core::LogOptions {
-        datawal_core::LogOptions::default().preallocate(PREALLOCATE)
+    fn options() -> LogOptions {
+        LogOptions::default().preallocate(PREALLOCATE)
     }
 }
 
@@ -279,48 +308,21 @@ impl Peer for Preallocated {
         matches!(w, Workload::W1 | Workload::W2) || (cfg!(feature = "shared") && w == Workload::W3)
     }
 
+    // The handle is closed (the zeros trimmed) after the clock stops.
     fn w1(&self, dir: &Path, n: usize) -> Result<Duration> {
-        let mut log = RecordLog::open_with(dir, Self::options())?;
-        log.fsync()?;
-        let (t, ()) = timed(|| {
-            for i in 0..n as u64 {
-                log.append(&payload(i))?;
-                log.fsync()?;
-            }
-            Ok(())
-        })?;
-        ensure!(log.next_txid() == n as u64 + 1);
+        let (t, log) = w1(dir, n, Self::options())?;
         log.close()?;
         Ok(t)
     }
 
     fn w2(&self, dir: &Path, batches: usize, batch: usize) -> Result<Duration> {
-        let mut log = RecordLog::open_with(dir, Self::options())?;
-        log.fsync()?;
-        let (t, ()) = timed(|| {
-            for b in 0..batches {
-                let first = (b * batch) as u64;
-                let payloads: Vec<_> = (first..first + batch as u64).map(payload).collect();
-                log.append_batch(payloads.iter().map(|p| (RecordType::Raw, &b""[..], &p[..])))?;
-                log.fsync()?;
-            }
-            Ok(())
-        })?;
+        let (t, log) = w2(dir, batches, batch, Self::options())?;
         log.close()?;
         Ok(t)
     }
 
     #[cfg(feature = "shared")]
     fn w3(&self, dir: &Path, threads: usize, per_thread: usize) -> Result<Duration> {
-        let log = datawal_core::SharedLog::open_with(dir, Self::options())?;
-        log.sync()?;
-        let t = on_threads(threads, |t| {
-            for i in thread_ids(t, per_thread) {
-                log.append_durable(&payload(i))?;
-            }
-            Ok(())
-        })?;
-        ensure!(log.next_txid() == (threads * per_thread) as u64 + 1);
-        Ok(t)
+        shared_w3(dir, threads, per_thread, Self::options())
     }
 }
