@@ -86,8 +86,8 @@ fn theirs_rows(dir: &Path) -> Vec<Row> {
         .collect()
 }
 
-fn run_ours_log(dir: &Path, ops: &[Op]) {
-    let mut log = datawal_core::RecordLog::open(dir).unwrap();
+/// Apply `ops` to our `log`, then `fsync`.
+fn apply_ours(log: &mut datawal_core::RecordLog, ops: &[Op]) {
     for op in ops {
         match op {
             Op::Append(p) => drop(log.append(p).unwrap()),
@@ -104,6 +104,10 @@ fn run_ours_log(dir: &Path, ops: &[Op]) {
         }
     }
     log.fsync().unwrap();
+}
+
+fn run_ours_log(dir: &Path, ops: &[Op]) {
+    apply_ours(&mut datawal_core::RecordLog::open(dir).unwrap(), ops);
 }
 
 fn run_theirs_log(dir: &Path, ops: &[Op]) {
@@ -158,22 +162,7 @@ fn preallocated_segments_read_with_the_published_crate_once_closed_or_trimmed() 
         let options = LogOptions::default().preallocate(1 + seed * 300);
         for half in [&ops[..60], &ops[60..]] {
             let mut log = datawal_core::RecordLog::open_with(&a, options).unwrap();
-            for op in half {
-                match op {
-                    Op::Append(p) => drop(log.append(p).unwrap()),
-                    Op::Put(k, v) => drop(
-                        log.append_record(datawal_core::RecordType::Put, k, v)
-                            .unwrap(),
-                    ),
-                    Op::Delete(k) => drop(
-                        log.append_record(datawal_core::RecordType::Delete, k, b"")
-                            .unwrap(),
-                    ),
-                    Op::Rotate => log.rotate().unwrap(),
-                    Op::Fsync => log.fsync().unwrap(),
-                }
-            }
-            log.fsync().unwrap();
+            apply_ours(&mut log, half);
             if std::ptr::eq(half, &ops[..60]) {
                 // While it is open, zeros follow the data of the active
                 // segment, and the published crate refuses the store.
